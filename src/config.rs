@@ -1,0 +1,562 @@
+//! Configuration: the JavaScript object's entries in, a validated [`Config`] out ("parse, don't
+//! validate"): later code never re-checks. Every failure is `ERR_INVALID_CONFIG` naming the key,
+//! except the SSL mode and the endpoint's scheme, which have codes of their own. No message
+//! quotes a value: any field may hold a secret pasted in the wrong place.
+
+use crate::concat;
+use crate::error::{Error, SslModeRefused};
+use crate::secret::{ClientSecret, Password};
+use crate::value::Value;
+
+/// The parts of the token endpoint URL, as the host's WHATWG `URL` parser gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlParts {
+    /// The serialized URL, e.g. `https://auth.example.com/oauth2/token`.
+    pub href: String,
+    /// The scheme with its colon, e.g. `https:`.
+    pub protocol: String,
+    /// The host name, lower-cased; IPv6 addresses in brackets, e.g. `[::1]`.
+    pub hostname: String,
+    /// The URL carries a user name or password (`https://user:pw@host/`).
+    pub has_credentials: bool,
+}
+
+/// The token endpoint: an absolute `https:` URL, or `http:` to a loopback host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEndpoint {
+    href: String,
+    host: String,
+}
+
+impl TokenEndpoint {
+    pub fn href(&self) -> &str {
+        &self.href
+    }
+    /// The host name, for cookie domain matching (RFC 6265 §5.1.3).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+/// The grant, with what it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grant {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §4.3.
+    Password { username: String, password: Password },
+}
+
+/// Where the client credentials go (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    /// HTTP Basic in the Authorization header.
+    Header,
+    /// `client_id` and `client_secret` in the form body.
+    Body,
+}
+
+/// How the id and secret are encoded inside the Basic header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicEncoding {
+    /// RFC 6749 §2.3.1: form-urlencode each, then join with `:` (the default).
+    Form,
+    /// Plain RFC 7617 Basic, for servers that never URL-decode (ASCII only, no `:` in the id).
+    None,
+}
+
+/// A validated scope: space-delimited tokens, each RFC 6749 §3.3 `scope-token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope(String);
+
+impl Scope {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub token_endpoint: TokenEndpoint,
+    pub grant: Grant,
+    pub client_id: String,
+    /// Absent only for a public client of the password grant in body mode.
+    pub client_secret: Option<ClientSecret>,
+    pub scope: Option<Scope>,
+    pub client_authentication: ClientAuthentication,
+    pub basic_encoding: BasicEncoding,
+    pub timeout_ms: u64,
+    pub ignore_cookies_policy: bool,
+    pub max_response_bytes: u64,
+}
+
+/// Default `timeoutSeconds`.
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
+/// Default `maxResponseBytes`: 1 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1 << 20;
+/// Timers in every host overflow above 2^31 - 1 ms (Node fires them after 1 ms instead).
+const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+
+/// The keys `requestToken` accepts.
+pub const KEYS: &[&str] = &[
+    "tokenEndpoint",
+    "grantType",
+    "clientId",
+    "clientSecret",
+    "scope",
+    "username",
+    "password",
+    "clientAuthentication",
+    "basicEncoding",
+    "sslMode",
+    "timeoutSeconds",
+    "ignoreCookiesPolicy",
+    "maxResponseBytes",
+];
+
+fn invalid(parts: &[&str]) -> Error {
+    Error::InvalidConfig(concat(parts))
+}
+
+/// Reads entries by key; `undefined` and `null` count as absent.
+struct Entries<'a>(&'a [(String, Value)]);
+
+impl<'a> Entries<'a> {
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .filter(|v| !matches!(v, Value::Undefined | Value::Null))
+    }
+
+    fn string(&self, key: &str) -> Result<Option<&'a str>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(invalid(&[key, " must be a string, got ", other.kind()])),
+        }
+    }
+
+    /// A required, non-empty string.
+    fn required(&self, key: &str, why: &str) -> Result<&'a str, Error> {
+        match self.string(key)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(invalid(&[key, " is required", why])),
+        }
+    }
+
+    /// One of a fixed set of strings; the error lists them.
+    fn choice<T: Copy>(&self, key: &str, default: T, options: &[(&str, T)]) -> Result<T, Error> {
+        let Some(s) = self.string(key)? else { return Ok(default) };
+        if let Some((_, v)) = options.iter().find(|(name, _)| *name == s) {
+            return Ok(*v);
+        }
+        let mut m = concat(&[key, " must be one of "]);
+        for (i, (name, _)) in options.iter().enumerate() {
+            if i > 0 {
+                m.push_str(", ");
+            }
+            m.push('"');
+            m.push_str(name);
+            m.push('"');
+        }
+        Err(Error::InvalidConfig(m))
+    }
+
+    fn number(&self, key: &str) -> Result<Option<f64>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(Some(*n)),
+            Some(other) => Err(invalid(&[key, " must be a number, got ", other.kind()])),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<bool, Error> {
+        match self.get(key) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(invalid(&[key, " must be a boolean, got ", other.kind()])),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum GrantType {
+    ClientCredentials,
+    Password,
+}
+
+#[derive(Clone, Copy)]
+enum SslMode {
+    Verify,
+    Refused(SslModeRefused),
+}
+
+/// Validates a configuration. `parse_url` is the host's WHATWG URL parser (`None`: not a URL).
+pub fn parse(
+    entries: &[(String, Value)],
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<Config, Error> {
+    // A typo must not pass silently: an unknown key is an error naming it.
+    if let Some((k, _)) = entries.iter().find(|(k, _)| !KEYS.contains(&k.as_str())) {
+        let shown: String = k.chars().take(64).collect();
+        return Err(invalid(&[
+            "unknown configuration key \"",
+            &shown,
+            "\" (accepted: tokenEndpoint, grantType, clientId, clientSecret, scope, username, \
+             password, clientAuthentication, basicEncoding, sslMode, timeoutSeconds, \
+             ignoreCookiesPolicy, maxResponseBytes)",
+        ]));
+    }
+    let e = Entries(entries);
+
+    let ssl = e.choice(
+        "sslMode",
+        SslMode::Verify,
+        &[
+            ("verify", SslMode::Verify),
+            ("trust", SslMode::Refused(SslModeRefused::Trust)),
+            ("off", SslMode::Refused(SslModeRefused::Off)),
+        ],
+    )?;
+    if let SslMode::Refused(mode) = ssl {
+        return Err(Error::UnsupportedSslMode { mode });
+    }
+
+    let token_endpoint = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
+
+    let grant_type = e.choice(
+        "grantType",
+        GrantType::ClientCredentials,
+        &[("client_credentials", GrantType::ClientCredentials), ("password", GrantType::Password)],
+    )?;
+    let grant = match grant_type {
+        GrantType::ClientCredentials => {
+            for key in ["username", "password"] {
+                if e.get(key).is_some() {
+                    return Err(invalid(&[
+                        key,
+                        " is only used with grantType \"password\"; remove it or change grantType",
+                    ]));
+                }
+            }
+            Grant::ClientCredentials
+        }
+        GrantType::Password => Grant::Password {
+            username: e.required("username", " for grantType \"password\"")?.to_owned(),
+            password: Password::new(e.string("password")?.unwrap_or_default().to_owned()),
+        },
+    };
+
+    let client_authentication = e.choice(
+        "clientAuthentication",
+        ClientAuthentication::Header,
+        &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
+    )?;
+    let basic_encoding = e.choice(
+        "basicEncoding",
+        BasicEncoding::Form,
+        &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)],
+    )?;
+
+    let client_id = e.required("clientId", "")?.to_owned();
+    let client_secret = match e.string("clientSecret")? {
+        Some(s) if !s.is_empty() => Some(ClientSecret::new(s.to_owned())),
+        // A public client (RFC 6749 §2.1) can use the password grant with client_id in the body.
+        _ if matches!(grant, Grant::Password { .. })
+            && client_authentication == ClientAuthentication::Body =>
+        {
+            None
+        }
+        _ => {
+            return Err(invalid(&[
+                "clientSecret is required (a public client without a secret can use grantType \
+                 \"password\" with clientAuthentication \"body\")",
+            ]))
+        }
+    };
+
+    if client_authentication == ClientAuthentication::Header && basic_encoding == BasicEncoding::None
+    {
+        // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
+        if client_id.contains(':') {
+            return Err(invalid(&[
+                "clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
+                 use basicEncoding \"form\" or clientAuthentication \"body\"",
+            ]));
+        }
+        let secret = client_secret.as_ref().map(ClientSecret::expose).unwrap_or_default();
+        if !client_id.is_ascii() || !secret.is_ascii() {
+            return Err(invalid(&[
+                "clientId or clientSecret contains a non-ASCII character, which plain Basic \
+                 (basicEncoding \"none\") cannot carry reliably; use basicEncoding \"form\" or \
+                 clientAuthentication \"body\"",
+            ]));
+        }
+    }
+
+    let scope = match e.string("scope")? {
+        Some(s) => parse_scope(s)?,
+        None => None,
+    };
+
+    let timeout_seconds = e.number("timeoutSeconds")?.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let timeout_ms = timeout_seconds * 1000.0;
+    if !(timeout_ms.is_finite() && timeout_ms > 0.0 && timeout_ms <= MAX_TIMEOUT_MS) {
+        return Err(invalid(&["timeoutSeconds must be a number greater than 0 and at most 2147483"]));
+    }
+
+    let max_response_bytes = match e.number("maxResponseBytes")? {
+        None => DEFAULT_MAX_RESPONSE_BYTES,
+        Some(n) if n >= 1.0 && n <= 4_294_967_296.0 && n.fract() == 0.0 => n as u64,
+        Some(_) => {
+            return Err(invalid(&["maxResponseBytes must be a whole number from 1 to 4294967296"]))
+        }
+    };
+
+    Ok(Config {
+        token_endpoint,
+        grant,
+        client_id,
+        client_secret,
+        scope,
+        client_authentication,
+        basic_encoding,
+        timeout_ms: timeout_ms.ceil() as u64,
+        ignore_cookies_policy: e.boolean("ignoreCookiesPolicy")?,
+        max_response_bytes,
+    })
+}
+
+fn parse_endpoint(
+    raw: &str,
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<TokenEndpoint, Error> {
+    let Some(url) = parse_url(raw) else {
+        return Err(invalid(&["tokenEndpoint must be an absolute URL, e.g. https://auth.example.com/oauth2/token"]));
+    };
+    if url.has_credentials {
+        return Err(invalid(&[
+            "tokenEndpoint must not contain a user name or password; use clientId and clientSecret",
+        ]));
+    }
+    match url.protocol.as_str() {
+        "https:" => {}
+        // RFC 6749 §3.2 requires TLS; plain http is tolerated for loopback development servers.
+        "http:" if is_loopback(&url.hostname) => {}
+        "http:" => return Err(Error::InsecureEndpoint),
+        _ => return Err(invalid(&["tokenEndpoint must be an https: URL"])),
+    }
+    Ok(TokenEndpoint { href: url.href, host: url.hostname })
+}
+
+/// localhost (RFC 6761 §6.3, with its subdomains), 127.0.0.0/8 and [::1].
+pub fn is_loopback(hostname: &str) -> bool {
+    if hostname == "localhost" || hostname.ends_with(".localhost") || hostname == "[::1]" {
+        return true;
+    }
+    let mut parts = hostname.split('.');
+    let first = parts.next();
+    let rest: Vec<&str> = parts.collect();
+    first == Some("127")
+        && rest.len() == 3
+        && rest.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// RFC 6749 §3.3: `scope = scope-token *( SP scope-token )`, `scope-token = 1*NQCHAR`,
+/// `NQCHAR = %x21 / %x23-5B / %x5D-7E`. Repeated spaces are collapsed; empty means none.
+pub fn parse_scope(raw: &str) -> Result<Option<Scope>, Error> {
+    let mut out = String::with_capacity(raw.len());
+    for token in raw.split(' ').filter(|t| !t.is_empty()) {
+        if !token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+            return Err(invalid(&[
+                "scope must be space-delimited tokens of printable ASCII without '\"' or '\\' \
+                 (RFC 6749 section 3.3)",
+            ]));
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    Ok(if out.is_empty() { None } else { Some(Scope(out)) })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The host's URL parser, natively (the url crate implements the same WHATWG standard).
+    pub fn parse_url(s: &str) -> Option<UrlParts> {
+        let u = url::Url::parse(s).ok()?;
+        let hostname = match u.host()? {
+            url::Host::Ipv6(a) => concat(&["[", &a.to_string(), "]"]),
+            h => h.to_string(),
+        };
+        Some(UrlParts {
+            href: u.as_str().to_owned(),
+            protocol: concat(&[u.scheme(), ":"]),
+            hostname,
+            has_credentials: !u.username().is_empty() || u.password().is_some(),
+        })
+    }
+
+    pub fn entries(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    }
+
+    pub fn s(v: &str) -> Value {
+        Value::String(v.to_owned())
+    }
+
+    pub fn base() -> Vec<(&'static str, Value)> {
+        vec![
+            ("tokenEndpoint", s("https://auth.example.com/oauth2/token")),
+            ("clientId", s("client")),
+            ("clientSecret", s("secret")),
+        ]
+    }
+
+    fn with(extra: &[(&'static str, Value)]) -> Result<Config, Error> {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        parse(&entries(&pairs), &parse_url)
+    }
+
+    fn err(extra: &[(&'static str, Value)]) -> Error {
+        with(extra).unwrap_err()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.grant, Grant::ClientCredentials);
+        assert_eq!(c.client_authentication, ClientAuthentication::Header);
+        assert_eq!(c.basic_encoding, BasicEncoding::Form);
+        assert_eq!(c.timeout_ms, 30_000);
+        assert_eq!(c.max_response_bytes, 1_048_576);
+        assert!(!c.ignore_cookies_policy);
+        assert_eq!(c.scope, None);
+        assert_eq!(c.token_endpoint.host(), "auth.example.com");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err(&[("clientSecert", s("x"))]);
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+        assert!(e.message().contains("\"clientSecert\""), "{}", e.message());
+    }
+
+    #[test]
+    fn undefined_and_null_are_absent() {
+        let c = with(&[("scope", Value::Null), ("timeoutSeconds", Value::Undefined)]).unwrap();
+        assert_eq!(c.scope, None);
+        assert_eq!(c.timeout_ms, 30_000);
+    }
+
+    #[test]
+    fn ssl_modes() {
+        assert!(with(&[("sslMode", s("verify"))]).is_ok());
+        assert_eq!(
+            err(&[("sslMode", s("trust"))]),
+            Error::UnsupportedSslMode { mode: SslModeRefused::Trust }
+        );
+        let off = err(&[("sslMode", s("off"))]);
+        assert_eq!(off.code(), "ERR_UNSUPPORTED_SSL_MODE");
+        assert!(off.message().contains("clear text"));
+        assert!(err(&[("trust", s("trust"))]).message().contains("unknown"));
+        assert!(err(&[("sslMode", s("TRUST"))]).message().contains("\"verify\", \"trust\", \"off\""));
+    }
+
+    #[test]
+    fn endpoint_rules() {
+        let ep = |u: &str| with(&[("tokenEndpoint", s(u))]);
+        assert!(ep("https://auth.example.com/t?tenant=a").is_ok());
+        for ok in ["http://localhost:8080/t", "http://127.0.0.1/t", "http://127.8.9.10/t", "http://[::1]:9/t", "http://a.localhost/t", "http://127.1/t"] {
+            assert!(ep(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com/t", "http://127.0.0.1.nip.io/t", "http://10.0.0.1/t", "http://[::2]/t"] {
+            assert_eq!(ep(bad).unwrap_err(), Error::InsecureEndpoint, "{bad}");
+        }
+        for bad in ["auth.example.com/token", "", "ftp://auth.example.com/t", "https://u:p@auth.example.com/t"] {
+            assert_eq!(ep(bad).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad}");
+        }
+        assert_eq!(err(&[("tokenEndpoint", Value::Number(1.0))]).code(), "ERR_INVALID_CONFIG");
+    }
+
+    #[test]
+    fn grant_types() {
+        let e = err(&[("grantType", s("authorization_code"))]);
+        assert!(e.message().contains("\"client_credentials\", \"password\""), "{}", e.message());
+        let c = with(&[("grantType", s("password")), ("username", s("alice")), ("password", s("pw"))]).unwrap();
+        assert_eq!(c.grant, Grant::Password { username: "alice".into(), password: Password::new("pw".into()) });
+        assert!(err(&[("grantType", s("password")), ("password", s("pw"))]).message().contains("username"));
+        assert!(err(&[("username", s("alice"))]).message().contains("only used with grantType"));
+    }
+
+    #[test]
+    fn client_secret_rules() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "clientSecret");
+        assert_eq!(parse(&entries(&pairs), &parse_url).unwrap_err().code(), "ERR_INVALID_CONFIG");
+        pairs.extend([("grantType", s("password")), ("username", s("u")), ("password", s("p")), ("clientAuthentication", s("body"))]);
+        assert_eq!(parse(&entries(&pairs), &parse_url).unwrap().client_secret, None);
+        assert_eq!(err(&[("clientSecret", Value::Bool(true))]).message(), "clientSecret must be a string, got a boolean");
+    }
+
+    #[test]
+    fn basic_none_rules() {
+        let none = ("basicEncoding", s("none"));
+        assert!(with(&[none.clone(), ("clientSecret", s("a+b/c%d&e=f"))]).is_ok());
+        assert!(err(&[none.clone(), ("clientId", s("a:b"))]).message().contains("':'"));
+        assert!(err(&[none.clone(), ("clientSecret", s("sécret"))]).message().contains("non-ASCII"));
+        // Body mode does not care.
+        assert!(with(&[none, ("clientId", s("a:b")), ("clientAuthentication", s("body"))]).is_ok());
+    }
+
+    #[test]
+    fn scope_grammar() {
+        assert_eq!(parse_scope("  read   write ").unwrap().unwrap().as_str(), "read write");
+        assert_eq!(parse_scope("").unwrap(), None);
+        assert_eq!(parse_scope("   ").unwrap(), None);
+        assert!(parse_scope("https://graph.microsoft.com/.default offline_access").unwrap().is_some());
+        assert!(parse_scope("!#[]~").unwrap().is_some());
+        for bad in ["a\"b", "a\\b", "a\tb", "read\nwrite", "é", "a\u{7f}"] {
+            assert_eq!(parse_scope(bad).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad:?}");
+        }
+        assert_eq!(with(&[("scope", s(" read  write"))]).unwrap().scope.unwrap().as_str(), "read write");
+    }
+
+    #[test]
+    fn timeout_and_limits() {
+        assert_eq!(with(&[("timeoutSeconds", Value::Number(0.5))]).unwrap().timeout_ms, 500);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e10] {
+            assert_eq!(err(&[("timeoutSeconds", Value::Number(bad))]).code(), "ERR_INVALID_CONFIG", "{bad}");
+        }
+        assert_eq!(err(&[("timeoutSeconds", s("30"))]).message(), "timeoutSeconds must be a number, got a string");
+        assert_eq!(with(&[("maxResponseBytes", Value::Number(10.0))]).unwrap().max_response_bytes, 10);
+        for bad in [0.0, 1.5, -3.0, f64::NAN] {
+            assert!(with(&[("maxResponseBytes", Value::Number(bad))]).is_err(), "{bad}");
+        }
+        assert!(with(&[("ignoreCookiesPolicy", Value::Bool(true))]).unwrap().ignore_cookies_policy);
+        assert!(with(&[("ignoreCookiesPolicy", s("yes"))]).is_err());
+    }
+
+    #[test]
+    fn messages_never_quote_values() {
+        let secret = "hunter2-canary";
+        let cases = [
+            err(&[("grantType", s(secret))]),
+            err(&[("clientAuthentication", s(secret))]),
+            err(&[("tokenEndpoint", s(secret))]),
+            err(&[("scope", s(&[secret, "\""].concat()))]),
+            err(&[("basicEncoding", s("none")), ("clientSecret", s(&[secret, "é"].concat()))]),
+        ];
+        for e in cases {
+            assert!(!e.message().contains(secret), "{}", e.message());
+        }
+    }
+}

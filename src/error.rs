@@ -1,0 +1,314 @@
+//! The one error type. Every variant has a stable `code()` that JavaScript sees as `err.code`;
+//! tests match codes, not message text. Messages never contain a secret or a 2xx body.
+
+use crate::{concat, decimal};
+
+/// Why a token request failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The configuration is invalid; the message names the key and the reason.
+    InvalidConfig(String),
+    /// `sslMode` is `trust` or `off`, which a fetch-based host cannot honour.
+    UnsupportedSslMode { mode: SslModeRefused },
+    /// `http:` to a host that is not loopback: the secret would travel in clear text.
+    InsecureEndpoint,
+    /// The request did not complete: refused, reset, DNS, CORS... `detail` is the host's message.
+    Network { detail: String },
+    /// The TLS handshake failed; `reason` is the host's code (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`).
+    Tls { reason: String },
+    /// `timeoutSeconds` elapsed before the response was complete.
+    Timeout { timeout_ms: u64 },
+    /// The endpoint answered with a redirect; nothing was sent to the new location.
+    UnexpectedRedirect { status: u16 },
+    /// An RFC 6749 §5.2 error response.
+    OAuth {
+        status: u16,
+        error: String,
+        error_description: Option<String>,
+        error_uri: Option<String>,
+    },
+    /// A non-2xx status without a §5.2 body.
+    HttpStatus { status: u16, content_type: Option<String>, detail: &'static str },
+    /// A response the core cannot use as a token response; `reason` names the field or problem.
+    InvalidResponse { status: u16, content_type: Option<String>, reason: String },
+    /// The body is larger than `maxResponseBytes`.
+    ResponseTooLarge { limit: u64 },
+}
+
+/// The refused SSL modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslModeRefused {
+    Trust,
+    Off,
+}
+
+impl Error {
+    /// Every code, for the TypeScript union test and documentation.
+    pub const CODES: &'static [&'static str] = &[
+        "ERR_INVALID_CONFIG",
+        "ERR_UNSUPPORTED_SSL_MODE",
+        "ERR_INSECURE_ENDPOINT",
+        "ERR_NETWORK",
+        "ERR_TLS",
+        "ERR_TIMEOUT",
+        "ERR_UNEXPECTED_REDIRECT",
+        "ERR_OAUTH",
+        "ERR_HTTP_STATUS",
+        "ERR_INVALID_RESPONSE",
+        "ERR_RESPONSE_TOO_LARGE",
+    ];
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidConfig(_) => "ERR_INVALID_CONFIG",
+            Error::UnsupportedSslMode { .. } => "ERR_UNSUPPORTED_SSL_MODE",
+            Error::InsecureEndpoint => "ERR_INSECURE_ENDPOINT",
+            Error::Network { .. } => "ERR_NETWORK",
+            Error::Tls { .. } => "ERR_TLS",
+            Error::Timeout { .. } => "ERR_TIMEOUT",
+            Error::UnexpectedRedirect { .. } => "ERR_UNEXPECTED_REDIRECT",
+            Error::OAuth { .. } => "ERR_OAUTH",
+            Error::HttpStatus { .. } => "ERR_HTTP_STATUS",
+            Error::InvalidResponse { .. } => "ERR_INVALID_RESPONSE",
+            Error::ResponseTooLarge { .. } => "ERR_RESPONSE_TOO_LARGE",
+        }
+    }
+
+    /// The HTTP status, where a response was received.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::UnexpectedRedirect { status }
+            | Error::OAuth { status, .. }
+            | Error::HttpStatus { status, .. }
+            | Error::InvalidResponse { status, .. } => Some(*status).filter(|s| *s != 0),
+            _ => None,
+        }
+    }
+
+    /// A short, secret-free message: what happened and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidConfig(m) => m.clone(),
+            Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => String::from(
+                "sslMode \"trust\" is unsupported on this host: fetch always verifies certificates \
+                 against the host's trust store. Use \"verify\" and add the CA to that store \
+                 instead (Node.js: start the process with NODE_EXTRA_CA_CERTS=ca.pem; browsers: \
+                 the system or browser certificate store).",
+            ),
+            Error::UnsupportedSslMode { mode: SslModeRefused::Off } => String::from(
+                "sslMode \"off\" is unsupported on this host: it would send the client secret in \
+                 clear text or skip certificate checks, which fetch never does. Use \"verify\" with \
+                 an https endpoint (http is accepted for loopback development servers only).",
+            ),
+            Error::InsecureEndpoint => String::from(
+                "tokenEndpoint must use https: (http: is allowed only for loopback hosts: \
+                 localhost, 127.0.0.0/8, [::1]); the client credentials would travel in clear text",
+            ),
+            Error::Network { detail } => concat(&["the token request failed: ", detail]),
+            Error::Tls { reason } => concat(&[
+                "TLS connection to the token endpoint failed (",
+                reason,
+                "): the server certificate is not trusted by this host; add its CA to the host's \
+                 trust store (Node.js: NODE_EXTRA_CA_CERTS)",
+            ]),
+            Error::Timeout { timeout_ms } => concat(&[
+                "the token endpoint did not answer within ",
+                &decimal(*timeout_ms),
+                " ms (timeoutSeconds)",
+            ]),
+            Error::UnexpectedRedirect { status } => {
+                let s = if *status == 0 { String::from("a") } else { decimal(u64::from(*status)) };
+                concat(&[
+                    "the token endpoint answered with a redirect (HTTP ",
+                    &s,
+                    "); it was not followed and nothing was re-sent: configure the final token URL",
+                ])
+            }
+            Error::OAuth { status, error, error_description, .. } => {
+                let mut m = concat(&["the token endpoint returned error \"", error, "\""]);
+                if let Some(d) = error_description {
+                    m.push_str(": ");
+                    m.push_str(d);
+                }
+                m.push_str(" (HTTP ");
+                m.push_str(&decimal(u64::from(*status)));
+                m.push(')');
+                m
+            }
+            Error::HttpStatus { status, content_type, detail } => {
+                let mut m = concat(&["the token endpoint answered HTTP ", &decimal(u64::from(*status))]);
+                push_content_type(&mut m, content_type);
+                m.push_str(detail);
+                m
+            }
+            Error::InvalidResponse { status, content_type, reason } => {
+                let mut m = concat(&["invalid token response: ", reason, " (HTTP "]);
+                m.push_str(&decimal(u64::from(*status)));
+                push_content_type(&mut m, content_type);
+                m.push(')');
+                m
+            }
+            Error::ResponseTooLarge { limit } => concat(&[
+                "the token response is larger than ",
+                &decimal(*limit),
+                " bytes (maxResponseBytes)",
+            ]),
+        }
+    }
+}
+
+fn push_content_type(m: &mut String, content_type: &Option<String>) {
+    if let Some(ct) = content_type {
+        m.push_str(", content-type ");
+        m.push_str(ct);
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What the adapter could learn about a failed fetch or body read.
+#[derive(Debug, Default, Clone)]
+pub struct FetchFailure {
+    /// Our own timeout signal had fired.
+    pub timed_out: bool,
+    /// The timeout that applied, for the message.
+    pub timeout_ms: u64,
+    /// The rejection's `message`, when it was an Error (or its string form).
+    pub message: Option<String>,
+    /// `code` members found along the `cause` chain (Node puts TLS reasons there).
+    pub cause_codes: Vec<String>,
+    /// Running in a browser page, where a failed fetch may be a CORS refusal.
+    pub in_browser: bool,
+}
+
+/// TLS failure codes that Node.js (OpenSSL) reports on `cause.code`.
+fn is_tls_code(code: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+        "UNABLE_TO_GET_ISSUER_CERT",
+        "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+        "SELF_SIGNED_CERT_IN_CHAIN",
+        "DEPTH_ZERO_SELF_SIGNED_CERT",
+        "HOSTNAME_MISMATCH",
+        "EPROTO",
+    ];
+    EXACT.contains(&code)
+        || code.starts_with("CERT_")
+        || code.starts_with("ERR_TLS_")
+        || code.starts_with("ERR_SSL_")
+}
+
+/// Classifies a failed fetch (or body read): timeout, TLS or plain network failure.
+pub fn classify_fetch_failure(f: FetchFailure) -> Error {
+    if f.timed_out {
+        return Error::Timeout { timeout_ms: f.timeout_ms };
+    }
+    if let Some(code) = f.cause_codes.iter().find(|c| is_tls_code(c)) {
+        return Error::Tls { reason: code.clone() };
+    }
+    let mut detail = f.message.unwrap_or_else(|| String::from("the host's fetch failed"));
+    if let Some(code) = f.cause_codes.first() {
+        detail.push_str(" (");
+        detail.push_str(code);
+        detail.push(')');
+    }
+    if f.in_browser {
+        detail.push_str(
+            "; the endpoint may be unreachable, or may not allow cross-origin requests from this \
+             page (CORS): the browser hides which",
+        );
+    }
+    Error::Network { detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_listed_once_and_stable() {
+        let samples = [
+            Error::InvalidConfig("x".into()),
+            Error::UnsupportedSslMode { mode: SslModeRefused::Trust },
+            Error::InsecureEndpoint,
+            Error::Network { detail: "x".into() },
+            Error::Tls { reason: "x".into() },
+            Error::Timeout { timeout_ms: 1 },
+            Error::UnexpectedRedirect { status: 302 },
+            Error::OAuth { status: 400, error: "e".into(), error_description: None, error_uri: None },
+            Error::HttpStatus { status: 500, content_type: None, detail: "" },
+            Error::InvalidResponse { status: 200, content_type: None, reason: "r".into() },
+            Error::ResponseTooLarge { limit: 1 },
+        ];
+        let codes: Vec<&str> = samples.iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
+    }
+
+    #[test]
+    fn tls_codes_from_the_cause_chain() {
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_codes: vec!["UNABLE_TO_VERIFY_LEAF_SIGNATURE".into()],
+            ..Default::default()
+        });
+        assert_eq!(e, Error::Tls { reason: "UNABLE_TO_VERIFY_LEAF_SIGNATURE".into() });
+        let e = classify_fetch_failure(FetchFailure {
+            cause_codes: vec!["ERR_TLS_CERT_ALTNAME_INVALID".into()],
+            ..Default::default()
+        });
+        assert_eq!(e.code(), "ERR_TLS");
+    }
+
+    #[test]
+    fn timeout_wins_and_network_keeps_the_host_reason() {
+        let e = classify_fetch_failure(FetchFailure {
+            timed_out: true,
+            timeout_ms: 500,
+            cause_codes: vec!["ECONNRESET".into()],
+            ..Default::default()
+        });
+        assert_eq!(e, Error::Timeout { timeout_ms: 500 });
+        assert_eq!(e.message(), "the token endpoint did not answer within 500 ms (timeoutSeconds)");
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_codes: vec!["ECONNREFUSED".into()],
+            ..Default::default()
+        });
+        assert_eq!(e.code(), "ERR_NETWORK");
+        assert_eq!(e.message(), "the token request failed: fetch failed (ECONNREFUSED)");
+    }
+
+    #[test]
+    fn browser_network_failure_mentions_cors() {
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("Failed to fetch".into()),
+            in_browser: true,
+            ..Default::default()
+        });
+        assert!(e.message().contains("cross-origin"));
+    }
+
+    #[test]
+    fn oauth_message_and_status() {
+        let e = Error::OAuth {
+            status: 401,
+            error: "invalid_client".into(),
+            error_description: Some("bad secret".into()),
+            error_uri: None,
+        };
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(
+            e.message(),
+            "the token endpoint returned error \"invalid_client\": bad secret (HTTP 401)"
+        );
+        assert_eq!(Error::UnexpectedRedirect { status: 0 }.status(), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! The token request (RFC 6749 §4.3.2, §4.4.2): method, URL, headers and form body, as bytes
+//! exactly as they go on the wire. Transport options the host's fetch needs (no redirects
+//! followed, no ambient credentials, no cache) are fixed by the adapter and listed in
+//! [`FETCH_OPTIONS`].
+
+use base64::Engine as _;
+
+use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant};
+use crate::secret::ClientSecret;
+
+/// The form body's media type (RFC 6749 Appendix B: UTF-8).
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
+
+/// The fetch options every token request uses, for documentation and the request preview:
+/// `redirect: manual` (a 3xx is an error; nothing is re-sent), `credentials: omit` (ambient
+/// cookies never reach the token endpoint), `cache: no-store` (RFC 6749 §5.1).
+pub const FETCH_OPTIONS: [(&str, &str); 3] =
+    [("redirect", "manual"), ("credentials", "omit"), ("cache", "no-store")];
+
+/// An HTTP request description. `Debug` hides the body and the Authorization value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl core::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body", &"[redacted]")
+            .finish()
+    }
+}
+
+/// WHATWG `application/x-www-form-urlencoded` serialization of one string, as `URLSearchParams`
+/// does it (space as `+`; `*-._` and alphanumerics unescaped).
+pub fn form_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The Basic credentials value, `Basic <base64>`.
+pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: BasicEncoding) -> String {
+    let secret = secret.map(ClientSecret::expose).unwrap_or_default();
+    let pair = match enc {
+        // RFC 6749 §2.3.1: the id and the secret are each form-urlencoded before being used as
+        // the Basic user name and password; this is not ordinary Basic, curl does not do it.
+        BasicEncoding::Form => {
+            let mut p = form_encode(client_id);
+            p.push(':');
+            p.push_str(&form_encode(secret));
+            p
+        }
+        // RFC 7617 §2: user-id ":" password, as is (config checked ASCII and no ':' in the id).
+        BasicEncoding::None => {
+            let mut p = String::from(client_id);
+            p.push(':');
+            p.push_str(secret);
+            p
+        }
+    };
+    let mut out = String::from("Basic ");
+    base64::engine::general_purpose::STANDARD.encode_string(pair.as_bytes(), &mut out);
+    out
+}
+
+/// Builds the token request for a validated configuration.
+pub fn build(config: &Config) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    match &config.grant {
+        // §4.4.2
+        Grant::ClientCredentials => {
+            form.append_pair("grant_type", "client_credentials");
+        }
+        // §4.3.2
+        Grant::Password { username, password } => {
+            form.append_pair("grant_type", "password");
+            form.append_pair("username", username);
+            form.append_pair("password", password.expose());
+        }
+    }
+    if let Some(scope) = &config.scope {
+        form.append_pair("scope", scope.as_str());
+    }
+    let mut headers = vec![
+        ("Content-Type", String::from(FORM_CONTENT_TYPE)),
+        ("Accept", String::from("application/json")),
+    ];
+    match config.client_authentication {
+        ClientAuthentication::Header => headers.push((
+            "Authorization",
+            basic_authorization(&config.client_id, config.client_secret.as_ref(), config.basic_encoding),
+        )),
+        // §2.3.1: client_id and client_secret in the request body.
+        ClientAuthentication::Body => {
+            form.append_pair("client_id", &config.client_id);
+            if let Some(secret) = &config.client_secret {
+                form.append_pair("client_secret", secret.expose());
+            }
+        }
+    }
+    HttpRequest {
+        method: "POST",
+        url: config.token_endpoint.href().to_owned(),
+        headers,
+        body: form.finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::{base, entries, parse_url, s};
+    use crate::config::parse;
+    use crate::value::Value;
+
+    fn request(extra: &[(&'static str, Value)]) -> HttpRequest {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        build(&parse(&entries(&pairs), &parse_url).unwrap())
+    }
+
+    fn header<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn client_credentials_header_exact_bytes() {
+        let r = request(&[("scope", s("read write"))]);
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.url, "https://auth.example.com/oauth2/token");
+        assert_eq!(
+            r.headers,
+            vec![
+                ("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8".to_owned()),
+                ("Accept", "application/json".to_owned()),
+                ("Authorization", "Basic Y2xpZW50OnNlY3JldA==".to_owned()),
+            ]
+        );
+        assert_eq!(r.body, "grant_type=client_credentials&scope=read+write");
+    }
+
+    #[test]
+    fn client_credentials_body_exact_bytes() {
+        let r = request(&[("clientAuthentication", s("body"))]);
+        assert_eq!(header(&r, "Authorization"), None);
+        assert_eq!(r.body, "grant_type=client_credentials&client_id=client&client_secret=secret");
+    }
+
+    #[test]
+    fn password_grant_both_modes_exact_bytes() {
+        let pw = [("grantType", s("password")), ("username", s("alice@example.com")), ("password", s("correct horse&=+"))];
+        let r = request(&pw);
+        assert_eq!(r.body, "grant_type=password&username=alice%40example.com&password=correct+horse%26%3D%2B");
+        assert_eq!(header(&r, "Authorization"), Some("Basic Y2xpZW50OnNlY3JldA=="));
+        let mut body_mode = pw.to_vec();
+        body_mode.push(("clientAuthentication", s("body")));
+        body_mode.push(("scope", s("read")));
+        let r = request(&body_mode);
+        assert_eq!(
+            r.body,
+            "grant_type=password&username=alice%40example.com&password=correct+horse%26%3D%2B&scope=read&client_id=client&client_secret=secret"
+        );
+        assert_eq!(header(&r, "Authorization"), None);
+    }
+
+    #[test]
+    fn public_client_sends_only_client_id() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "clientSecret");
+        pairs.extend([("grantType", s("password")), ("username", s("u")), ("password", s("p")), ("clientAuthentication", s("body"))]);
+        let r = build(&parse(&entries(&pairs), &parse_url).unwrap());
+        assert_eq!(r.body, "grant_type=password&username=u&password=p&client_id=client");
+    }
+
+    #[test]
+    fn oauth2_rs_basic_vector() {
+        // oauth2-rs src/tests.rs: id and secret "aaa/;&".
+        let v = basic_authorization("aaa/;&", Some(&ClientSecret::new("bbb/;&".into())), BasicEncoding::Form);
+        assert_eq!(v, "Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==");
+    }
+
+    #[test]
+    fn non_ascii_and_reserved_characters() {
+        // "sécret ü+/%&=:" form-encodes to s%C3%A9cret+%C3%BC%2B%2F%25%26%3D%3A.
+        let v = basic_authorization("id:1", Some(&ClientSecret::new("sécret ü+/%&=:".into())), BasicEncoding::Form);
+        let expected_pair = "id%3A1:s%C3%A9cret+%C3%BC%2B%2F%25%26%3D%3A";
+        assert_eq!(v, ["Basic ", &base64::engine::general_purpose::STANDARD.encode(expected_pair)].concat());
+        assert_eq!(v, "Basic aWQlM0ExOnMlQzMlQTljcmV0KyVDMyVCQyUyQiUyRiUyNSUyNiUzRCUzQQ==");
+        let none = basic_authorization("id", Some(&ClientSecret::new("a+b/c%d&e=f".into())), BasicEncoding::None);
+        assert_eq!(none, "Basic aWQ6YStiL2MlZCZlPWY=");
+    }
+
+    #[test]
+    fn whatwg_form_leaves_star_dash_dot_underscore() {
+        // The WHATWG serializer (URLSearchParams) leaves *-._ unescaped; pinned on purpose.
+        assert_eq!(form_encode("a*b-c.d_e~f g"), "a*b-c.d_e%7Ef+g");
+    }
+
+    #[test]
+    fn debug_hides_body_and_authorization() {
+        let r = request(&[]);
+        let d = format!("{r:?}");
+        assert!(!d.contains("secret") && !d.contains("Y2xpZW50"), "{d}");
+    }
+}

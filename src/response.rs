@@ -1,0 +1,363 @@
+//! Interpreting the token endpoint's answer: RFC 6749 §5.1 (success) and §5.2 (error).
+//! The host parses JSON (`JSON.parse` in the adapter); this module decides what the parsed
+//! members mean. Messages name fields, never quote a 2xx body: it may hold a token.
+
+use crate::concat;
+use crate::error::Error;
+use crate::secret::{AccessToken, RefreshToken};
+use crate::value::{Json, Value};
+
+/// What the adapter read from the host's `Response`.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpResponse<'a> {
+    /// The status; 0 for a browser's opaque redirect.
+    pub status: u16,
+    /// A browser answered `redirect: 'manual'` with an opaque redirect (status 0).
+    pub opaque_redirect: bool,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A successful token response (§5.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: AccessToken,
+    /// As the server spelled it (§7.1: compared case-insensitively).
+    pub token_type: String,
+    /// Seconds, as sent (a numeric string is accepted: Azure AD v1 sends `"3599"`).
+    pub expires_in: Option<f64>,
+    /// `now` at receipt plus `expires_in`, in epoch milliseconds.
+    pub expires_at: Option<f64>,
+    pub scope: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
+}
+
+/// `Content-Length` above the limit: refuse before reading the body.
+pub fn check_declared_length(content_length: Option<&str>, limit: u64) -> Result<(), Error> {
+    match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(n) if n > limit => Err(Error::ResponseTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// The body grew past the limit while being read.
+pub fn check_body_length(read_so_far: u64, limit: u64) -> Result<(), Error> {
+    if read_so_far > limit {
+        Err(Error::ResponseTooLarge { limit })
+    } else {
+        Ok(())
+    }
+}
+
+/// Redirect statuses (RFC 9110 §15.4) that `redirect: manual` hands back instead of following.
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+fn essence(content_type: Option<&str>) -> String {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Interprets a response. `parse_json` is the host's JSON parser; `now_ms` the host clock at
+/// receipt (epoch milliseconds).
+pub fn interpret(
+    resp: &HttpResponse<'_>,
+    parse_json: &mut dyn FnMut(&str) -> Json,
+    now_ms: f64,
+) -> Result<TokenResponse, Error> {
+    let status = resp.status;
+    if resp.opaque_redirect || is_redirect(status) {
+        return Err(Error::UnexpectedRedirect { status });
+    }
+    let content_type = resp.content_type.map(str::to_owned);
+    let invalid = |reason: &str| Error::InvalidResponse {
+        status,
+        content_type: content_type.clone(),
+        reason: reason.to_owned(),
+    };
+    let success = (200..300).contains(&status);
+
+    // RFC 8259 §8.1: JSON is UTF-8; a leading BOM may be ignored.
+    let text = core::str::from_utf8(resp.body).ok().map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
+    let html = essence(resp.content_type) == "text/html";
+    let parsed = match text {
+        Some(t) if !t.trim().is_empty() && !html => parse_json(t),
+        _ => Json::Invalid,
+    };
+
+    if !success {
+        // §5.2: an error body wins over whatever else the response says (WWW-Authenticate too).
+        if let Json::Object(members) = &parsed {
+            if let Some(e) = oauth_error(status, members) {
+                return Err(e);
+            }
+        }
+        let detail = if status == 401 {
+            ": the client was not authenticated; check the client id and secret, or switch clientAuthentication"
+        } else if text.map_or(true, |t| t.trim().is_empty()) {
+            " with an empty body"
+        } else {
+            " without an OAuth error body (RFC 6749 section 5.2)"
+        };
+        return Err(Error::HttpStatus { status, content_type, detail });
+    }
+
+    let members = match parsed {
+        Json::Object(m) => m,
+        Json::NotObject(kind) => return Err(invalid(&concat(&["expected a JSON object, got ", kind]))),
+        Json::Invalid => {
+            return Err(invalid(match text {
+                None => "the body is not UTF-8 (JSON must be UTF-8, RFC 8259 section 8.1)",
+                Some(t) if t.trim().is_empty() => "the body is empty",
+                Some(_) if html => "expected a JSON object, got an HTML page",
+                Some(_) => "the body is not JSON",
+            }))
+        }
+    };
+    let get = |name: &str| Json::member(&members, name).filter(|v| !matches!(v, Value::Null));
+
+    // Some servers answer errors with 200 (§5.2 says 400; be clear about what came back).
+    if get("access_token").is_none() {
+        if let Some(e) = oauth_error(status, &members) {
+            return Err(e);
+        }
+    }
+
+    let access_token = match get("access_token") {
+        None => return Err(invalid("access_token is missing (RFC 6749 section 5.1)")),
+        Some(Value::String(t)) if t.is_empty() => return Err(invalid("access_token is empty")),
+        // It will travel in an Authorization header: visible ASCII only (RFC 9110 §5.5).
+        Some(Value::String(t)) if !t.bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
+            return Err(invalid(
+                "access_token contains characters that cannot be sent in an HTTP header",
+            ))
+        }
+        Some(Value::String(t)) => AccessToken::new(t.clone()),
+        Some(v) => return Err(invalid(&concat(&["access_token must be a string, got ", v.kind()]))),
+    };
+
+    let token_type = match get("token_type") {
+        None => return Err(invalid("token_type is missing (RFC 6749 section 5.1)")),
+        // An auth-scheme is an RFC 9110 token (§11.1).
+        Some(Value::String(t)) if !t.is_empty() && t.bytes().all(is_tchar) => t.clone(),
+        Some(Value::String(_)) => return Err(invalid("token_type is not a valid HTTP authentication scheme")),
+        Some(v) => return Err(invalid(&concat(&["token_type must be a string, got ", v.kind()]))),
+    };
+
+    let expires_in = match get("expires_in") {
+        None => None,
+        Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => Some(*n),
+        // A numeric string of seconds (Azure AD v1).
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(s.bytes().fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0')))
+        }
+        Some(_) => return Err(invalid("expires_in must be a non-negative number of seconds")),
+    };
+
+    let optional_string = |name: &str| match get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(invalid(&concat(&[name, " must be a string, got ", v.kind()]))),
+    };
+    let scope = optional_string("scope")?;
+    let refresh_token = optional_string("refresh_token")?.map(RefreshToken::new);
+
+    Ok(TokenResponse {
+        access_token,
+        token_type,
+        expires_in,
+        expires_at: expires_in.map(|s| now_ms + s * 1000.0),
+        scope,
+        refresh_token,
+    })
+}
+
+/// RFC 9110 §5.6.2 tchar.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A §5.2 error from members: `error` must be a string; description and uri are kept when they
+/// are strings and ignored otherwise.
+fn oauth_error(status: u16, members: &[(String, Value)]) -> Option<Error> {
+    let text = |name: &str| match Json::member(members, name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    Some(Error::OAuth {
+        status,
+        error: text("error")?,
+        error_description: text("error_description"),
+        error_uri: text("error_uri"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::testing::parse_json;
+
+    const NOW: f64 = 1_700_000_000_000.0;
+
+    fn run(status: u16, ct: Option<&str>, body: &str) -> Result<TokenResponse, Error> {
+        run_bytes(status, ct, body.as_bytes())
+    }
+
+    fn run_bytes(status: u16, ct: Option<&str>, body: &[u8]) -> Result<TokenResponse, Error> {
+        let resp = HttpResponse { status, opaque_redirect: false, content_type: ct, body };
+        interpret(&resp, &mut |t| parse_json(t), NOW)
+    }
+
+    fn reason(r: Result<TokenResponse, Error>) -> String {
+        match r.unwrap_err() {
+            Error::InvalidResponse { reason, .. } => reason,
+            other => panic!("expected ERR_INVALID_RESPONSE, got {other:?}"),
+        }
+    }
+
+    const JSON: Option<&str> = Some("application/json;charset=UTF-8");
+
+    #[test]
+    fn success_5_1() {
+        let t = run(200, JSON, r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600,"scope":"read","refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","example_parameter":"x"}"#).unwrap();
+        assert_eq!(t.access_token.expose(), "2YotnFZFEjr1zCsicMWpAA");
+        assert_eq!(t.token_type, "Bearer");
+        assert_eq!(t.expires_in, Some(3600.0));
+        assert_eq!(t.expires_at, Some(NOW + 3_600_000.0));
+        assert_eq!(t.scope.as_deref(), Some("read"));
+        assert_eq!(t.refresh_token.unwrap().expose(), "tGzv3JOkF0XG5Qx2TlKWIA");
+    }
+
+    #[test]
+    fn token_type_spelling_kept_and_expiry_optional() {
+        let t = run(200, JSON, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap();
+        assert_eq!(t.token_type, "bearer");
+        assert_eq!((t.expires_in, t.expires_at), (None, None));
+        let t = run(200, JSON, r#"{"access_token":"a","token_type":"DPoP","expires_in":null,"scope":null}"#).unwrap();
+        assert_eq!((t.token_type.as_str(), t.expires_in, t.scope), ("DPoP", None, None));
+    }
+
+    #[test]
+    fn numeric_string_expires_in() {
+        let t = run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":"3599"}"#).unwrap();
+        assert_eq!(t.expires_in, Some(3599.0));
+        assert_eq!(t.expires_at, Some(NOW + 3_599_000.0));
+        assert_eq!(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":3600.5}"#).unwrap().expires_in, Some(3600.5));
+        assert_eq!(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#).unwrap().expires_in, Some(0.0));
+        for bad in [r#"-1"#, r#""abc""#, r#""-5""#, r#""""#, r#""1e3""#, "true", "[1]"] {
+            let body = ["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":", bad, "}"].concat();
+            assert!(reason(run(200, JSON, &body)).contains("expires_in"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn infinite_expires_in() {
+        // JSON.parse turns 1e309 into Infinity (serde_json refuses it, so build the members).
+        let members = vec![
+            ("access_token".to_owned(), Value::String("a".into())),
+            ("token_type".to_owned(), Value::String("Bearer".into())),
+            ("expires_in".to_owned(), Value::Number(f64::INFINITY)),
+        ];
+        let resp = HttpResponse { status: 200, opaque_redirect: false, content_type: JSON, body: b"{}" };
+        let e = interpret(&resp, &mut |_| Json::Object(members.clone()), NOW).unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_RESPONSE");
+    }
+
+    #[test]
+    fn required_members() {
+        assert!(reason(run(200, JSON, r#"{"token_type":"Bearer"}"#)).contains("access_token is missing"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a"}"#)).contains("token_type is missing"));
+        assert!(reason(run(200, JSON, r#"{"access_token":5,"token_type":"Bearer"}"#)).contains("got a number"));
+        assert!(reason(run(200, JSON, r#"{"access_token":{},"token_type":"Bearer"}"#)).contains("got an object"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#)).contains("header"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a b","token_type":"Bearer"}"#)).contains("header"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bea rer"}"#)).contains("token_type"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","scope":["read"]}"#)).contains("scope must be a string"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#)).contains("refresh_token"));
+    }
+
+    #[test]
+    fn bodies_that_are_not_token_objects() {
+        assert!(reason(run(200, JSON, "")).contains("empty"));
+        assert!(reason(run(204, None, "")).contains("empty"));
+        assert!(reason(run(200, JSON, "null")).contains("got null"));
+        assert!(reason(run(200, JSON, "[]")).contains("got an array"));
+        assert!(reason(run(200, JSON, "\"tok\"")).contains("got a string"));
+        assert!(reason(run(200, JSON, "42")).contains("got a number"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a""#)).contains("not JSON"));
+        assert!(reason(run(200, Some("text/html; charset=utf-8"), "<html>login</html>")).contains("HTML"));
+        // UTF-16LE with BOM.
+        assert!(reason(run_bytes(200, JSON, b"\xff\xfe{\x00}\x00")).contains("UTF-8"));
+    }
+
+    #[test]
+    fn lenient_where_harmless() {
+        // A UTF-8 BOM is ignored (RFC 8259 §8.1); text/plain JSON is accepted.
+        assert!(run(200, JSON, "\u{feff}{\"access_token\":\"a\",\"token_type\":\"Bearer\"}").is_ok());
+        assert!(run(200, Some("text/plain"), r#"{"access_token":"a","token_type":"Bearer"}"#).is_ok());
+    }
+
+    #[test]
+    fn messages_never_quote_a_success_body() {
+        for body in [r#"{"access_token":"canary-token-x","token_type":"Be arer"}"#, r#"{"access_token":"canary-token-x""#] {
+            let e = run(200, JSON, body).unwrap_err();
+            assert!(!e.message().contains("canary"), "{}", e.message());
+        }
+    }
+
+    #[test]
+    fn error_5_2() {
+        let e = run(400, JSON, r#"{"error":"invalid_scope","error_description":"bad scope","error_uri":"https://e.example/doc"}"#).unwrap_err();
+        assert_eq!(
+            e,
+            Error::OAuth {
+                status: 400,
+                error: "invalid_scope".into(),
+                error_description: Some("bad scope".into()),
+                error_uri: Some("https://e.example/doc".into()),
+            }
+        );
+        // Non-string members are dropped, not fatal.
+        let e = run(401, JSON, r#"{"error":"invalid_client","error_description":5,"error_uri":{}}"#).unwrap_err();
+        assert_eq!(e, Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None });
+        // A non-string error is not a §5.2 body.
+        assert_eq!(run(400, JSON, r#"{"error":7}"#).unwrap_err().code(), "ERR_HTTP_STATUS");
+        // A 200 carrying an error.
+        assert_eq!(run(200, JSON, r#"{"error":"invalid_grant"}"#).unwrap_err().code(), "ERR_OAUTH");
+    }
+
+    #[test]
+    fn statuses_without_oauth_bodies() {
+        let e = run(502, Some("text/html"), "<html><body>Bad gateway</body></html>").unwrap_err();
+        assert_eq!((e.code(), e.status()), ("ERR_HTTP_STATUS", Some(502)));
+        assert!(e.message().contains("text/html"));
+        let e = run(401, None, "").unwrap_err();
+        assert_eq!((e.code(), e.status()), ("ERR_HTTP_STATUS", Some(401)));
+        for s in [304u16, 429, 500, 503] {
+            assert_eq!(run(s, None, "").unwrap_err().code(), "ERR_HTTP_STATUS", "{s}");
+        }
+    }
+
+    #[test]
+    fn redirects() {
+        for s in [301u16, 302, 303, 307, 308] {
+            assert_eq!(run(s, None, "").unwrap_err(), Error::UnexpectedRedirect { status: s });
+        }
+        let resp = HttpResponse { status: 0, opaque_redirect: true, content_type: None, body: b"" };
+        assert_eq!(interpret(&resp, &mut |t| parse_json(t), NOW).unwrap_err().code(), "ERR_UNEXPECTED_REDIRECT");
+    }
+
+    #[test]
+    fn size_limits() {
+        assert_eq!(check_declared_length(Some("5242880"), 1 << 20), Err(Error::ResponseTooLarge { limit: 1 << 20 }));
+        assert_eq!(check_declared_length(Some("1048576"), 1 << 20), Ok(()));
+        assert_eq!(check_declared_length(Some("junk"), 1 << 20), Ok(()));
+        assert_eq!(check_declared_length(None, 1), Ok(()));
+        assert!(check_body_length(11, 10).is_err());
+        assert!(check_body_length(10, 10).is_ok());
+    }
+}

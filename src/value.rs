@@ -1,0 +1,87 @@
+//! A shallow view of a JavaScript or JSON value: what the core needs to validate configuration
+//! entries and the members of a token response, without a JSON parser of its own (the host
+//! parses JSON; natively, tests use serde_json).
+
+/// One value, shallow: nested arrays and objects are only named, never walked.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array,
+    Object,
+    /// Functions, symbols, bigints: anything JSON cannot hold.
+    Other,
+}
+
+impl Value {
+    /// The value's kind, as used in error messages ("expected a string, got a number").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Undefined => "undefined",
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array => "an array",
+            Value::Object => "an object",
+            Value::Other => "a non-JSON value",
+        }
+    }
+}
+
+// Debug never prints string contents: a value may be a secret.
+impl core::fmt::Debug for Value {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+/// A parsed JSON document, as far as the core cares: an object's members, or what it was instead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// A JSON object's members in document order (a repeated key appears as the host's parser
+    /// kept it; `JSON.parse` keeps the last).
+    Object(Vec<(String, Value)>),
+    /// Valid JSON that is not an object; the kind as [`Value::kind`] names it.
+    NotObject(&'static str),
+    /// Not JSON at all.
+    Invalid,
+}
+
+impl Json {
+    /// Looks a member up by name (the last occurrence wins, as in `JSON.parse`).
+    pub fn member<'a>(members: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+        members.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Native stand-ins for the host's parsers, used by the unit tests.
+    use super::{Json, Value};
+
+    pub fn shallow(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::INFINITY)),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(_) => Value::Array,
+            serde_json::Value::Object(_) => Value::Object,
+        }
+    }
+
+    /// What the wasm adapter does with `JSON.parse`, done with serde_json.
+    pub fn parse_json(text: &str) -> Json {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(m)) => {
+                Json::Object(m.iter().map(|(k, v)| (k.clone(), shallow(v))).collect())
+            }
+            Ok(other) => Json::NotObject(shallow(&other).kind()),
+            Err(_) => Json::Invalid,
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// A token endpoint of the tests' own for what real authorization servers won't do on purpose:
+// hang, redirect, answer HTML, send a huge body, set a foreign-domain cookie...
+// Each route is one row of ROUTES; add a row to add a case. Listens on 127.0.0.1, port 0.
+
+import http from 'node:http';
+
+const HUGE_BYTES = 5 * 1024 * 1024;
+const GOOD_TOKEN = { access_token: 'hostile-ok', token_type: 'Bearer', expires_in: 3600 };
+
+/** A valid token JSON document of exactly `size` bytes (padding inside a string field). */
+function hugeTokenJson(size) {
+  const head = '{"access_token":"hostile-huge","token_type":"Bearer","padding":"';
+  const tail = '"}';
+  return Buffer.from(head + 'x'.repeat(size - head.length - tail.length) + tail);
+}
+let hugeBody; // built on first use, shared by every server
+const huge = () => (hugeBody ??= hugeTokenJson(HUGE_BYTES));
+
+const json = (res, status, obj, headers = {}) => {
+  const body = JSON.stringify(obj);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+};
+
+/**
+ * path -> handler(req, res, ctx). ctx.recorderUrl is an absolute URL on the recorder server.
+ * Handlers run after the request body has been read.
+ */
+const ROUTES = {
+  // Accepts the request and never answers; close() destroys the socket.
+  '/hang': () => {},
+  '/redirect-302': (req, res, ctx) => {
+    res.writeHead(302, { location: ctx.recorderUrl('/token'), 'content-length': 0 });
+    res.end();
+  },
+  '/redirect-307': (req, res, ctx) => {
+    res.writeHead(307, { location: ctx.recorderUrl('/token'), 'content-length': 0 });
+    res.end();
+  },
+  // What a proxy or an SSO login page in front of the endpoint tends to return.
+  '/html-502': (req, res) => {
+    const body = '<!DOCTYPE html><html><head><title>Sign in</title></head>'
+      + '<body><form action="/login" method="post"><input name="user"><input type="password" name="pw">'
+      + '</form><p>502 Bad Gateway</p></body></html>';
+    res.writeHead(502, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  },
+  '/huge': (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': huge().length });
+    res.end(huge());
+  },
+  // Same body, no Content-Length: Node sends it chunked.
+  '/huge-chunked': (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const body = huge();
+    const step = 64 * 1024;
+    let offset = 0;
+    const pump = () => {
+      while (offset < body.length) {
+        const chunk = body.subarray(offset, offset + step);
+        offset += step;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    res.on('close', () => { offset = body.length; }); // client gave up: stop writing
+    pump();
+  },
+  // One cookie for a foreign domain (must be rejected, RFC 6265 §5.3 step 6), one valid cookie.
+  '/cookie-foreign': (req, res) =>
+    json(res, 200, GOOD_TOKEN, { 'set-cookie': ['sid=1; Domain=evil.example; Path=/', 'ok=1; Path=/'] }),
+  '/expires-string': (req, res) => json(res, 200, { ...GOOD_TOKEN, expires_in: '3599' }),
+  '/token': (req, res) => json(res, 200, GOOD_TOKEN),
+};
+
+/** Starts an http server on loopback; returns it with its origin. */
+async function listen(handler) {
+  const server = http.createServer(handler);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+function stop(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections(); // includes the hanging request's socket
+  });
+}
+
+/**
+ * Starts the hostile server and its redirect target (the recorder).
+ * @returns {Promise<{ origin: string, url: (path: string) => string, hits: Map<string, number>,
+ *   recorderUrl: (path: string) => string, recorderHits: () => number, close: () => Promise<void> }>}
+ */
+export async function startHostileServer() {
+  const hits = new Map();
+  let recorderCount = 0;
+
+  // Counts every request whatever its method or path; answers like a good token endpoint so a
+  // client that followed a redirect would visibly succeed.
+  const recorder = await listen((req, res) => {
+    recorderCount += 1;
+    req.resume();
+    req.on('end', () => json(res, 200, { ...GOOD_TOKEN, access_token: 'followed-redirect' }));
+  });
+  const ctx = { recorderUrl: (path) => recorder.origin + path };
+
+  const hostile = await listen((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    res.on('error', () => {}); // the client may drop big responses midway
+    req.resume();
+    req.on('end', () => {
+      const route = ROUTES[path];
+      if (!route) return json(res, 404, { error: 'not_found' });
+      route(req, res, ctx);
+    });
+  });
+
+  return {
+    origin: hostile.origin,
+    url: (path) => hostile.origin + path,
+    hits,
+    recorderUrl: ctx.recorderUrl,
+    recorderHits: () => recorderCount,
+    close: () => Promise.all([stop(hostile.server), stop(recorder.server)]).then(() => {}),
+  };
+}
+
+export const HOSTILE_ROUTES = Object.freeze(Object.keys(ROUTES));
