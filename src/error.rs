@@ -185,6 +185,8 @@ pub struct FetchFailure {
     pub message: Option<String>,
     /// `code` members found along the `cause` chain (Node puts TLS reasons there).
     pub cause_codes: Vec<String>,
+    /// The first `cause`'s message (Node: "connect ECONNREFUSED 127.0.0.1:1", "bad port").
+    pub cause_message: Option<String>,
     /// Running in a browser page, where a failed fetch may be a CORS refusal.
     pub in_browser: bool,
 }
@@ -215,7 +217,11 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
         return Error::Tls { reason: code.clone() };
     }
     let mut detail = f.message.unwrap_or_else(|| String::from("the host's fetch failed"));
-    if let Some(code) = f.cause_codes.first() {
+    if let Some(m) = f.cause_message.filter(|m| !m.is_empty() && *m != detail) {
+        detail.push_str(": ");
+        detail.push_str(&m);
+    }
+    if let Some(code) = f.cause_codes.first().filter(|c| !detail.contains(c.as_str())) {
         detail.push_str(" (");
         detail.push_str(code);
         detail.push(')');
@@ -284,6 +290,13 @@ mod tests {
         });
         assert_eq!(e.code(), "ERR_NETWORK");
         assert_eq!(e.message(), "the token request failed: fetch failed (ECONNREFUSED)");
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_message: Some("connect ECONNREFUSED 127.0.0.1:1".into()),
+            cause_codes: vec!["ECONNREFUSED".into()],
+            ..Default::default()
+        });
+        assert_eq!(e.message(), "the token request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:1");
     }
 
     #[test]

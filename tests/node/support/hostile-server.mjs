@@ -70,6 +70,18 @@ const ROUTES = {
   '/cookie-foreign': (req, res) =>
     json(res, 200, GOOD_TOKEN, { 'set-cookie': ['sid=1; Domain=evil.example; Path=/', 'ok=1; Path=/'] }),
   '/expires-string': (req, res) => json(res, 200, { ...GOOD_TOKEN, expires_in: '3599' }),
+  // An RFC 6749 §5.2 error with every optional member.
+  '/error-uri': (req, res) => json(res, 400, {
+    error: 'invalid_request',
+    error_description: 'Hostile says no',
+    error_uri: 'https://docs.example/errors#invalid_request',
+  }),
+  // 200 responses that are not a token (§5.1).
+  '/not-json': (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 });
+    res.end('ok');
+  },
+  '/no-access-token': (req, res) => json(res, 200, { token_type: 'Bearer', expires_in: 3600 }),
   '/token': (req, res) => json(res, 200, GOOD_TOKEN),
 };
 

@@ -1,0 +1,19 @@
+// How the .wasm gets instantiated differs per host; each entry (node.js, workerd.js, browser.js)
+// either instantiates it at import or registers a lazy loader here.
+let loader = null;
+let pending = null;
+
+/** Registers the loader that instantiates the module on first use. */
+export function setLoader(load) {
+  loader = load;
+}
+
+/** Resolves when the module is ready; a failed load is retried on the next call. */
+export function ready() {
+  if (!loader) return undefined;
+  pending ??= loader().catch((e) => {
+    pending = null;
+    throw e;
+  });
+  return pending;
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Requests an OAuth 2.0 access token through the built package and prints the result as JSON.
+//   node scripts/demo.mjs                      embedded demo authorization server on 127.0.0.1
+//   node scripts/demo.mjs --token-endpoint ... a real endpoint (secrets from the environment)
+// Run with --help for the options.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { requestToken } from 'oauth-token-connection';
+
+const USAGE = `Usage:
+  node scripts/demo.mjs
+      Starts the embedded demo authorization server on 127.0.0.1, requests a token from it
+      (client_credentials, demo-client, scope "read write") and prints the result.
+
+  node scripts/demo.mjs --token-endpoint URL --client-id ID [options]
+  node scripts/demo.mjs --config settings.json [options]
+      Requests a token from a real endpoint. Options (flags override the config file):
+        --token-endpoint URL        https URL (plain http only to 127.0.0.1/localhost)
+        --grant-type TYPE           client_credentials (default) or password
+        --client-id ID
+        --scope "A B"               space-delimited scopes (optional)
+        --client-authentication M   header (HTTP Basic, default) or body
+        --basic-encoding E          form (RFC 6749, default) or none (server never URL-decodes)
+        --username NAME             password grant only
+        --timeout SECONDS           default 30
+        --ignore-cookies            do not warn about rejected cookies
+        --config FILE               JSON object with requestToken settings (camelCase keys)
+      Secrets are read ONLY from the environment, never from flags or the config file:
+        OAUTH_CLIENT_SECRET         the client secret, as issued (not encoded)
+        OAUTH_PASSWORD              the user's password (password grant)
+
+  Prints the result JSON on stdout. On failure prints the error code, HTTP status and OAuth
+  error on stderr and exits with status 1 (2 for a usage error).`;
+
+/** Flag name -> requestToken key. */
+const FLAGS = {
+  'token-endpoint': 'tokenEndpoint',
+  'grant-type': 'grantType',
+  'client-id': 'clientId',
+  scope: 'scope',
+  'client-authentication': 'clientAuthentication',
+  'basic-encoding': 'basicEncoding',
+  username: 'username',
+};
+const SECRET_KEYS = ['clientSecret', 'password'];
+
+class UsageError extends Error {}
+
+function parseCommandLine(argv) {
+  const options = {
+    ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }])),
+    timeout: { type: 'string' },
+    'ignore-cookies': { type: 'boolean' },
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+}
+
+/** Settings for a real endpoint: config file, then flags, then secrets from the environment. */
+function endpointConfig(values) {
+  let config = {};
+  if (values.config) {
+    config = JSON.parse(readFileSync(values.config, 'utf8'));
+    if (!config || typeof config !== 'object' || Array.isArray(config)) {
+      throw new UsageError(`${values.config}: expected a JSON object`);
+    }
+    const secrets = SECRET_KEYS.filter((k) => k in config);
+    if (secrets.length) {
+      throw new UsageError(`${values.config}: remove ${secrets.join(', ')}; secrets come only from `
+        + 'OAUTH_CLIENT_SECRET and OAUTH_PASSWORD');
+    }
+  }
+  for (const [flag, key] of Object.entries(FLAGS)) {
+    if (values[flag] !== undefined) config[key] = values[flag];
+  }
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (values.timeout.trim() === '' || Number.isNaN(seconds)) throw new UsageError('--timeout expects a number of seconds');
+    config.timeoutSeconds = seconds;
+  }
+  if (values['ignore-cookies']) config.ignoreCookiesPolicy = true;
+  config.grantType ??= 'client_credentials';
+
+  const { OAUTH_CLIENT_SECRET, OAUTH_PASSWORD } = process.env;
+  if (OAUTH_CLIENT_SECRET !== undefined) config.clientSecret = OAUTH_CLIENT_SECRET;
+  if (OAUTH_PASSWORD !== undefined) config.password = OAUTH_PASSWORD;
+  return config;
+}
+
+function printError(err) {
+  const lines = [`error: ${err?.code ?? err?.name ?? 'Error'}: ${err?.message ?? err}`];
+  if (err?.status !== undefined) lines.push(`  status: ${err.status}`);
+  if (err?.error !== undefined) lines.push(`  error: ${err.error}`);
+  if (err?.errorDescription !== undefined) lines.push(`  errorDescription: ${err.errorDescription}`);
+  if (err?.errorUri !== undefined) lines.push(`  errorUri: ${err.errorUri}`);
+  if (err?.cause !== undefined) lines.push(`  cause: ${err.cause?.cause?.code ?? err.cause?.code ?? err.cause?.message ?? err.cause}`);
+  console.error(lines.join('\n'));
+}
+
+async function main(argv) {
+  const values = parseCommandLine(argv);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const realEndpoint = values['token-endpoint'] !== undefined || values.config !== undefined;
+  if (!realEndpoint) {
+    const others = Object.keys(values);
+    if (others.length) throw new UsageError(`--${others[0]} needs --token-endpoint or --config`);
+    return runEmbedded();
+  }
+  const result = await requestToken(endpointConfig(values));
+  console.log(JSON.stringify(result, null, 2));
+  return 0;
+}
+
+/** The no-argument demo: the embedded server, one token, server stopped. */
+async function runEmbedded() {
+  // Imported here: the real-endpoint path does not need the server's dependencies.
+  const { startAuthServer, DEMO_CLIENTS } = await import('../demo/auth-server.mjs');
+  const server = await startAuthServer();
+  try {
+    console.error(`Demo authorization server: ${server.url}`);
+    const result = await requestToken({
+      tokenEndpoint: server.url,
+      grantType: 'client_credentials',
+      clientId: DEMO_CLIENTS.demo.id,
+      clientSecret: DEMO_CLIENTS.demo.secret, // the demo server's own client
+      scope: 'read write',
+    });
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } finally {
+    await server.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      printError(err);
+      process.exitCode = 1;
+    }
+  },
+);

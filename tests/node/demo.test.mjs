@@ -1,0 +1,82 @@
+// scripts/demo.mjs, run as a user would: the embedded demo, a "real" endpoint with secrets from
+// the environment, and the failure output.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
+
+const DEMO = fileURLToPath(new URL('../../scripts/demo.mjs', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs the demo; resolves with { code, stdout, stderr } whatever the exit status. */
+function runDemo(args, env = {}) {
+  const base = { ...process.env };
+  delete base.OAUTH_CLIENT_SECRET;
+  delete base.OAUTH_PASSWORD;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [DEMO, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }));
+  });
+}
+
+describe('scripts/demo.mjs', () => {
+  let auth;
+  before(async () => { auth = await startAuthServer(); });
+  after(async () => { await auth?.close(); });
+
+  test('without arguments: a token from the embedded server', async () => {
+    const { code, stdout, stderr } = await runDemo([]);
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.match(result.accessToken, /^[0-9a-f]{40,}$/);
+    assert.equal(result.tokenType, 'Bearer');
+    assert.equal(result.scope, 'read write');
+    assert.equal(result.json.access_token, result.accessToken);
+  });
+
+  test('--help', async () => {
+    const { code, stdout } = await runDemo(['--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /--token-endpoint/);
+    assert.match(stdout, /OAUTH_CLIENT_SECRET/);
+  });
+
+  test('a given endpoint, password grant, secrets from the environment', async () => {
+    const { code, stdout, stderr } = await runDemo([
+      '--token-endpoint', auth.url, '--client-id', DEMO_CLIENTS.demo.id, '--grant-type', 'password',
+      '--username', DEMO_USERS.alice.username, '--client-authentication', 'body', '--scope', 'read write',
+      '--timeout', '5',
+    ], { OAUTH_CLIENT_SECRET: DEMO_CLIENTS.demo.secret, OAUTH_PASSWORD: DEMO_USERS.alice.password });
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(result.accessToken, auth.tokens.at(-1).accessToken);
+    const form = new URLSearchParams(auth.requests.at(-1).body);
+    assert.equal(form.get('client_secret'), DEMO_CLIENTS.demo.secret);
+    assert.equal(form.get('password'), DEMO_USERS.alice.password);
+    assert.equal(form.get('scope'), 'read write');
+  });
+
+  test('a failure prints the code and OAuth error and exits 1, without the secret', async () => {
+    const secret = 'wrong-demo-secret-77';
+    const { code, stdout, stderr } = await runDemo(
+      ['--token-endpoint', auth.url, '--client-id', DEMO_CLIENTS.demo.id],
+      { OAUTH_CLIENT_SECRET: secret },
+    );
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /ERR_OAUTH/);
+    assert.match(stderr, /invalid_client/);
+    assert.match(stderr, /401/);
+    assert.ok(!stderr.includes(secret));
+  });
+
+  test('secrets are not accepted as flags', async () => {
+    const sent = auth.requests.length;
+    const { code } = await runDemo(['--token-endpoint', auth.url, '--client-id', 'x', '--client-secret', 'y']);
+    assert.equal(code, 2);
+    assert.equal(auth.requests.length, sent);
+  });
+});
