@@ -6,6 +6,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# openssl makes the test CA and certificates.
+if ! command -v openssl >/dev/null; then
+  log "installing openssl (Debian)"
+  apt-get install -y openssl >/dev/null
+fi
+
 # Rust target for the wasm build.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rustup target wasm32-unknown-unknown"

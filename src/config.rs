@@ -247,7 +247,7 @@ pub fn parse(
         }
         GrantType::Password => Grant::Password {
             username: e.required("username", " for grantType \"password\"")?.to_owned(),
-            password: Password::new(e.string("password")?.unwrap_or_default().to_owned()),
+            password: Password::new(e.required("password", " for grantType \"password\"")?.to_owned()),
         },
     };
 
@@ -494,6 +494,9 @@ pub(crate) mod tests {
         let c = with(&[("grantType", s("password")), ("username", s("alice")), ("password", s("pw"))]).unwrap();
         assert_eq!(c.grant, Grant::Password { username: "alice".into(), password: Password::new("pw".into()) });
         assert!(err(&[("grantType", s("password")), ("password", s("pw"))]).message().contains("username"));
+        // RFC 6749 §4.3.2: password is REQUIRED.
+        assert_eq!(err(&[("grantType", s("password")), ("username", s("alice"))]).message(), "password is required for grantType \"password\"");
+        assert!(err(&[("grantType", s("password")), ("username", s("alice")), ("password", s(""))]).message().contains("password is required"));
         assert!(err(&[("username", s("alice"))]).message().contains("only used with grantType"));
     }
 

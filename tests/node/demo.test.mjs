@@ -4,6 +4,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
@@ -71,6 +74,27 @@ describe('scripts/demo.mjs', () => {
     assert.match(stderr, /invalid_client/);
     assert.match(stderr, /401/);
     assert.ok(!stderr.includes(secret));
+  });
+
+  test('--config file; a secret inside it is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otc-demo-'));
+    try {
+      const file = join(dir, 'settings.json');
+      writeFileSync(file, JSON.stringify({ tokenEndpoint: auth.url, clientId: DEMO_CLIENTS.demo.id, scope: 'admin' }));
+      const ok = await runDemo(['--config', file], { OAUTH_CLIENT_SECRET: DEMO_CLIENTS.demo.secret });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(JSON.parse(ok.stdout).scope, 'admin');
+
+      const sent = auth.requests.length;
+      writeFileSync(file, JSON.stringify({ tokenEndpoint: auth.url, clientId: 'x', clientSecret: 'in-file-secret' }));
+      const refused = await runDemo(['--config', file]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /clientSecret/);
+      assert.ok(!refused.stderr.includes('in-file-secret'));
+      assert.equal(auth.requests.length, sent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('secrets are not accepted as flags', async () => {

@@ -378,6 +378,8 @@ describe('requestToken', () => {
       ['a missing clientId', { clientId: undefined }, 'ERR_INVALID_CONFIG'],
       ['password grant without a username', { grantType: 'password', password: alice.password }, 'ERR_INVALID_CONFIG'],
       ['username with client_credentials', { username: alice.username }, 'ERR_INVALID_CONFIG'],
+      ['password grant without a password', { grantType: 'password', username: alice.username }, 'ERR_INVALID_CONFIG'],
+      ['password grant with an empty password', { grantType: 'password', username: alice.username, password: '' }, 'ERR_INVALID_CONFIG'],
     ];
     for (const [name, extra, code, check] of cases) {
       test(name, async () => {

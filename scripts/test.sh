@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what it needs first (see scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo test: the pure core, natively"
+cargo test --quiet
+
+step "cargo check for wasm32 with -D warnings (catches unexpected cfgs and dead code)"
+RUSTFLAGS="-D warnings" cargo check --quiet --target wasm32-unknown-unknown --tests --target-dir target/check
+
+step "wasm-bindgen-test: the adapter under Node.js"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown
+
+step "build pkg/"
+SKIP_SETUP=1 bash scripts/build.sh
+
+step "Node.js integration tests against real servers on 127.0.0.1"
+node --test --test-reporter=spec tests/node/
+
+echo
+echo "All tests passed."
