@@ -19,6 +19,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "build pkg/"
 SKIP_SETUP=1 bash scripts/build.sh
 
+step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
+node_modules/.bin/tsc -p tests/types
+
 step "Node.js integration tests against real servers on 127.0.0.1"
 node --test --test-reporter=spec tests/node/
 

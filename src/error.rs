@@ -259,6 +259,15 @@ mod tests {
     }
 
     #[test]
+    fn the_typescript_union_lists_exactly_the_codes() {
+        let ts = include_str!("wasm.rs");
+        let start = ts.find("export type OAuthTokenErrorCode =").expect("union present");
+        let union = &ts[start..start + ts[start..].find(';').expect("union ends")];
+        let listed: Vec<&str> = union.split('\'').filter(|s| s.starts_with("ERR_")).collect();
+        assert_eq!(listed, Error::CODES);
+    }
+
+    #[test]
     fn tls_codes_from_the_cause_chain() {
         let e = classify_fetch_failure(FetchFailure {
             message: Some("fetch failed".into()),

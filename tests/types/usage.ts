@@ -1,0 +1,64 @@
+// Compiled with `tsc -p tests/types` against the built package's declarations: what users write
+// must type-check, and what they must not write must fail (each @ts-expect-error must be needed).
+import { requestToken, OAuthTokenError } from 'oauth-token-connection';
+import type { OAuthTokenErrorCode, TokenRequestConfig, TokenResult } from 'oauth-token-connection';
+
+const config: TokenRequestConfig = {
+  tokenEndpoint: 'https://auth.example.com/token',
+  grantType: 'password',
+  clientId: 'id',
+  clientSecret: 'secret',
+  scope: 'read write',
+  username: 'alice',
+  password: 'pw',
+  clientAuthentication: 'body',
+  basicEncoding: 'none',
+  sslMode: 'verify',
+  timeoutSeconds: 10,
+  ignoreCookiesPolicy: true,
+  maxResponseBytes: 1024,
+};
+
+async function use(): Promise<string> {
+  const r: TokenResult = await requestToken(config);
+  const token: string = r.accessToken;
+  const type: string = r.tokenType;
+  const expiresAt: number | undefined = r.expiresAt;
+  const warnings: string[] = r.warnings;
+  const json: Record<string, unknown> = r.json;
+  void [type, expiresAt, warnings, json];
+  return token;
+}
+
+function handle(err: unknown): OAuthTokenErrorCode | undefined {
+  if (err instanceof OAuthTokenError) {
+    const name: 'OAuthTokenError' = err.name;
+    const status: number | undefined = err.status;
+    const e: string | undefined = err.error;
+    void [name, status, e, err.errorDescription, err.errorUri, err.cause, err.stack];
+    return err.code;
+  }
+  return undefined;
+}
+
+// Every code is in the union, and nothing else is.
+const codes: OAuthTokenErrorCode[] = [
+  'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK',
+  'ERR_TLS', 'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS',
+  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE',
+];
+// @ts-expect-error not a code
+const notACode: OAuthTokenErrorCode = 'ERR_SOMETHING_ELSE';
+
+// @ts-expect-error grantType is a closed set
+const badGrant: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'implicit' };
+// @ts-expect-error tokenEndpoint is required
+const missingEndpoint: TokenRequestConfig = { clientId: 'i' };
+// @ts-expect-error unknown keys are errors at compile time too
+const typo: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSecert: 's' };
+// @ts-expect-error timeoutSeconds is a number
+const badTimeout: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', timeoutSeconds: '30' };
+// @ts-expect-error requestToken takes exactly the config (the error class is internal)
+void requestToken(config, OAuthTokenError);
+
+void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout];
