@@ -72,6 +72,14 @@ pub fn interpret(
     if resp.opaque_redirect || is_redirect(status) {
         return Err(Error::UnexpectedRedirect { status });
     }
+    if !(100..=599).contains(&status) {
+        // Not an HTTP status: the host's fetch (or a polyfill) did not return a real Response.
+        return Err(Error::InvalidResponse {
+            status: 0,
+            content_type: None,
+            reason: String::from("the host's fetch returned something that is not an HTTP response"),
+        });
+    }
     let content_type = resp.content_type.map(str::to_owned);
     let invalid = |reason: &str| Error::InvalidResponse {
         status,
@@ -349,6 +357,13 @@ mod tests {
         }
         let resp = HttpResponse { status: 0, opaque_redirect: true, content_type: None, body: b"" };
         assert_eq!(interpret(&resp, &mut |t| parse_json(t), NOW).unwrap_err().code(), "ERR_UNEXPECTED_REDIRECT");
+    }
+
+    #[test]
+    fn status_out_of_range_is_not_a_response() {
+        for s in [0u16, 99, 600, 65535] {
+            assert_eq!(run(s, JSON, "{}").unwrap_err().code(), "ERR_INVALID_RESPONSE", "{s}");
+        }
     }
 
     #[test]

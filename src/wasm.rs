@@ -156,7 +156,9 @@ async fn run(config: &JsValue) -> Result<JsValue, Failure> {
         return Err((invalid_response("fetch did not return a Response"), None));
     }
     let resp: Response = resp.unchecked_into();
-    let status = resp.status();
+    // A polyfill or stub may hand back anything: a missing or odd status becomes 0 and the core
+    // refuses it.
+    let status = get(&resp, "status").as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
     let opaque_redirect = get(&resp, "type").as_string().as_deref() == Some("opaqueredirect");
     let headers = resp.headers();
     let content_type = headers.get("content-type").ok().flatten();
@@ -416,6 +418,7 @@ mod tests {
               throw new TypeError('fetch failed', { cause });
             }
             if (kind === 'not-response') return 42;
+            if (kind === 'empty-object') return {};
             const headers = new Headers({ 'content-type': 'application/json' });
             if (setCookie) headers.append('set-cookie', setCookie);
             return new Response(body, { status, headers });
@@ -545,6 +548,8 @@ mod tests {
         assert!(get(&get(&e, "cause"), "cause").is_object());
 
         stub_fetch("not-response", 0, "", None);
+        assert_eq!(code(&call(JsValue::UNDEFINED).await.unwrap_err()), "ERR_INVALID_RESPONSE");
+        stub_fetch("empty-object", 0, "", None);
         assert_eq!(code(&call(JsValue::UNDEFINED).await.unwrap_err()), "ERR_INVALID_RESPONSE");
 
         stub_fetch("ok", 200, &"x".repeat(2048), None);
