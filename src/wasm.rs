@@ -193,14 +193,18 @@ fn entries(config: &JsValue) -> Result<Vec<(String, Value)>, Failure> {
         let e = Error::InvalidConfig(crate::concat(&["config must be an object, got ", shallow(config).kind()]));
         return Err((e, None));
     }
-    let list = Object::entries(config.unchecked_ref());
-    Ok(list
+    Ok(members(config))
+}
+
+/// `Object.entries(object)`, each value shallow.
+fn members(object: &JsValue) -> Vec<(String, Value)> {
+    Object::entries(object.unchecked_ref())
         .iter()
         .map(|pair| {
             let pair: Array = pair.unchecked_into();
             (pair.get(0).as_string().unwrap_or_default(), shallow(&pair.get(1)))
         })
-        .collect())
+        .collect()
 }
 
 fn shallow(v: &JsValue) -> Value {
@@ -237,16 +241,7 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 fn parse_json(text: &str, keep: &mut JsValue) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
     let json = match shallow(&v) {
-        Value::Object => {
-            let members = Object::entries(v.unchecked_ref())
-                .iter()
-                .map(|pair| {
-                    let pair: Array = pair.unchecked_into();
-                    (pair.get(0).as_string().unwrap_or_default(), shallow(&pair.get(1)))
-                })
-                .collect();
-            Json::Object(members)
-        }
+        Value::Object => Json::Object(members(&v)),
         other => Json::NotObject(other.kind()),
     };
     *keep = v;
