@@ -61,6 +61,15 @@ fn essence(content_type: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// The host's fetch (or a polyfill) did not return a real Response: no object, or no HTTP status.
+pub fn not_a_response() -> Error {
+    Error::InvalidResponse {
+        status: 0,
+        content_type: None,
+        reason: String::from("the host's fetch returned something that is not an HTTP response"),
+    }
+}
+
 /// Interprets a response. `parse_json` is the host's JSON parser; `now_ms` the host clock at
 /// receipt (epoch milliseconds).
 pub fn interpret(
@@ -73,12 +82,7 @@ pub fn interpret(
         return Err(Error::UnexpectedRedirect { status });
     }
     if !(100..=599).contains(&status) {
-        // Not an HTTP status: the host's fetch (or a polyfill) did not return a real Response.
-        return Err(Error::InvalidResponse {
-            status: 0,
-            content_type: None,
-            reason: String::from("the host's fetch returned something that is not an HTTP response"),
-        });
+        return Err(not_a_response());
     }
     let content_type = resp.content_type.map(str::to_owned);
     let invalid = |reason: &str| Error::InvalidResponse {

@@ -153,7 +153,7 @@ async fn run(config: &JsValue) -> Result<JsValue, Failure> {
     let resp = JsFuture::from(promise).await.map_err(failed)?;
     let received_at = date_now();
     if !resp.is_object() {
-        return Err((invalid_response("fetch did not return a Response"), None));
+        return Err((response::not_a_response(), None));
     }
     let resp: Response = resp.unchecked_into();
     // A polyfill or stub may hand back anything: a missing or odd status becomes 0 and the core
@@ -323,10 +323,6 @@ fn failure_facts(cause: &JsValue, timed_out: bool, timeout_ms: u64) -> FetchFail
         facts.message = cause.as_string();
     }
     facts
-}
-
-fn invalid_response(reason: &str) -> Error {
-    Error::InvalidResponse { status: 0, content_type: None, reason: reason.into() }
 }
 
 fn result_object(token: &TokenResponse, json: &JsValue, warnings: &[String]) -> JsValue {
