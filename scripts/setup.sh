@@ -12,6 +12,12 @@ if ! command -v openssl >/dev/null; then
   apt-get install -y openssl >/dev/null
 fi
 
+# Debian's Chromium for the browser tests (never a downloaded browser).
+if [ "${SKIP_BROWSER:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium (Debian)"
+  apt-get update >/dev/null && apt-get install -y chromium >/dev/null
+fi
+
 # Rust target for the wasm build.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rustup target wasm32-unknown-unknown"
