@@ -5,7 +5,7 @@
 
 use crate::concat;
 use crate::error::{Error, SslModeRefused};
-use crate::secret::{ClientSecret, Password};
+use crate::secret::{ClientSecret, Password, RefreshToken};
 use crate::value::Value;
 
 /// The parts of the token endpoint URL, as the host's WHATWG `URL` parser gives them.
@@ -45,6 +45,8 @@ pub enum Grant {
     ClientCredentials,
     /// RFC 6749 §4.3.
     Password { username: String, password: Password },
+    /// RFC 6749 §6.
+    RefreshToken { refresh_token: RefreshToken },
 }
 
 /// Where the client credentials go (RFC 6749 §2.3.1).
@@ -86,10 +88,26 @@ pub struct Config {
     pub scope: Option<Scope>,
     pub client_authentication: ClientAuthentication,
     pub basic_encoding: BasicEncoding,
+    /// Further token request parameters (e.g. RFC 8707 `resource`), in order, repeats kept.
+    pub extra_params: Vec<(String, String)>,
     pub timeout_ms: u64,
     pub ignore_cookies_policy: bool,
     pub max_response_bytes: u64,
 }
+
+/// The options `createConnection` adds to a configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionOptions {
+    /// Renew this long before the token expires (capped at half its lifetime).
+    pub refresh_skew_ms: f64,
+    /// The header that carries the token on REST calls, default `Authorization`.
+    pub header_name: String,
+    /// Written before the token, default: the token type (RFC 6750 §2.1). Empty: the token alone.
+    pub header_prefix: Option<String>,
+}
+
+/// Default `refreshSkewSeconds`.
+pub const DEFAULT_REFRESH_SKEW_SECONDS: f64 = 60.0;
 
 /// Default `timeoutSeconds`.
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
@@ -107,6 +125,8 @@ pub const KEYS: &[&str] = &[
     "scope",
     "username",
     "password",
+    "refreshToken",
+    "extraParams",
     "clientAuthentication",
     "basicEncoding",
     "sslMode",
@@ -114,6 +134,13 @@ pub const KEYS: &[&str] = &[
     "ignoreCookiesPolicy",
     "maxResponseBytes",
 ];
+
+/// The keys `createConnection` accepts on top of [`KEYS`].
+pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix"];
+
+/// Parameter names the token request sets itself; `extraParams` cannot override them.
+pub const RESERVED_PARAMS: &[&str] =
+    &["grant_type", "client_id", "client_secret", "scope", "username", "password", "refresh_token"];
 
 fn invalid(parts: &[&str]) -> Error {
     Error::InvalidConfig(concat(parts))
@@ -187,6 +214,7 @@ impl<'a> Entries<'a> {
 enum GrantType {
     ClientCredentials,
     Password,
+    RefreshToken,
 }
 
 #[derive(Clone, Copy)]
@@ -195,23 +223,70 @@ enum SslMode {
     Refused(SslModeRefused),
 }
 
-/// Validates a configuration. `parse_url` is the host's WHATWG URL parser (`None`: not a URL).
+/// Validates a `requestToken` configuration. `parse_url` is the host's WHATWG URL parser
+/// (`None`: not a URL).
 pub fn parse(
     entries: &[(String, Value)],
     parse_url: &dyn Fn(&str) -> Option<UrlParts>,
 ) -> Result<Config, Error> {
-    // A typo must not pass silently: an unknown key is an error naming it.
-    if let Some((k, _)) = entries.iter().find(|(k, _)| !KEYS.contains(&k.as_str())) {
-        let shown: String = k.chars().take(64).collect();
-        return Err(invalid(&[
-            "unknown configuration key \"",
-            &shown,
-            "\" (accepted: tokenEndpoint, grantType, clientId, clientSecret, scope, username, \
-             password, clientAuthentication, basicEncoding, sslMode, timeoutSeconds, \
-             ignoreCookiesPolicy, maxResponseBytes)",
-        ]));
-    }
+    check_keys(entries, false)?;
+    parse_config(&Entries(entries), parse_url)
+}
+
+/// Validates a `createConnection` configuration: a token request configuration plus the
+/// connection's own options.
+pub fn parse_connection(
+    entries: &[(String, Value)],
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<(Config, ConnectionOptions), Error> {
+    check_keys(entries, true)?;
     let e = Entries(entries);
+    let config = parse_config(&e, parse_url)?;
+
+    let skew = e.number("refreshSkewSeconds")?.unwrap_or(DEFAULT_REFRESH_SKEW_SECONDS);
+    if !(skew.is_finite() && (0.0..=86_400.0).contains(&skew)) {
+        return Err(invalid(&["refreshSkewSeconds must be a number from 0 to 86400"]));
+    }
+    let header_name = match e.string("headerName")? {
+        None => String::from("Authorization"),
+        // RFC 9110 §5.1: a field name is a token.
+        Some(n) if !n.is_empty() && n.bytes().all(crate::response::is_tchar) => n.to_owned(),
+        Some(_) => return Err(invalid(&["headerName must be an HTTP header name (RFC 9110 section 5.1)"])),
+    };
+    let header_prefix = match e.string("headerPrefix")? {
+        None => None,
+        // It is written into a header value: visible ASCII and spaces only (RFC 9110 §5.5).
+        Some(p) if p.bytes().all(|b| b == b' ' || (0x21..=0x7e).contains(&b)) => Some(p.trim().to_owned()),
+        Some(_) => {
+            return Err(invalid(&[
+                "headerPrefix must be printable ASCII (it is sent in an HTTP header)",
+            ]))
+        }
+    };
+    Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix }))
+}
+
+/// A typo must not pass silently: an unknown key is an error naming it.
+fn check_keys(entries: &[(String, Value)], connection: bool) -> Result<(), Error> {
+    let known = |k: &str| KEYS.contains(&k) || (connection && CONNECTION_KEYS.contains(&k));
+    let Some((k, _)) = entries.iter().find(|(k, _)| !known(k)) else { return Ok(()) };
+    let shown: String = k.chars().take(64).collect();
+    if CONNECTION_KEYS.contains(&k.as_str()) {
+        return Err(invalid(&[&shown, " is an option of createConnection, not of requestToken"]));
+    }
+    let mut m = concat(&["unknown configuration key \"", &shown, "\" (accepted: "]);
+    let extra: &[&str] = if connection { CONNECTION_KEYS } else { &[] };
+    for (i, key) in KEYS.iter().chain(extra).enumerate() {
+        if i > 0 {
+            m.push_str(", ");
+        }
+        m.push_str(key);
+    }
+    m.push(')');
+    Err(Error::InvalidConfig(m))
+}
+
+fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -> Result<Config, Error> {
 
     let ssl = e.choice(
         "sslMode",
@@ -231,24 +306,39 @@ pub fn parse(
     let grant_type = e.choice(
         "grantType",
         GrantType::ClientCredentials,
-        &[("client_credentials", GrantType::ClientCredentials), ("password", GrantType::Password)],
+        &[
+            ("client_credentials", GrantType::ClientCredentials),
+            ("password", GrantType::Password),
+            ("refresh_token", GrantType::RefreshToken),
+        ],
     )?;
+    let only_for = |keys: &[&str], grant: &str| -> Result<(), Error> {
+        match keys.iter().find(|k| e.get(k).is_some()) {
+            Some(key) => Err(invalid(&[key, " is only used with grantType \"", grant, "\"; remove it or change grantType"])),
+            None => Ok(()),
+        }
+    };
     let grant = match grant_type {
         GrantType::ClientCredentials => {
-            for key in ["username", "password"] {
-                if e.get(key).is_some() {
-                    return Err(invalid(&[
-                        key,
-                        " is only used with grantType \"password\"; remove it or change grantType",
-                    ]));
-                }
-            }
+            only_for(&["username", "password"], "password")?;
+            only_for(&["refreshToken"], "refresh_token")?;
             Grant::ClientCredentials
         }
-        GrantType::Password => Grant::Password {
-            username: e.required("username", " for grantType \"password\"")?.to_owned(),
-            password: Password::new(e.required("password", " for grantType \"password\"")?.to_owned()),
-        },
+        GrantType::Password => {
+            only_for(&["refreshToken"], "refresh_token")?;
+            Grant::Password {
+                username: e.required("username", " for grantType \"password\"")?.to_owned(),
+                password: Password::new(e.required("password", " for grantType \"password\"")?.to_owned()),
+            }
+        }
+        GrantType::RefreshToken => {
+            only_for(&["username", "password"], "password")?;
+            Grant::RefreshToken {
+                refresh_token: RefreshToken::new(
+                    e.required("refreshToken", " for grantType \"refresh_token\"")?.to_owned(),
+                ),
+            }
+        }
     };
 
     let client_authentication = e.choice(
@@ -265,8 +355,9 @@ pub fn parse(
     let client_id = e.required("clientId", "")?.to_owned();
     let client_secret = match e.string("clientSecret")? {
         Some(s) if !s.is_empty() => Some(ClientSecret::new(s.to_owned())),
-        // A public client (RFC 6749 §2.1) can use the password grant with client_id in the body.
-        _ if matches!(grant, Grant::Password { .. })
+        // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
+        // client_id in the body (§4.3.2, §6).
+        _ if !matches!(grant, Grant::ClientCredentials)
             && client_authentication == ClientAuthentication::Body =>
         {
             None
@@ -274,7 +365,7 @@ pub fn parse(
         _ => {
             return Err(invalid(&[
                 "clientSecret is required (a public client without a secret can use grantType \
-                 \"password\" with clientAuthentication \"body\")",
+                 \"password\" or \"refresh_token\" with clientAuthentication \"body\")",
             ]))
         }
     };
@@ -303,6 +394,14 @@ pub fn parse(
         None => None,
     };
 
+    let extra_params = match e.get("extraParams") {
+        None => Vec::new(),
+        Some(Value::Object(members)) => parse_extra_params(members)?,
+        Some(other) => {
+            return Err(invalid(&["extraParams must be an object of parameter names, got ", other.kind()]))
+        }
+    };
+
     let timeout_seconds = e.number("timeoutSeconds")?.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
     let timeout_ms = timeout_seconds * 1000.0;
     if !(timeout_ms.is_finite() && timeout_ms > 0.0 && timeout_ms <= MAX_TIMEOUT_MS) {
@@ -325,6 +424,7 @@ pub fn parse(
         scope,
         client_authentication,
         basic_encoding,
+        extra_params,
         timeout_ms: timeout_ms.ceil() as u64,
         ignore_cookies_policy: e.boolean("ignoreCookiesPolicy")?,
         max_response_bytes,
@@ -351,6 +451,38 @@ fn parse_endpoint(
         _ => return Err(invalid(&["tokenEndpoint must be an https: URL"])),
     }
     Ok(TokenEndpoint { href: url.href, host: url.hostname })
+}
+
+/// `extraParams`: name -> string, or array of strings for a repeated parameter (RFC 8707 §2
+/// repeats `resource`). Names the request sets itself are refused, not silently overridden.
+fn parse_extra_params(members: &[(String, Value)]) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for (name, value) in members {
+        let shown: String = name.chars().take(64).collect();
+        if name.is_empty() {
+            return Err(invalid(&["extraParams has an empty parameter name"]));
+        }
+        if RESERVED_PARAMS.contains(&name.as_str()) {
+            return Err(invalid(&[
+                "extraParams cannot set \"",
+                &shown,
+                "\": the token request sets it from the configuration",
+            ]));
+        }
+        let not_string = || invalid(&["extraParams.", &shown, " must be a string or an array of strings"]);
+        match value {
+            Value::Undefined | Value::Null => {}
+            Value::String(v) => out.push((name.clone(), v.clone())),
+            Value::Array(items) => {
+                for item in items {
+                    let Value::String(v) = item else { return Err(not_string()) };
+                    out.push((name.clone(), v.clone()));
+                }
+            }
+            _ => return Err(not_string()),
+        }
+    }
+    Ok(out)
 }
 
 /// localhost (RFC 6761 §6.3, with its subdomains), 127.0.0.0/8 and [::1].
@@ -490,7 +622,7 @@ pub(crate) mod tests {
     #[test]
     fn grant_types() {
         let e = err(&[("grantType", s("authorization_code"))]);
-        assert!(e.message().contains("\"client_credentials\", \"password\""), "{}", e.message());
+        assert!(e.message().contains("\"client_credentials\", \"password\", \"refresh_token\""), "{}", e.message());
         let c = with(&[("grantType", s("password")), ("username", s("alice")), ("password", s("pw"))]).unwrap();
         assert_eq!(c.grant, Grant::Password { username: "alice".into(), password: Password::new("pw".into()) });
         assert!(err(&[("grantType", s("password")), ("password", s("pw"))]).message().contains("username"));
@@ -498,6 +630,61 @@ pub(crate) mod tests {
         assert_eq!(err(&[("grantType", s("password")), ("username", s("alice"))]).message(), "password is required for grantType \"password\"");
         assert!(err(&[("grantType", s("password")), ("username", s("alice")), ("password", s(""))]).message().contains("password is required"));
         assert!(err(&[("username", s("alice"))]).message().contains("only used with grantType"));
+    }
+
+    #[test]
+    fn refresh_token_grant() {
+        let c = with(&[("grantType", s("refresh_token")), ("refreshToken", s("rt"))]).unwrap();
+        assert_eq!(c.grant, Grant::RefreshToken { refresh_token: RefreshToken::new("rt".into()) });
+        assert_eq!(
+            err(&[("grantType", s("refresh_token"))]).message(),
+            "refreshToken is required for grantType \"refresh_token\""
+        );
+        assert!(err(&[("grantType", s("refresh_token")), ("refreshToken", s("rt")), ("username", s("u"))])
+            .message()
+            .contains("only used with grantType \"password\""));
+        assert!(err(&[("refreshToken", s("rt"))]).message().contains("only used with grantType \"refresh_token\""));
+        // A public client may refresh with client_id in the body (§6).
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "clientSecret");
+        pairs.extend([("grantType", s("refresh_token")), ("refreshToken", s("rt")), ("clientAuthentication", s("body"))]);
+        assert_eq!(parse(&entries(&pairs), &parse_url).unwrap().client_secret, None);
+    }
+
+    #[test]
+    fn extra_params() {
+        let obj = |members: Vec<(&str, Value)>| {
+            Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        };
+        let c = with(&[(
+            "extraParams",
+            obj(vec![
+                ("audience", s("https://api.example.com")),
+                ("resource", Value::Array(vec![s("https://a.example/"), s("https://b.example/")])),
+                ("skipped", Value::Undefined),
+            ]),
+        )])
+        .unwrap();
+        assert_eq!(
+            c.extra_params,
+            vec![
+                ("audience".to_owned(), "https://api.example.com".to_owned()),
+                ("resource".to_owned(), "https://a.example/".to_owned()),
+                ("resource".to_owned(), "https://b.example/".to_owned()),
+            ]
+        );
+        for reserved in RESERVED_PARAMS {
+            let e = err(&[("extraParams", obj(vec![(reserved, s("x"))]))]);
+            assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+            assert!(e.message().contains(reserved), "{}", e.message());
+        }
+        for bad in [Value::Number(1.0), Value::Array(vec![Value::Number(1.0)]), obj(vec![])] {
+            let e = err(&[("extraParams", obj(vec![("audience", bad)]))]);
+            assert_eq!(e.message(), "extraParams.audience must be a string or an array of strings");
+        }
+        assert!(err(&[("extraParams", s("audience=x"))]).message().contains("must be an object"));
+        assert!(err(&[("extraParams", obj(vec![("", s("x"))]))]).message().contains("empty"));
+        assert_eq!(with(&[("extraParams", obj(vec![]))]).unwrap().extra_params, vec![]);
     }
 
     #[test]

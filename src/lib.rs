@@ -1,7 +1,7 @@
 //! oauth-token-connection: an OAuth 2.0 token client for browsers, Node.js and Cloudflare Workers.
 //!
 //! The crate is split in two, as quinn-proto and rustls do:
-//! - a pure core ([`config`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
+//! - a pure core ([`config`], [`connection`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
 //!   [`value`]) that performs no I/O and never reads the clock: it validates a configuration,
 //!   describes the HTTP request to send and interprets the HTTP response it is handed;
 //! - a thin wasm adapter (`wasm`, compiled for wasm32 only) that converts JavaScript values,
@@ -11,6 +11,7 @@
 //! float and Debug formatting machinery out of the shipped `.wasm`.
 
 pub mod config;
+pub mod connection;
 pub mod cookies;
 pub mod error;
 pub mod request;

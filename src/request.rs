@@ -5,8 +5,8 @@
 
 use base64::Engine as _;
 
-use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant};
-use crate::secret::ClientSecret;
+use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant, Scope};
+use crate::secret::{ClientSecret, RefreshToken};
 
 /// The form body's media type (RFC 6749 Appendix B: UTF-8).
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
@@ -71,8 +71,19 @@ pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: 
 
 /// Builds the token request for a validated configuration.
 pub fn build(config: &Config) -> HttpRequest {
+    build_grant(config, &config.grant, config.scope.as_ref())
+}
+
+/// A connection renewing with the refresh token it holds (RFC 6749 §6). The scope is left out:
+/// "if omitted is treated as equal to the scope originally granted", which is never more than
+/// the configured scope and never an `invalid_scope` when the server granted less.
+pub fn build_refresh(config: &Config, refresh_token: &RefreshToken) -> HttpRequest {
+    build_grant(config, &Grant::RefreshToken { refresh_token: refresh_token.clone() }, None)
+}
+
+fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    match &config.grant {
+    match grant {
         // §4.4.2
         Grant::ClientCredentials => {
             form.append_pair("grant_type", "client_credentials");
@@ -83,9 +94,18 @@ pub fn build(config: &Config) -> HttpRequest {
             form.append_pair("username", username);
             form.append_pair("password", password.expose());
         }
+        // §6
+        Grant::RefreshToken { refresh_token } => {
+            form.append_pair("grant_type", "refresh_token");
+            form.append_pair("refresh_token", refresh_token.expose());
+        }
     }
-    if let Some(scope) = &config.scope {
+    if let Some(scope) = scope {
         form.append_pair("scope", scope.as_str());
+    }
+    // E.g. RFC 8707 §2 `resource` (repeatable) or a vendor's `audience`.
+    for (name, value) in &config.extra_params {
+        form.append_pair(name, value);
     }
     let mut headers = vec![
         ("Content-Type", String::from(FORM_CONTENT_TYPE)),
@@ -167,6 +187,29 @@ mod tests {
             "grant_type=password&username=alice%40example.com&password=correct+horse%26%3D%2B&scope=read&client_id=client&client_secret=secret"
         );
         assert_eq!(header(&r, "Authorization"), None);
+    }
+
+    #[test]
+    fn refresh_grant_and_extra_params_exact_bytes() {
+        let extra = Value::Object(vec![
+            ("audience".into(), s("https://api.example.com")),
+            ("resource".into(), Value::Array(vec![s("https://a.example/x?y=1"), s("urn:b")])),
+        ]);
+        // §6: grant_type, refresh_token, then scope; extra parameters after them.
+        let r = request(&[("grantType", s("refresh_token")), ("refreshToken", s("r/t+1")), ("scope", s("read")), ("extraParams", extra.clone())]);
+        assert_eq!(
+            r.body,
+            "grant_type=refresh_token&refresh_token=r%2Ft%2B1&scope=read&audience=https%3A%2F%2Fapi.example.com&resource=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&resource=urn%3Ab"
+        );
+        let r = request(&[("extraParams", extra), ("clientAuthentication", s("body"))]);
+        assert_eq!(
+            r.body,
+            "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.com&resource=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&resource=urn%3Ab&client_id=client&client_secret=secret"
+        );
+        // A connection's refresh leaves the configured scope out (§6).
+        let config = parse(&entries(&[base(), vec![("scope", s("read"))]].concat()), &parse_url).unwrap();
+        let r = build_refresh(&config, &RefreshToken::new("rt".into()));
+        assert_eq!(r.body, "grant_type=refresh_token&refresh_token=rt");
     }
 
     #[test]

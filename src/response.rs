@@ -188,7 +188,7 @@ pub fn interpret(
 }
 
 /// RFC 9110 §5.6.2 tchar.
-fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -1,8 +1,10 @@
-//! A shallow view of a JavaScript or JSON value: what the core needs to validate configuration
+//! A view of a JavaScript or JSON value: what the core needs to validate configuration
 //! entries and the members of a token response, without a JSON parser of its own (the host
 //! parses JSON; natively, tests use serde_json).
 
-/// One value, shallow: nested arrays and objects are only named, never walked.
+/// One value. Arrays and objects carry their contents only as deep as the converter walked:
+/// the adapter walks configuration entries two levels (for `extraParams`) and leaves the members
+/// of a token response unwalked (their contents are empty; only the kind matters there).
 #[derive(Clone, PartialEq)]
 pub enum Value {
     Undefined,
@@ -10,8 +12,8 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     String(String),
-    Array,
-    Object,
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
     /// Functions, symbols, bigints: anything JSON cannot hold.
     Other,
 }
@@ -25,8 +27,8 @@ impl Value {
             Value::Bool(_) => "a boolean",
             Value::Number(_) => "a number",
             Value::String(_) => "a string",
-            Value::Array => "an array",
-            Value::Object => "an object",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
             Value::Other => "a non-JSON value",
         }
     }
@@ -69,8 +71,8 @@ pub(crate) mod testing {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::INFINITY)),
             serde_json::Value::String(s) => Value::String(s.clone()),
-            serde_json::Value::Array(_) => Value::Array,
-            serde_json::Value::Object(_) => Value::Object,
+            serde_json::Value::Array(_) => Value::Array(Vec::new()),
+            serde_json::Value::Object(_) => Value::Object(Vec::new()),
         }
     }
 

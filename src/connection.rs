@@ -1,0 +1,306 @@
+//! A connection's decisions: reuse the held token or renew it at time T, what to renew with,
+//! what to do after a failed renewal, and the header a REST call carries. The adapter keeps a
+//! [`Session`], reads the clock, calls fetch and asks the session; the clock comes in as a value
+//! (epoch milliseconds), so every decision is tested here without sleeping.
+
+use crate::config::{ConnectionOptions, Config, Grant};
+use crate::error::Error;
+use crate::request::{self, HttpRequest};
+use crate::response::TokenResponse;
+use crate::secret::{AccessToken, RefreshToken};
+
+/// What `token()` does at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// The held token is valid: hand it out.
+    Reuse,
+    /// No token, or it is due for renewal.
+    Renew,
+}
+
+/// How a renewal asks for the new token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Renewal {
+    /// RFC 6749 §6, with the refresh token the last token response carried.
+    Refresh(RefreshToken),
+    /// The configured grant.
+    Configured,
+}
+
+#[derive(Debug, Clone)]
+struct Held {
+    access_token: AccessToken,
+    /// Epoch ms from which the token is renewed; `None`: no `expires_in`, reused until invalidated.
+    renew_at: Option<f64>,
+}
+
+/// The token state of one connection.
+#[derive(Debug, Clone)]
+pub struct Session {
+    held: Option<Held>,
+    refresh: Option<RefreshToken>,
+    skew_ms: f64,
+}
+
+impl Session {
+    pub fn new(options: &ConnectionOptions) -> Self {
+        Session { held: None, refresh: None, skew_ms: options.refresh_skew_ms }
+    }
+
+    /// Reuse or renew at `now_ms`.
+    pub fn plan(&self, now_ms: f64) -> Plan {
+        match &self.held {
+            Some(Held { renew_at: None, .. }) => Plan::Reuse,
+            Some(Held { renew_at: Some(at), .. }) if now_ms < *at => Plan::Reuse,
+            _ => Plan::Renew,
+        }
+    }
+
+    /// A held refresh token first (§6), else the configured grant.
+    pub fn renewal(&self) -> Renewal {
+        match &self.refresh {
+            Some(r) => Renewal::Refresh(r.clone()),
+            None => Renewal::Configured,
+        }
+    }
+
+    /// The token request for a renewal.
+    pub fn request(&self, config: &Config, renewal: &Renewal) -> HttpRequest {
+        match renewal {
+            Renewal::Refresh(r) => request::build_refresh(config, r),
+            Renewal::Configured => request::build(config),
+        }
+    }
+
+    /// Holds a new token. Its renewal time is `expires_at` minus the skew, the skew capped at
+    /// half the lifetime so that a short-lived token is not renewed on every call.
+    pub fn accept(&mut self, token: &TokenResponse, used: &Renewal) {
+        let renew_at = match (token.expires_at, token.expires_in) {
+            (Some(at), Some(lifetime_s)) => Some(at - self.skew_ms.min(lifetime_s * 1000.0 / 2.0)),
+            _ => None,
+        };
+        self.held = Some(Held { access_token: token.access_token.clone(), renew_at });
+        // §6: a new refresh token replaces the old one (rotation); without one, the refresh
+        // token used stays valid. A token from the configured grant brings its own or none.
+        self.refresh = match (&token.refresh_token, used) {
+            (Some(new), _) => Some(new.clone()),
+            (None, Renewal::Refresh(old)) => Some(old.clone()),
+            (None, Renewal::Configured) => None,
+        };
+    }
+
+    /// After a failed renewal: the renewal to try next, if any. A refresh token the server
+    /// rejects as `invalid_grant` (§5.2: expired, revoked) is dropped and the configured grant
+    /// is tried, unless that grant is the very same refresh token.
+    pub fn after_failure(&mut self, config: &Config, used: &Renewal, err: &Error) -> Option<Renewal> {
+        let Renewal::Refresh(rejected) = used else { return None };
+        let Error::OAuth { error, .. } = err else { return None };
+        if error != "invalid_grant" {
+            return None;
+        }
+        self.refresh = None;
+        match &config.grant {
+            Grant::RefreshToken { refresh_token } if refresh_token == rejected => None,
+            _ => Some(Renewal::Configured),
+        }
+    }
+
+    /// Drops the held token (a refresh token is kept: a 401 says nothing about it). With
+    /// `only`, drops it only if it is still that token: a late 401 for an old token must not
+    /// throw away a newer one.
+    pub fn invalidate(&mut self, only: Option<&str>) {
+        let matches = match (&self.held, only) {
+            (Some(h), Some(t)) => h.access_token.expose() == t,
+            _ => true,
+        };
+        if matches {
+            self.held = None;
+        }
+    }
+}
+
+/// The REST call's header value (RFC 6750 §2.1): `<prefix> <token>`. The prefix defaults to the
+/// token type, with `bearer` in any case sent as `Bearer`; an empty prefix sends the token alone.
+pub fn authorization_value(token_type: &str, access_token: &str, prefix: Option<&str>) -> String {
+    let prefix = match prefix {
+        Some(p) => p,
+        None if token_type.eq_ignore_ascii_case("bearer") => "Bearer",
+        None => token_type,
+    };
+    if prefix.is_empty() {
+        return access_token.to_owned();
+    }
+    crate::concat(&[prefix, " ", access_token])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_connection;
+    use crate::config::tests::{base, entries, parse_url, s};
+    use crate::value::Value;
+
+    const T0: f64 = 1_700_000_000_000.0;
+
+    fn setup(extra: &[(&'static str, Value)]) -> (Config, Session) {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+        (config, Session::new(&options))
+    }
+
+    fn token(access: &str, expires_in: Option<f64>, refresh: Option<&str>, now: f64) -> TokenResponse {
+        TokenResponse {
+            access_token: AccessToken::new(access.into()),
+            token_type: "bearer".into(),
+            expires_in,
+            expires_at: expires_in.map(|s| now + s * 1000.0),
+            scope: None,
+            refresh_token: refresh.map(|r| RefreshToken::new(r.into())),
+        }
+    }
+
+    fn oauth(error: &str) -> Error {
+        Error::OAuth { status: 400, error: error.into(), error_description: None, error_uri: None }
+    }
+
+    #[test]
+    fn renews_skew_before_expiry() {
+        let (_, mut s) = setup(&[]);
+        assert_eq!(s.plan(T0), Plan::Renew);
+        s.accept(&token("a", Some(3600.0), None, T0), &Renewal::Configured);
+        assert_eq!(s.plan(T0), Plan::Reuse);
+        // Default skew 60 s: renew from 3540 s on.
+        assert_eq!(s.plan(T0 + 3_539_999.0), Plan::Reuse);
+        assert_eq!(s.plan(T0 + 3_540_000.0), Plan::Renew);
+        assert_eq!(s.plan(T0 + 7_200_000.0), Plan::Renew);
+    }
+
+    #[test]
+    fn configured_skew_and_its_cap_at_half_the_lifetime() {
+        let (_, mut s) = setup(&[("refreshSkewSeconds", Value::Number(1.0))]);
+        s.accept(&token("a", Some(2.0), None, T0), &Renewal::Configured);
+        assert_eq!(s.plan(T0 + 999.0), Plan::Reuse);
+        assert_eq!(s.plan(T0 + 1_000.0), Plan::Renew);
+        // A 30 s token with the default 60 s skew is renewed after 15 s, not on every call.
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("a", Some(30.0), None, T0), &Renewal::Configured);
+        assert_eq!(s.plan(T0 + 14_999.0), Plan::Reuse);
+        assert_eq!(s.plan(T0 + 15_000.0), Plan::Renew);
+        // Skew 0: renewed exactly at expiry.
+        let (_, mut s) = setup(&[("refreshSkewSeconds", Value::Number(0.0))]);
+        s.accept(&token("a", Some(10.0), None, T0), &Renewal::Configured);
+        assert_eq!(s.plan(T0 + 9_999.0), Plan::Reuse);
+        assert_eq!(s.plan(T0 + 10_000.0), Plan::Renew);
+    }
+
+    #[test]
+    fn a_token_without_expires_in_lives_until_invalidated() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("a", None, None, T0), &Renewal::Configured);
+        assert_eq!(s.plan(T0 + 1e12), Plan::Reuse);
+        s.invalidate(None);
+        assert_eq!(s.plan(T0), Plan::Renew);
+    }
+
+    #[test]
+    fn invalidate_only_the_token_that_failed() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("new", None, None, T0), &Renewal::Configured);
+        s.invalidate(Some("old"));
+        assert_eq!(s.plan(T0), Plan::Reuse);
+        s.invalidate(Some("new"));
+        assert_eq!(s.plan(T0), Plan::Renew);
+    }
+
+    #[test]
+    fn refresh_token_first_rotation_and_keeping() {
+        let (config, mut s) = setup(&[("grantType", s("password")), ("username", s("u")), ("password", s("p"))]);
+        assert_eq!(s.renewal(), Renewal::Configured);
+        s.accept(&token("a1", Some(60.0), Some("r1"), T0), &Renewal::Configured);
+        let r1 = Renewal::Refresh(RefreshToken::new("r1".into()));
+        assert_eq!(s.renewal(), r1);
+        let req = s.request(&config, &s.renewal());
+        // §6: no scope, no password; client authentication as configured.
+        assert_eq!(req.body, "grant_type=refresh_token&refresh_token=r1");
+        assert!(req.headers.iter().any(|(n, v)| *n == "Authorization" && v.starts_with("Basic ")));
+        // Rotation: the new one replaces the old.
+        s.accept(&token("a2", Some(60.0), Some("r2"), T0), &r1);
+        assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r2".into())));
+        // No new one issued: the used one stays.
+        let r2 = s.renewal();
+        s.accept(&token("a3", Some(60.0), None, T0), &r2);
+        assert_eq!(s.renewal(), r2);
+        // A 401 on the access token keeps the refresh token.
+        s.invalidate(None);
+        assert_eq!(s.renewal(), r2);
+        // A configured-grant token without one clears it.
+        s.accept(&token("a4", Some(60.0), None, T0), &Renewal::Configured);
+        assert_eq!(s.renewal(), Renewal::Configured);
+    }
+
+    #[test]
+    fn invalid_grant_falls_back_to_the_configured_grant() {
+        let (config, mut s) = setup(&[("grantType", s("password")), ("username", s("u")), ("password", s("p"))]);
+        s.accept(&token("a1", Some(60.0), Some("r1"), T0), &Renewal::Configured);
+        let used = s.renewal();
+        // Other failures keep the refresh token for the next try and do not fall back.
+        assert_eq!(s.after_failure(&config, &used, &Error::Network { detail: "x".into() }), None);
+        assert_eq!(s.after_failure(&config, &used, &oauth("invalid_client")), None);
+        assert_eq!(s.renewal(), used);
+        assert_eq!(s.after_failure(&config, &used, &oauth("invalid_grant")), Some(Renewal::Configured));
+        assert_eq!(s.renewal(), Renewal::Configured);
+        assert!(s.request(&config, &Renewal::Configured).body.starts_with("grant_type=password&"));
+        // A failure of the configured grant ends the renewal.
+        assert_eq!(s.after_failure(&config, &Renewal::Configured, &oauth("invalid_grant")), None);
+    }
+
+    #[test]
+    fn a_configured_refresh_token_that_is_rejected_is_not_retried() {
+        let (config, mut s) = setup(&[("grantType", s("refresh_token")), ("refreshToken", s("r0"))]);
+        assert_eq!(s.request(&config, &Renewal::Configured).body, "grant_type=refresh_token&refresh_token=r0");
+        let r0 = Renewal::Refresh(RefreshToken::new("r0".into()));
+        assert_eq!(s.after_failure(&config, &r0, &oauth("invalid_grant")), None);
+        // A rotated one that is rejected falls back to the configured one.
+        let r1 = Renewal::Refresh(RefreshToken::new("r1".into()));
+        assert_eq!(s.after_failure(&config, &r1, &oauth("invalid_grant")), Some(Renewal::Configured));
+    }
+
+    #[test]
+    fn header_values() {
+        // RFC 6750 §2.1: the scheme is "Bearer", whatever case the token type came in.
+        assert_eq!(authorization_value("bearer", "t0k", None), "Bearer t0k");
+        assert_eq!(authorization_value("BEARER", "t0k", None), "Bearer t0k");
+        assert_eq!(authorization_value("DPoP", "t0k", None), "DPoP t0k");
+        assert_eq!(authorization_value("bearer", "t0k", Some("Token")), "Token t0k");
+        assert_eq!(authorization_value("bearer", "t0k", Some("")), "t0k");
+    }
+
+    #[test]
+    fn connection_options() {
+        let opts = |extra: &[(&'static str, Value)]| {
+            let mut pairs = base();
+            pairs.extend_from_slice(extra);
+            parse_connection(&entries(&pairs), &parse_url).map(|(_, o)| o)
+        };
+        let d = opts(&[]).unwrap();
+        assert_eq!((d.refresh_skew_ms, d.header_name.as_str(), d.header_prefix), (60_000.0, "Authorization", None));
+        let o = opts(&[("headerName", s("X-Api-Token")), ("headerPrefix", s(" Token ")), ("refreshSkewSeconds", Value::Number(1.5))]).unwrap();
+        assert_eq!((o.refresh_skew_ms, o.header_name.as_str(), o.header_prefix.as_deref()), (1_500.0, "X-Api-Token", Some("Token")));
+        for bad in [
+            ("headerName", s("Bad Header")),
+            ("headerName", s("")),
+            ("headerPrefix", s("Bearer\r\nX-Evil: 1")),
+            ("refreshSkewSeconds", Value::Number(-1.0)),
+            ("refreshSkewSeconds", Value::Number(f64::NAN)),
+            ("refreshSkewSeconds", s("60")),
+        ] {
+            assert_eq!(opts(&[bad.clone()]).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad:?}");
+        }
+        // requestToken refuses them by name.
+        let mut pairs = base();
+        pairs.push(("headerName", s("X")));
+        let e = crate::config::parse(&entries(&pairs), &parse_url).unwrap_err();
+        assert_eq!(e.message(), "headerName is an option of createConnection, not of requestToken");
+    }
+}
