@@ -29,7 +29,7 @@ const MAX_REQUEST_BODY = 64 * 1024;
 
 /** Registered clients (id -> secret, grants). */
 export const DEMO_CLIENTS = Object.freeze({
-  demo: Object.freeze({ id: 'demo-client', secret: 'demo-secret', grants: ['client_credentials', 'password'] }),
+  demo: Object.freeze({ id: 'demo-client', secret: 'demo-secret', grants: ['client_credentials', 'password', 'refresh_token'] }),
   // + / % & = : space and a non-ASCII character; refused by the server's VSCHAR check (see above).
   special: Object.freeze({ id: 'special-client', secret: 'p+s/%&=: ü', grants: ['client_credentials', 'password'] }),
   // ASCII special characters without ':' (Basic splits at the first ':'): usable in body mode
@@ -42,7 +42,7 @@ export const DEMO_USERS = Object.freeze({
   alice: Object.freeze({ username: 'alice', password: 'correct horse' }),
 });
 
-/** In-memory model; `tokens` receives every issued token. */
+/** In-memory model; `tokens` receives every issued token (a revoked one gets `revoked: true`). */
 function createModel(tokens) {
   const clients = Object.values(DEMO_CLIENTS);
   const users = Object.values(DEMO_USERS);
@@ -70,6 +70,20 @@ function createModel(tokens) {
       tokens.push(saved);
       return saved;
     },
+    // RFC 6749 §6 (refresh_token grant) and RFC 6750 (the resource server's token lookup).
+    async getRefreshToken(refreshToken) {
+      return tokens.find((t) => t.refreshToken === refreshToken && !t.refreshRevoked) ?? null;
+    },
+    // Called on refresh: the library issues a new refresh token and revokes the old (rotation).
+    async revokeToken(token) {
+      const t = tokens.find((x) => x.refreshToken === token.refreshToken);
+      if (!t || t.refreshRevoked) return false;
+      t.refreshRevoked = true;
+      return true;
+    },
+    async getAccessToken(accessToken) {
+      return tokens.find((t) => t.accessToken === accessToken && !t.revoked) ?? null;
+    },
   };
 }
 
@@ -96,19 +110,22 @@ function readBody(req, limit) {
 
 /**
  * Starts the authorization server.
- * @param {{ tls?: { key: string|Buffer, cert: string|Buffer }, cors?: boolean }} [options]
+ * @param {{ tls?: { key: string|Buffer, cert: string|Buffer }, cors?: boolean,
+ *   accessTokenLifetime?: number, port?: number, tokens?: object[] }} [options] (`tokens`: a
+ *   token store to share, e.g. with a restarted server)
  * @returns {Promise<{ url: string, origin: string, port: number,
  *   requests: Array<{ method: string, path: string, headers: object, body: string }>,
  *   responses: Array<{ status: number, headers: object, body: string }>,
- *   tokens: object[], close: () => Promise<void> }>}
+ *   tokens: object[], authenticate: (headers: object) => Promise<object>,
+ *   revoke: (accessToken: string) => void, revokeRefreshToken: (refreshToken: string) => void,
+ *   close: () => Promise<void> }>}
  */
-export async function startAuthServer({ tls, cors = false } = {}) {
+export async function startAuthServer({ tls, cors = false, accessTokenLifetime = ACCESS_TOKEN_LIFETIME, port: wantedPort = 0, tokens = [] } = {}) {
   const requests = [];
   const responses = [];
-  const tokens = [];
   const oauth = new OAuth2Server({
     model: createModel(tokens),
-    accessTokenLifetime: ACCESS_TOKEN_LIFETIME,
+    accessTokenLifetime,
   });
 
   const send = (res, status, headers, body) => {
@@ -157,7 +174,7 @@ export async function startAuthServer({ tls, cors = false } = {}) {
   const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, listener) : http.createServer(listener);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(wantedPort, '127.0.0.1', resolve);
   });
   const { port } = server.address();
   const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -169,6 +186,23 @@ export async function startAuthServer({ tls, cors = false } = {}) {
     requests,
     responses,
     tokens,
+    /**
+     * The library's own bearer token check (RFC 6750 §2.1), for a resource server: resolves the
+     * saved token, or rejects with the library's error (`name` invalid_token when unknown,
+     * revoked or expired).
+     */
+    async authenticate(headers) {
+      const request = new Request({ method: 'GET', headers, query: {}, body: {} });
+      return oauth.authenticate(request, new Response({}));
+    },
+    /** Revokes an access token: the resource server refuses it from now on. */
+    revoke(accessToken) {
+      for (const t of tokens) if (t.accessToken === accessToken) t.revoked = true;
+    },
+    /** Revokes a refresh token: a refresh with it gets invalid_grant. */
+    revokeRefreshToken(refreshToken) {
+      for (const t of tokens) if (t.refreshToken === refreshToken) t.refreshRevoked = true;
+    },
     /** Stops listening and drops kept-alive connections. */
     close() {
       return new Promise((resolve) => {

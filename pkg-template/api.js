@@ -1,5 +1,5 @@
-import { requestToken as rawRequestToken } from './oauth_token_connection.js';
-import { ready } from './init.js';
+import { requestToken as rawRequestToken, RawConnection } from './oauth_token_connection.js';
+import { isReady, ready } from './init.js';
 
 /**
  * Every failure of this package: a real Error with a stable `code`, and, where known, the HTTP
@@ -14,10 +14,122 @@ Object.defineProperty(OAuthTokenError.prototype, 'name', {
 });
 
 /**
- * Requests an access token from the token endpoint (RFC 6749 §4.4 or §4.3).
+ * Requests an access token from the token endpoint (RFC 6749 §4.4, §4.3 or §6).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export async function requestToken(config) {
   await ready();
   return rawRequestToken(config, OAuthTokenError);
+}
+
+/**
+ * One authorization for many REST calls: a connection that requests a token when it needs one,
+ * reuses it while valid, renews it before it expires, and adds it to REST calls.
+ */
+export function createConnection(config) {
+  return new Connection(config);
+}
+
+class Connection {
+  #raw = undefined;
+  #error = undefined;
+  #config = undefined;
+  #headerName = 'Authorization';
+
+  constructor(config) {
+    // Where the module is loaded, the config is validated now; in a browser before the first
+    // load, a copy is validated on the first call. Either way an invalid config rejects every
+    // token() and fetch() with the same ERR_INVALID_CONFIG error.
+    if (isReady()) this.#build(config);
+    else this.#config = snapshot(config);
+  }
+
+  #build(config) {
+    try {
+      this.#raw = new RawConnection(config, OAuthTokenError);
+      this.#headerName = this.#raw.headerName;
+    } catch (e) {
+      this.#error = e;
+    }
+  }
+
+  async #connect() {
+    if (this.#raw === undefined && this.#error === undefined) {
+      await ready();
+      if (this.#raw === undefined && this.#error === undefined) this.#build(this.#config);
+      this.#config = undefined;
+    }
+    if (this.#error !== undefined) throw this.#error;
+    return this.#raw;
+  }
+
+  /** A valid token result: the cached one, the one being requested, or a new one. */
+  token() {
+    const raw = this.#raw;
+    if (raw !== undefined) return raw.token();
+    return this.#connect().then((r) => r.token());
+  }
+
+  /**
+   * `fetch` with the token in the Authorization header (RFC 6750 §2.1). A 401 renews the token
+   * and retries once when the body can be sent again (not for streams). A header the caller
+   * set is left alone, and so is every response.
+   */
+  async fetch(input, init) {
+    const raw = this.#raw ?? (await this.#connect());
+    const name = this.#headerName;
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    if (headers.has(name)) return globalThis.fetch(input, init);
+    const replayable = canReplay(input, init);
+
+    let result = await raw.token();
+    const res = await send(input, init, headers, name, raw.header(result), replayable);
+    if (res.status !== 401 || !replayable) return res;
+
+    raw.invalidate(result.accessToken);
+    res.body?.cancel().catch(() => {});
+    result = await raw.token();
+    return send(input, init, headers, name, raw.header(result), false);
+  }
+
+  /** Forgets the held token; the next call requests a new one. */
+  invalidate() {
+    this.#raw?.invalidate();
+  }
+
+  /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
+  get lastResult() {
+    return this.#raw?.lastResult;
+  }
+}
+
+function send(input, init, callerHeaders, name, value, keepInput) {
+  const headers = new Headers(callerHeaders);
+  headers.set(name, value);
+  // A Request's body can be read once: send a clone while the original may be needed again.
+  const target = keepInput && input instanceof Request ? input.clone() : input;
+  return globalThis.fetch(target, { ...init, headers });
+}
+
+/** Strings, buffers, URLSearchParams, FormData and Blobs can be sent twice; streams cannot. */
+function canReplay(input, init) {
+  const body = init?.body;
+  if (body != null) {
+    if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return false;
+    return typeof body[Symbol.asyncIterator] !== 'function';
+  }
+  return !(input instanceof Request && input.bodyUsed);
+}
+
+/** A copy of the config for later validation (the caller may change theirs meanwhile). */
+function snapshot(config) {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return config;
+  const copy = { ...config };
+  const extra = copy.extraParams;
+  if (extra !== null && typeof extra === 'object' && !Array.isArray(extra)) {
+    copy.extraParams = Object.fromEntries(
+      Object.entries(extra).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]),
+    );
+  }
+  return copy;
 }

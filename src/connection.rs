@@ -90,12 +90,13 @@ impl Session {
     }
 
     /// After a failed renewal: the renewal to try next, if any. A refresh token the server
-    /// rejects as `invalid_grant` (§5.2: expired, revoked) is dropped and the configured grant
-    /// is tried, unless that grant is the very same refresh token.
+    /// refuses (§5.2 `invalid_grant`: expired or revoked; `unauthorized_client` or
+    /// `unsupported_grant_type`: this client cannot refresh at all) is dropped and the configured
+    /// grant is tried, unless that grant is the very same refresh token.
     pub fn after_failure(&mut self, config: &Config, used: &Renewal, err: &Error) -> Option<Renewal> {
         let Renewal::Refresh(rejected) = used else { return None };
         let Error::OAuth { error, .. } = err else { return None };
-        if error != "invalid_grant" {
+        if !matches!(error.as_str(), "invalid_grant" | "unauthorized_client" | "unsupported_grant_type") {
             return None;
         }
         self.refresh = None;
@@ -249,6 +250,10 @@ mod tests {
         assert_eq!(s.after_failure(&config, &used, &oauth("invalid_client")), None);
         assert_eq!(s.renewal(), used);
         assert_eq!(s.after_failure(&config, &used, &oauth("invalid_grant")), Some(Renewal::Configured));
+        for refused in ["unauthorized_client", "unsupported_grant_type"] {
+            s.accept(&token("a1", Some(60.0), Some("r1"), T0), &Renewal::Configured);
+            assert_eq!(s.after_failure(&config, &s.renewal(), &oauth(refused)), Some(Renewal::Configured));
+        }
         assert_eq!(s.renewal(), Renewal::Configured);
         assert!(s.request(&config, &Renewal::Configured).body.starts_with("grant_type=password&"));
         // A failure of the configured grant ends the renewal.

@@ -11,11 +11,14 @@ use web_sys::{
     RequestRedirect, Response,
 };
 
-use crate::config::{self, UrlParts};
+use crate::config::{self, Config, UrlParts};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
+use crate::request::{self, HttpRequest};
 use crate::response::{self, HttpResponse, TokenResponse};
 use crate::value::{Json, Value};
-use crate::{cookies, request};
+use crate::cookies;
+
+mod connection;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -23,8 +26,8 @@ const TS_TYPES: &'static str = r#"
 export interface TokenRequestConfig {
   /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
   tokenEndpoint: string;
-  /** RFC 6749 §4.4 (default) or §4.3. */
-  grantType?: 'client_credentials' | 'password';
+  /** RFC 6749 §4.4 (default), §4.3, or §6 (with `refreshToken`). */
+  grantType?: 'client_credentials' | 'password' | 'refresh_token';
   /** Entered decoded; every encoding is done for you. */
   clientId: string;
   /** Entered decoded. Optional only for a public client: password grant with body authentication. */
@@ -35,6 +38,15 @@ export interface TokenRequestConfig {
   username?: string;
   /** Resource owner's password (password grant). */
   password?: string;
+  /** The refresh token (grantType 'refresh_token', RFC 6749 §6). */
+  refreshToken?: string;
+  /**
+   * Further token request parameters, e.g. `{ audience: '...' }` or RFC 8707
+   * `{ resource: ['https://a/', 'https://b/'] }` (an array repeats the parameter). The names the
+   * request sets itself (grant_type, client_id, client_secret, scope, username, password,
+   * refresh_token) are refused with ERR_INVALID_CONFIG.
+   */
+  extraParams?: Record<string, string | readonly string[]>;
   /** HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1). */
   clientAuthentication?: 'header' | 'body';
   /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
@@ -47,6 +59,16 @@ export interface TokenRequestConfig {
   ignoreCookiesPolicy?: boolean;
   /** Largest accepted response body in bytes, default 1048576 (1 MiB). */
   maxResponseBytes?: number;
+}
+
+/** `requestToken`'s settings plus the connection's own options. */
+export interface ConnectionConfig extends TokenRequestConfig {
+  /** Renew this many seconds before expiry (default 60, at most half the token's lifetime). */
+  refreshSkewSeconds?: number;
+  /** Header that carries the token on REST calls (default 'Authorization'). */
+  headerName?: string;
+  /** Written before the token (default: the token type, 'bearer' sent as 'Bearer'); '' sends the token alone. */
+  headerPrefix?: string;
 }
 
 /** A token response (RFC 6749 §5.1). */
@@ -128,8 +150,19 @@ type Failure = (Error, Option<JsValue>);
 
 async fn run(config: &JsValue) -> Result<JsValue, Failure> {
     let config = config::parse(&entries(config)?, &parse_url).map_err(|e| (e, None))?;
-    let req = request::build(&config);
+    Ok(exchange(&config, &request::build(&config)).await?.result_object())
+}
 
+/// A token response as the adapter hands it on: the core's reading, the host's parsed JSON
+/// (kept verbatim for `json`) and the cookie warnings.
+struct Exchange {
+    token: TokenResponse,
+    json: JsValue,
+    warnings: Vec<String>,
+}
+
+/// Sends one token request and interprets the answer.
+async fn exchange(config: &Config, req: &HttpRequest) -> Result<Exchange, Failure> {
     let signal = AbortSignal::timeout_with_f64(config.timeout_ms as f64);
     let failed = |cause: JsValue| {
         let e = classify_fetch_failure(failure_facts(&cause, signal.aborted(), config.timeout_ms));
@@ -184,30 +217,31 @@ async fn run(config: &JsValue) -> Result<JsValue, Failure> {
         .map_err(|e| (e, None))?;
     let warnings =
         cookies::check(&set_cookies, config.token_endpoint.host(), config.ignore_cookies_policy);
-    Ok(result_object(&token, &parsed_json, &warnings))
+    Ok(Exchange { token, json: parsed_json, warnings })
 }
 
-/// `Object.entries(config)`, shallow.
+/// `Object.entries(config)`, walked two levels deep (for `extraParams`' arrays of strings).
 fn entries(config: &JsValue) -> Result<Vec<(String, Value)>, Failure> {
     if !config.is_object() || Array::is_array(config) || config.is_function() {
-        let e = Error::InvalidConfig(crate::concat(&["config must be an object, got ", shallow(config).kind()]));
+        let e = Error::InvalidConfig(crate::concat(&["config must be an object, got ", value(config, 0).kind()]));
         return Err((e, None));
     }
-    Ok(members(config))
+    Ok(members(config, 2))
 }
 
-/// `Object.entries(object)`, each value shallow.
-fn members(object: &JsValue) -> Vec<(String, Value)> {
+/// `Object.entries(object)`, each value walked `depth` levels.
+fn members(object: &JsValue, depth: u8) -> Vec<(String, Value)> {
     Object::entries(object.unchecked_ref())
         .iter()
         .map(|pair| {
             let pair: Array = pair.unchecked_into();
-            (pair.get(0).as_string().unwrap_or_default(), shallow(&pair.get(1)))
+            (pair.get(0).as_string().unwrap_or_default(), value(&pair.get(1), depth))
         })
         .collect()
 }
 
-fn shallow(v: &JsValue) -> Value {
+/// A JavaScript value for the core; arrays and objects keep their contents `depth` levels down.
+fn value(v: &JsValue, depth: u8) -> Value {
     if v.is_undefined() {
         Value::Undefined
     } else if v.is_null() {
@@ -219,9 +253,16 @@ fn shallow(v: &JsValue) -> Value {
     } else if let Some(s) = v.as_string() {
         Value::String(s)
     } else if Array::is_array(v) {
-        Value::Array
+        let items = match depth {
+            0 => Vec::new(),
+            _ => Array::from(v).iter().map(|item| value(&item, depth - 1)).collect(),
+        };
+        Value::Array(items)
     } else if v.is_object() && !v.is_function() {
-        Value::Object
+        Value::Object(match depth {
+            0 => Vec::new(),
+            _ => members(v, depth - 1),
+        })
     } else {
         Value::Other
     }
@@ -240,8 +281,8 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 /// `JSON.parse`, keeping the parsed value for the result's `json` member.
 fn parse_json(text: &str, keep: &mut JsValue) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
-    let json = match shallow(&v) {
-        Value::Object => Json::Object(members(&v)),
+    let json = match value(&v, 0) {
+        Value::Object(_) => Json::Object(members(&v, 0)),
         other => Json::NotObject(other.kind()),
     };
     *keep = v;
@@ -323,6 +364,13 @@ fn failure_facts(cause: &JsValue, timed_out: bool, timeout_ms: u64) -> FetchFail
         facts.message = cause.as_string();
     }
     facts
+}
+
+impl Exchange {
+    /// The `TokenResult` object.
+    fn result_object(&self) -> JsValue {
+        result_object(&self.token, &self.json, &self.warnings)
+    }
 }
 
 fn result_object(token: &TokenResponse, json: &JsValue, warnings: &[String]) -> JsValue {
