@@ -1,10 +1,11 @@
 import type {
+  ConnectionConfig,
   OAuthTokenErrorCode,
   TokenRequestConfig,
   TokenResult,
 } from './oauth_token_connection.js';
 
-export type { OAuthTokenErrorCode, TokenRequestConfig, TokenResult };
+export type { ConnectionConfig, OAuthTokenErrorCode, TokenRequestConfig, TokenResult };
 
 /**
  * Every failure of this package.
@@ -27,9 +28,40 @@ export declare class OAuthTokenError extends Error {
 }
 
 /**
- * Requests an access token with the client credentials (RFC 6749 §4.4) or resource owner
- * password credentials (§4.3) grant. Rejects with {@link OAuthTokenError}.
+ * Requests an access token with the client credentials (RFC 6749 §4.4), resource owner
+ * password credentials (§4.3) or refresh token (§6) grant. Rejects with {@link OAuthTokenError}.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export declare function requestToken(config: TokenRequestConfig): Promise<TokenResult>;
+
+/** One authorization for many REST calls; see {@link createConnection}. */
+export interface Connection {
+  /**
+   * A valid token result: the cached one while valid (renewed `refreshSkewSeconds` before
+   * `expiresAt`; one without `expiresIn` until `invalidate()` or a 401), else the one request in
+   * flight, shared by every concurrent caller. A failed request rejects every waiting caller
+   * with the same {@link OAuthTokenError}; the next call tries again.
+   */
+  token(): Promise<TokenResult>;
+  /**
+   * `fetch` with `<headerName>: <headerPrefix> <access_token>` (RFC 6750 §2.1). A header of that
+   * name set by the caller is left alone. On a 401 the token is renewed and the call retried once
+   * when the body can be sent again (strings, buffers, URLSearchParams, FormData, Blobs, Requests;
+   * not streams); otherwise, and for every other status, the response is returned untouched.
+   * Rejects with {@link OAuthTokenError} when no token can be obtained.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Forgets the held token (a held refresh token is kept); the next call requests a new one. */
+  invalidate(): void;
+  /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
+  readonly lastResult: TokenResult | undefined;
+}
+
+/**
+ * Creates a connection. It never throws: an invalid configuration rejects every `token()` and
+ * `fetch()` with the same ERR_INVALID_CONFIG error. Renewal uses a refresh token the endpoint
+ * issued first (RFC 6749 §6), keeps a rotated one, and falls back to the configured grant when
+ * the endpoint refuses it.
+ */
+export declare function createConnection(config: ConnectionConfig): Connection;

@@ -1,7 +1,13 @@
 // Compiled with `tsc -p tests/types` against the built package's declarations: what users write
 // must type-check, and what they must not write must fail (each @ts-expect-error must be needed).
-import { requestToken, OAuthTokenError } from 'oauth-token-connection';
-import type { OAuthTokenErrorCode, TokenRequestConfig, TokenResult } from 'oauth-token-connection';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import type {
+  Connection,
+  ConnectionConfig,
+  OAuthTokenErrorCode,
+  TokenRequestConfig,
+  TokenResult,
+} from 'oauth-token-connection';
 
 const config: TokenRequestConfig = {
   tokenEndpoint: 'https://auth.example.com/token',
@@ -61,4 +67,38 @@ const badTimeout: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', time
 // @ts-expect-error requestToken takes exactly the config (the error class is internal)
 void requestToken(config, OAuthTokenError);
 
-void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout];
+const refresh: TokenRequestConfig = {
+  tokenEndpoint: 'https://auth.example.com/token',
+  grantType: 'refresh_token',
+  refreshToken: 'rt',
+  clientId: 'id',
+  extraParams: { audience: 'https://api.example.com', resource: ['https://a/', 'https://b/'] },
+};
+
+const connectionConfig: ConnectionConfig = {
+  ...config,
+  refreshSkewSeconds: 30,
+  headerName: 'Authorization',
+  headerPrefix: 'Bearer',
+};
+
+async function rest(): Promise<unknown> {
+  const conn: Connection = createConnection(connectionConfig);
+  const t: TokenResult = await conn.token();
+  const res: Response = await conn.fetch('https://api.example.com/items', { method: 'POST', body: '{}' });
+  const res2: Response = await conn.fetch(new URL('https://api.example.com/'));
+  const res3: Response = await conn.fetch(new Request('https://api.example.com/'));
+  conn.invalidate();
+  const last: TokenResult | undefined = conn.lastResult;
+  void [t, res2, res3, last];
+  return res.json();
+}
+
+// @ts-expect-error extraParams values are strings or arrays of strings
+const badExtra: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', extraParams: { max_age: 5 } };
+// @ts-expect-error connection options belong to createConnection
+const notForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', refreshSkewSeconds: 5 };
+// @ts-expect-error lastResult is read-only
+createConnection(connectionConfig).lastResult = undefined;
+
+void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest];
