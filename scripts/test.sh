@@ -25,5 +25,9 @@ node_modules/.bin/tsc -p tests/types
 step "Node.js integration tests against real servers on 127.0.0.1"
 node --test --test-reporter=spec tests/node/
 
+step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno and Bun (installed from npm into .tools/runtimes/)"
+bash scripts/runtimes.sh
+node --test --test-reporter=spec tests/runtimes/
+
 echo
 echo "All tests passed."

@@ -10,16 +10,18 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 /**
  * Writes ca.pem/ca.key and key.pem/cert.pem into `dir`.
  * @param {string} dir
+ * @param {{ caName?: string }} [options] the CA's common name; two CAs that must not be mistaken
+ *   for each other (one trusted, one not) need different names
  * @returns {{ caPem: string, key: string, cert: string, keyPath: string, certPath: string }}
  *   caPem is a path (for NODE_EXTRA_CA_CERTS); key and cert are PEM text (for https.createServer).
  */
-export function makeCerts(dir) {
+export function makeCerts(dir, { caName = 'oauth-token-connection test CA' } = {}) {
   mkdirSync(dir, { recursive: true });
   const p = (name) => join(dir, name);
   const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
   openssl('req', '-x509', ...EC, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2',
-    '-subj', '/CN=oauth-token-connection test CA',
+    '-subj', `/CN=${caName}`,
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   openssl('req', ...EC, '-keyout', p('key.pem'), '-out', p('leaf.csr'), '-subj', '/CN=localhost');

@@ -1,0 +1,162 @@
+// The runtime matrix: runs acceptance.mjs in every runtime of runtimes.mjs (installed by
+// scripts/runtimes.sh into .tools/runtimes/), one test per runtime. The servers stay here, in the
+// harness's Node.js, on 127.0.0.1: the real authorization server (demo/auth-server.mjs) over HTTP,
+// the same over HTTPS with a CA the runtime is told to trust and with one it is not, and the
+// hostile server (hang, foreign cookie). Fresh servers per runtime, so what they saw is checked
+// per runtime too.
+// Run: bash scripts/runtimes.sh && node --test tests/runtimes/
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
+import { startHostileServer } from '../node/support/hostile-server.mjs';
+import { makeCerts } from '../node/support/certs.mjs';
+import { RUNTIMES, COLUMNS, TOOLS_DIR, matrixRows, expectationsOf } from './runtimes.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./acceptance.mjs', import.meta.url));
+/** Settings that change what a runtime trusts or runs; the harness sets them itself. */
+const INHERITED_ENV_DROPPED = ['NODE_EXTRA_CA_CERTS', 'DENO_CERT', 'NODE_OPTIONS', 'NODE_TEST_CONTEXT'];
+
+/** Runs a command; resolves with its exit status and output whatever the status. */
+function run(file, args, options) {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: ROOT, timeout: 60_000, ...options }, (err, stdout, stderr) => {
+      resolve({ status: err ? (err.code ?? err.signal) : 0, stdout, stderr });
+    });
+  });
+}
+
+function childEnv(extra) {
+  const env = { ...process.env };
+  for (const key of INHERITED_ENV_DROPPED) delete env[key];
+  return { ...env, ...extra };
+}
+
+let certDir;
+let trustedCerts;
+let untrustedCerts;
+
+before(() => {
+  certDir = mkdtempSync(join(tmpdir(), 'otc-runtimes-'));
+  trustedCerts = makeCerts(join(certDir, 'trusted'));
+  untrustedCerts = makeCerts(join(certDir, 'untrusted'), { caName: 'oauth-token-connection untrusted CA' });
+});
+
+after(() => {
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+});
+
+test("README's runtime matrix is the one runtimes.mjs renders, and pkg/'s exports map agrees", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const rows = matrixRows().join('\n');
+  assert.ok(readme.includes(`\n${rows}\n`), `README.md should hold this table verbatim:\n${rows}`);
+  const exports = JSON.parse(readFileSync(join(ROOT, 'pkg/package.json'), 'utf8')).exports['.'];
+  for (const r of RUNTIMES) {
+    assert.equal(exports[r.entry.condition], `./${r.entry.file}`, `${r.name}: exports["."].${r.entry.condition}`);
+  }
+});
+
+/** Starts every server one runtime's run needs. */
+async function startServers() {
+  const servers = {};
+  try {
+    servers.auth = await startAuthServer();
+    servers.hostile = await startHostileServer();
+    servers.tlsTrusted = await startAuthServer({ tls: trustedCerts });
+    servers.tlsUntrusted = await startAuthServer({ tls: untrustedCerts });
+    return servers;
+  } catch (err) {
+    await closeServers(servers);
+    throw err;
+  }
+}
+
+async function closeServers(servers) {
+  await Promise.all(Object.values(servers).map((s) => s.close()));
+}
+
+/** The four token cases' requests (the only ones with this scope) were sent as each case says. */
+function checkWire(auth) {
+  const seen = auth.requests
+    .map((r) => ({ headers: r.headers, form: new URLSearchParams(r.body) }))
+    .filter((r) => r.form.get('scope') === 'read write')
+    .map(({ headers, form }) => {
+      const header = headers.authorization?.startsWith('Basic ') === true;
+      const body = form.get('client_id') === DEMO_CLIENTS.demo.id && form.get('client_secret') === DEMO_CLIENTS.demo.secret;
+      assert.ok(header !== body, `exactly one client authentication per request (header ${header}, body ${body})`);
+      if (form.get('grant_type') === 'password') assert.equal(form.get('username'), DEMO_USERS.alice.username);
+      return `${form.get('grant_type')} ${header ? 'header' : 'body'}`;
+    });
+  assert.deepEqual(seen.sort(), [
+    'client_credentials body', 'client_credentials header', 'password body', 'password header',
+  ]);
+}
+
+for (const runtime of RUNTIMES) {
+  test(`${runtime.name} ${runtime.version}`, async (t) => {
+    const bin = join(ROOT, TOOLS_DIR, runtime.id, runtime.bin);
+    const version = await run(bin, ['--version'], { env: childEnv({}) });
+    assert.equal(version.status, 0, `${bin} --version: ${version.stderr} (run: bash scripts/runtimes.sh)`);
+    const firstLine = version.stdout.split('\n')[0].trim();
+    assert.ok(firstLine === runtime.versionOutput || firstLine.startsWith(`${runtime.versionOutput} `),
+      `${bin} is ${firstLine}, expected ${runtime.versionOutput}`);
+
+    const servers = await startServers();
+    try {
+      const config = {
+        authUrl: servers.auth.url,
+        hostileOrigin: servers.hostile.origin,
+        tlsTrustedUrl: servers.tlsTrusted.url,
+        tlsUntrustedUrl: servers.tlsUntrusted.url,
+        client: { id: DEMO_CLIENTS.demo.id, secret: DEMO_CLIENTS.demo.secret },
+        user: DEMO_USERS.alice,
+        expect: expectationsOf(runtime),
+      };
+      const env = childEnv({ [runtime.trust.env]: trustedCerts.caPem });
+      const out = await run(bin, [...runtime.argv(SCRIPT), JSON.stringify(config)], { env });
+      const context = `\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`;
+      assert.equal(out.status, 0, `exit status${context}`);
+
+      const lines = out.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          assert.fail(`not a result line: ${l}${context}`);
+        }
+      });
+      const cases = lines.filter((l) => 'case' in l);
+      const summary = lines.at(-1)?.summary;
+      assert.ok(summary, `the last line is the summary${context}`);
+      assert.equal(lines.length, cases.length + 1, `only case lines and one summary${context}`);
+      const failed = cases.filter((c) => !c.ok);
+      assert.deepEqual(failed, [], `failed cases${context}`);
+      assert.deepEqual(summary, { passed: cases.length, failed: 0, total: cases.length });
+
+      // Every README cell of this runtime is backed by passing cases.
+      const passed = new Set(cases.map((c) => c.case));
+      for (const column of COLUMNS) {
+        for (const name of column.cases) assert.ok(passed.has(name), `${column.title}: case "${name}" did not run`);
+      }
+
+      // What the servers saw.
+      checkWire(servers.auth);
+      assert.equal(servers.hostile.hits.get('/hang'), 1, 'the timeout case reached the hanging route');
+      assert.equal(servers.hostile.hits.get('/cookie-foreign'), 2, 'both cookie cases reached the server');
+      assert.equal(servers.tlsUntrusted.requests.length, 0, 'no HTTP request got past the untrusted certificate');
+      assert.equal(servers.tlsTrusted.tokens.length, 1, 'the trusted HTTPS server issued one token');
+
+      const tls = cases.find((c) => c.case === 'TLS untrusted CA').observed;
+      const cookies = cases.find((c) => c.case === 'cookie policy warning').observed.warnings.length;
+      t.diagnostic(`${runtime.id}: ${summary.passed}/${summary.total} cases; untrusted certificate ${JSON.stringify(tls)}; cookie warnings ${cookies}`);
+    } finally {
+      await closeServers(servers);
+    }
+  });
+}
