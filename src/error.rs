@@ -216,6 +216,22 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
     if let Some(code) = f.cause_codes.iter().find(|c| is_tls_code(c)) {
         return Error::Tls { reason: code.clone() };
     }
+    // Deno (rustls) has no code, only "...: invalid peer certificate: UnknownIssuer".
+    // (Byte windows rather than str::find and slicing: no panic path, no str searcher in the .wasm.)
+    const RUSTLS: &[u8] = b"invalid peer certificate: ";
+    for m in [&f.message, &f.cause_message].into_iter().flatten() {
+        let bytes = m.as_bytes();
+        if let Some(at) = bytes.windows(RUSTLS.len()).position(|w| w == RUSTLS) {
+            let reason: String = bytes
+                .get(at + RUSTLS.len()..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .map(|&b| b as char)
+                .collect();
+            return Error::Tls { reason: if reason.is_empty() { String::from("invalid peer certificate") } else { reason } };
+        }
+    }
     let mut detail = f.message.unwrap_or_else(|| String::from("the host's fetch failed"));
     if let Some(m) = f.cause_message.filter(|m| !m.is_empty() && *m != detail) {
         detail.push_str(": ");
@@ -280,6 +296,20 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.code(), "ERR_TLS");
+    }
+
+    #[test]
+    fn tls_reasons_from_a_rustls_message() {
+        // Deno 2.9's message for an untrusted certificate (no code on the error).
+        let msg = "error sending request for url (https://127.0.0.1:4000/token): client error (Connect): invalid peer certificate: UnknownIssuer";
+        let e = classify_fetch_failure(FetchFailure { message: Some(msg.into()), ..Default::default() });
+        assert_eq!(e, Error::Tls { reason: "UnknownIssuer".into() });
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_message: Some("invalid peer certificate: ".into()),
+            ..Default::default()
+        });
+        assert_eq!(e, Error::Tls { reason: "invalid peer certificate".into() });
     }
 
     #[test]

@@ -40,8 +40,9 @@ export const RUNTIMES = Object.freeze([
     entry: { condition: 'deno', file: 'deno.js' },
     trust: { env: 'DENO_CERT' },
     cookieCheck: true,
-    // rustls' verdict reaches the package as a plain fetch failure without a code.
-    tls: { code: 'ERR_NETWORK', path: 'message', includes: 'invalid peer certificate: UnknownIssuer' },
+    // rustls' verdict comes without a code, only in the message ("invalid peer certificate:
+    // UnknownIssuer"); the core reads the reason from there.
+    tls: { code: 'ERR_TLS', path: 'message', includes: '(UnknownIssuer)' },
   },
   {
     id: 'bun',
