@@ -33,3 +33,14 @@ export declare class OAuthTokenError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export declare function requestToken(config: TokenRequestConfig): Promise<TokenResult>;
+
+import type { RequestPreview } from './oauth_token_connection.js';
+export type { RequestPreview };
+
+/**
+ * The request {@link requestToken} would send for `config`, with the client secret and password
+ * masked (`********`; Authorization as `Basic base64(<id>:********)`). Nothing is sent. Rejects
+ * with {@link OAuthTokenError} for an invalid config.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+export declare function previewRequest(config: TokenRequestConfig): Promise<RequestPreview>;
