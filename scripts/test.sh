@@ -25,5 +25,8 @@ node_modules/.bin/tsc -p tests/types
 step "Node.js integration tests against real servers on 127.0.0.1"
 node --test --test-reporter=spec tests/node/
 
+step "Browser: the connection tester (www/) in Debian's Chromium, against the demo server"
+node --test --test-reporter=spec tests/www/
+
 echo
 echo "All tests passed."
