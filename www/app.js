@@ -296,9 +296,9 @@ function scopeView(requestedRaw, grantedRaw) {
   const chips = [
     ...granted.map((s) => requested.includes(s) || !requested.length
       ? h('span', { class: 'chip' }, s)
-      : h('span', { class: 'chip added', title: 'granted but not requested' }, s, h('small', {}, ' not requested'))),
+      : h('span', { class: 'chip added', title: 'granted but not requested' }, s, ' ', h('small', {}, 'not requested'))),
     ...requested.filter((s) => !granted.includes(s))
-      .map((s) => h('span', { class: 'chip missing', title: 'requested but not granted' }, s, h('small', {}, ' not granted'))),
+      .map((s) => h('span', { class: 'chip missing', title: 'requested but not granted' }, s, ' ', h('small', {}, 'not granted'))),
   ];
   let summary;
   if (!requested.length) summary = 'No scope requested: this is the server\'s default.';

@@ -251,6 +251,44 @@ describe('connection tester (www/) in Chromium', () => {
     assert.equal(await page.isDisabled('#test'), false);
   });
 
+  test('granted scope against requested scope: differences are highlighted', async () => {
+    await openWithDemo();
+    await page.fill('#tokenEndpoint', hostile.url('/scope-narrowed'));
+    await runTest();
+    await page.waitForSelector('#state-success');
+    assert.deepEqual(await page.locator('#granted-scope .chip.missing').allInnerTexts(), ['write not granted']);
+    assert.match(await text('#state-success'), /Differs from the requested scope \(read write\)\./);
+
+    // No scope requested: what the demo server grants by default.
+    await page.fill('#tokenEndpoint', auth.url);
+    await page.fill('#scope', '');
+    await runTest();
+    await page.waitForSelector('#state-success');
+    assert.deepEqual(await page.locator('#granted-scope .chip').allInnerTexts(), ['read']);
+    assert.match(await text('#state-success'), /No scope requested: this is the server's default\./);
+  });
+
+  test('an endpoint without CORS: ERR_NETWORK, explained as CORS for this origin', async () => {
+    await openWithDemo();
+    await page.fill('#tokenEndpoint', hostile.recorderUrl('/token')); // answers, but without CORS
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.equal(await text('#error-code'), 'ERR_NETWORK');
+    assert.match(await text('#explanation'), new RegExp(`cross-origin requests \\(CORS\\) from this page's origin, ${tester.origin}`));
+    assert.match(await text('#fixes'), /Ask the server to allow CORS/);
+  });
+
+  test('an RFC 6749 §5.2 error with error_uri: shown as a link', async () => {
+    await openWithDemo();
+    await page.fill('#tokenEndpoint', hostile.url('/error-uri'));
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.equal(await text('#oauth-error'), 'invalid_request');
+    assert.match(await text('#state-failure'), /Hostile says no/);
+    assert.equal(await page.getAttribute('#error-uri', 'href'), 'https://docs.example/errors#invalid_request');
+    assert.equal(await page.getAttribute('#error-uri', 'rel'), 'noopener noreferrer');
+  });
+
   test('after all runs: nothing stored, and the console never printed a secret', async () => {
     assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, '']);
     const printed = consoleLines.join('\n');

@@ -70,6 +70,8 @@ const ROUTES = {
   '/cookie-foreign': (req, res) =>
     json(res, 200, GOOD_TOKEN, { 'set-cookie': ['sid=1; Domain=evil.example; Path=/', 'ok=1; Path=/'] }),
   '/expires-string': (req, res) => json(res, 200, { ...GOOD_TOKEN, expires_in: '3599' }),
+  // Grants less than asked, as RFC 6749 §3.3 allows (and then must say so in `scope`).
+  '/scope-narrowed': (req, res) => json(res, 200, { ...GOOD_TOKEN, scope: 'read' }),
   // An RFC 6749 §5.2 error with every optional member.
   '/error-uri': (req, res) => json(res, 400, {
     error: 'invalid_request',
