@@ -1,4 +1,8 @@
-import { requestToken as rawRequestToken, RawConnection } from './oauth_token_connection.js';
+import {
+  requestToken as rawRequestToken,
+  previewRequest as rawPreviewRequest,
+  RawConnection,
+} from './oauth_token_connection.js';
 import { isReady, ready } from './init.js';
 
 /**
@@ -20,6 +24,17 @@ Object.defineProperty(OAuthTokenError.prototype, 'name', {
 export async function requestToken(config) {
   await ready();
   return rawRequestToken(config, OAuthTokenError);
+}
+
+/**
+ * The request requestToken would send for `config`, with the client secret and password masked:
+ * method, URL, headers, form body, fetch options and notes on the encodings applied. Nothing is
+ * sent. Rejects with OAuthTokenError for an invalid config, as requestToken does.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+export async function previewRequest(config) {
+  await ready();
+  return rawPreviewRequest(config, OAuthTokenError);
 }
 
 /**

@@ -1,11 +1,12 @@
 import type {
   ConnectionConfig,
   OAuthTokenErrorCode,
+  RequestPreview,
   TokenRequestConfig,
   TokenResult,
 } from './oauth_token_connection.js';
 
-export type { ConnectionConfig, OAuthTokenErrorCode, TokenRequestConfig, TokenResult };
+export type { ConnectionConfig, OAuthTokenErrorCode, RequestPreview, TokenRequestConfig, TokenResult };
 
 /**
  * Every failure of this package.
@@ -65,3 +66,10 @@ export interface Connection {
  * the endpoint refuses it.
  */
 export declare function createConnection(config: ConnectionConfig): Connection;
+/**
+ * The request {@link requestToken} would send for `config`, with the client secret and password
+ * masked (`********`; Authorization as `Basic base64(<id>:********)`). Nothing is sent. Rejects
+ * with {@link OAuthTokenError} for an invalid config.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+export declare function previewRequest(config: TokenRequestConfig): Promise<RequestPreview>;

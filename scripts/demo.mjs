@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Requests an OAuth 2.0 access token through the built package and prints the result as JSON.
-//   node scripts/demo.mjs                      embedded demo authorization server on 127.0.0.1
+// Requests an OAuth 2.0 access token through the built package.
+//   node scripts/demo.mjs                      embedded demo authorization server on 127.0.0.1, one
+//                                              token, then serves the connection tester (www/)
+//   node scripts/demo.mjs --once               the embedded server, one token as JSON, exit
 //   node scripts/demo.mjs --token-endpoint ... a real endpoint (secrets from the environment)
 // Run with --help for the options.
 
@@ -8,10 +10,18 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { requestToken } from 'oauth-token-connection';
 
+/** The tester's port when free. */
+const DEFAULT_PORT = 8787;
+
 const USAGE = `Usage:
-  node scripts/demo.mjs
+  node scripts/demo.mjs [--port N]
       Starts the embedded demo authorization server on 127.0.0.1, requests a token from it
-      (client_credentials, demo-client, scope "read write") and prints the result.
+      (client_credentials, demo-client, scope "read write"), then serves the browser connection
+      tester (www/) on http://127.0.0.1:N/ (default ${DEFAULT_PORT}, or a free port when taken) and
+      prints its URL; "Use demo server" fills its form. Runs until Ctrl-C.
+
+  node scripts/demo.mjs --once
+      The same token request, printed as JSON on stdout; then exits.
 
   node scripts/demo.mjs --token-endpoint URL --client-id ID [options]
   node scripts/demo.mjs --config settings.json [options]
@@ -53,6 +63,8 @@ function parseCommandLine(argv) {
     timeout: { type: 'string' },
     'ignore-cookies': { type: 'boolean' },
     config: { type: 'string' },
+    once: { type: 'boolean' },
+    port: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   try {
@@ -112,33 +124,89 @@ async function main(argv) {
 
   const realEndpoint = values['token-endpoint'] !== undefined || values.config !== undefined;
   if (!realEndpoint) {
-    const others = Object.keys(values);
-    if (others.length) throw new UsageError(`--${others[0]} needs --token-endpoint or --config`);
-    return runEmbedded();
+    const { once, port, ...others } = values;
+    const other = Object.keys(others)[0];
+    if (other) throw new UsageError(`--${other} needs --token-endpoint or --config`);
+    if (once && port !== undefined) throw new UsageError('--port serves the tester; --once does not');
+    return once ? runEmbedded() : serveTester(parsePort(port));
+  }
+  for (const flag of ['once', 'port']) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for the embedded demo server only`);
   }
   const result = await requestToken(endpointConfig(values));
   console.log(JSON.stringify(result, null, 2));
   return 0;
 }
 
-/** The no-argument demo: the embedded server, one token, server stopped. */
+/** The demo token request: the embedded server's own client (public demo data). */
+function demoTokenRequest(server, DEMO_CLIENTS) {
+  return requestToken({
+    tokenEndpoint: server.url,
+    grantType: 'client_credentials',
+    clientId: DEMO_CLIENTS.demo.id,
+    clientSecret: DEMO_CLIENTS.demo.secret, // the demo server's own client
+    scope: 'read write',
+  });
+}
+
+/** --once: the embedded server, one token as JSON, server stopped. */
 async function runEmbedded() {
   // Imported here: the real-endpoint path does not need the server's dependencies.
   const { startAuthServer, DEMO_CLIENTS } = await import('../demo/auth-server.mjs');
   const server = await startAuthServer();
   try {
     console.error(`Demo authorization server: ${server.url}`);
-    const result = await requestToken({
-      tokenEndpoint: server.url,
-      grantType: 'client_credentials',
-      clientId: DEMO_CLIENTS.demo.id,
-      clientSecret: DEMO_CLIENTS.demo.secret, // the demo server's own client
-      scope: 'read write',
-    });
+    const result = await demoTokenRequest(server, DEMO_CLIENTS);
     console.log(JSON.stringify(result, null, 2));
     return 0;
   } finally {
     await server.close();
+  }
+}
+
+function parsePort(raw) {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError('--port expects a port number (0 for any free port)');
+  return port;
+}
+
+/**
+ * The main command: the embedded server (with CORS, for the page), one token through the
+ * package, then the connection tester served next to it until SIGINT or SIGTERM.
+ */
+async function serveTester(port) {
+  const { startAuthServer, DEMO_CLIENTS, DEMO_USERS } = await import('../demo/auth-server.mjs');
+  const { startTesterServer, demoConfigFor } = await import('../demo/tester-server.mjs');
+  const auth = await startAuthServer({ cors: true });
+  let tester;
+  try {
+    const demoConfig = demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS });
+    try {
+      tester = await startTesterServer({ port: port ?? DEFAULT_PORT, demoConfig });
+    } catch (err) {
+      // The default port is taken (another tester running?): any free port will do.
+      if (port !== undefined || err?.code !== 'EADDRINUSE') throw err;
+      tester = await startTesterServer({ port: 0, demoConfig });
+    }
+    console.log(`Demo authorization server: ${auth.url} (client "${DEMO_CLIENTS.demo.id}", `
+      + `user "${DEMO_USERS.alice.username}")`);
+    try {
+      const t = await demoTokenRequest(auth, DEMO_CLIENTS);
+      console.log(`Token request through the package: ${t.tokenType} token, expires in ${t.expiresIn} s, `
+        + `scope "${t.scope}"`);
+    } catch (err) {
+      printError(err);
+    }
+    console.log(`\nConnection tester: ${tester.url}`);
+    console.log('Open it in a browser; "Use demo server" fills the form. Ctrl-C stops both servers.');
+    await new Promise((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return 0;
+  } finally {
+    await Promise.all([tester?.close(), auth.close()]);
   }
 }
 

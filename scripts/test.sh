@@ -29,5 +29,8 @@ step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno
 bash scripts/runtimes.sh
 node --test --test-reporter=spec tests/runtimes/
 
+step "Browser: the connection tester (www/) in Debian's Chromium, against the demo server"
+node --test --test-reporter=spec tests/www/
+
 echo
 echo "All tests passed."

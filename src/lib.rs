@@ -14,6 +14,7 @@ pub mod config;
 pub mod connection;
 pub mod cookies;
 pub mod error;
+pub mod preview;
 pub mod request;
 pub mod response;
 pub mod secret;

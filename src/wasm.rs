@@ -102,6 +102,20 @@ export type OAuthTokenErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_INVALID_RESPONSE'
   | 'ERR_RESPONSE_TOO_LARGE';
+
+/** What previewRequest returns: the request requestToken would send, secrets masked. */
+export interface RequestPreview {
+  method: 'POST';
+  url: string;
+  /** [name, value] in sending order; Authorization reads `Basic base64(<client id as encoded>:********)`. */
+  headers: [string, string][];
+  /** The form body as sent, except that client_secret and password read `********`. */
+  body: string;
+  /** The fetch options every token request uses. */
+  fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
+  /** Plain-language notes on the encodings applied; never a secret. */
+  notes: string[];
+}
 "#;
 
 #[wasm_bindgen]
@@ -435,6 +449,33 @@ fn get(target: &JsValue, key: &str) -> JsValue {
 
 fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// The request `requestToken` would send for this config, secrets masked (src/preview.rs);
+/// nothing is sent. An invalid config throws the same `OAuthTokenError` requestToken rejects with.
+#[wasm_bindgen(js_name = previewRequest, unchecked_return_type = "RequestPreview")]
+pub fn preview_request(
+    #[wasm_bindgen(unchecked_param_type = "TokenRequestConfig")] config: JsValue,
+    error_class: Function,
+) -> Result<JsValue, JsValue> {
+    let config = entries(&config)
+        .and_then(|e| config::parse(&e, &parse_url).map_err(|e| (e, None)))
+        .map_err(|(e, cause)| to_js_error(&error_class, &e, cause.as_ref()))?;
+    let p = crate::preview::preview(&config);
+    let o = Object::new();
+    set(&o, "method", &JsValue::from_str(p.method));
+    set(&o, "url", &JsValue::from_str(&p.url));
+    let headers: Array =
+        p.headers.iter().map(|(n, v)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(v))).collect();
+    set(&o, "headers", &headers);
+    set(&o, "body", &JsValue::from_str(&p.body));
+    let fetch_options = Object::new();
+    for (k, v) in request::FETCH_OPTIONS {
+        set(&fetch_options, k, &JsValue::from_str(v));
+    }
+    set(&o, "fetchOptions", &fetch_options);
+    set(&o, "notes", &p.notes.iter().map(|n| JsValue::from_str(n)).collect::<Array>());
+    Ok(o.into())
 }
 
 /// Adapter tests under Node.js (wasm-bindgen-test): argument conversion, the error shape, and

@@ -1,9 +1,9 @@
-// scripts/demo.mjs, run as a user would: the embedded demo, a "real" endpoint with secrets from
-// the environment, and the failure output.
+// scripts/demo.mjs, run as a user would: the embedded demo (one-shot, and serving the connection
+// tester), a "real" endpoint with secrets from the environment, and the failure output.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,14 +30,54 @@ describe('scripts/demo.mjs', () => {
   before(async () => { auth = await startAuthServer(); });
   after(async () => { await auth?.close(); });
 
-  test('without arguments: a token from the embedded server', async () => {
-    const { code, stdout, stderr } = await runDemo([]);
+  test('--once: a token from the embedded server as JSON', async () => {
+    const { code, stdout, stderr } = await runDemo(['--once']);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
     assert.match(result.accessToken, /^[0-9a-f]{40,}$/);
     assert.equal(result.tokenType, 'Bearer');
     assert.equal(result.scope, 'read write');
     assert.equal(result.json.access_token, result.accessToken);
+  });
+
+  test('without arguments: a token, then the connection tester served next to the demo server until SIGTERM', async () => {
+    const child = spawn(process.execPath, [DEMO, '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      const testerUrl = await new Promise((resolve, reject) => {
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const m = out.match(/^Connection tester: (http:\/\/127\.0\.0\.1:\d+\/)$/m);
+          if (m) resolve(m[1]);
+        });
+        exited.then(() => reject(new Error(`demo exited early: ${out}`)));
+      });
+      assert.match(out, /^Token request through the package: Bearer token, expires in 360\d s, scope "read write"$/m);
+      const authUrl = out.match(/^Demo authorization server: (\S+)/m)[1];
+
+      const page = await fetch(testerUrl);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-security-policy'), /form-action 'none'/);
+      assert.match(await page.text(), /<title>OAuth token connection tester<\/title>/);
+      const wasm = await fetch(new URL('pkg/oauth_token_connection_bg.wasm', testerUrl));
+      assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+      await wasm.arrayBuffer();
+      const demoConfig = await (await fetch(new URL('demo-config.json', testerUrl))).json();
+      assert.equal(demoConfig.tokenEndpoint, authUrl);
+      assert.equal(demoConfig.clientId, DEMO_CLIENTS.demo.id);
+      assert.equal((await fetch(new URL('../package.json', testerUrl))).status, 404);
+      // The page's origin differs from the demo server's: it must answer the CORS preflight.
+      const preflight = await fetch(authUrl, { method: 'OPTIONS', headers: { origin: new URL(testerUrl).origin } });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      await assert.rejects(fetch(testerUrl), 'the tester server is stopped');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('--help', async () => {

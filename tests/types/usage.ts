@@ -36,6 +36,19 @@ async function use(): Promise<string> {
   return token;
 }
 
+// The request preview (imports are hoisted; kept next to their use).
+import { previewRequest } from 'oauth-token-connection';
+import type { RequestPreview } from 'oauth-token-connection';
+
+async function preview(): Promise<string> {
+  const p: RequestPreview = await previewRequest(config);
+  const first: [string, string] | undefined = p.headers[0];
+  const redirect: 'manual' = p.fetchOptions.redirect;
+  void [first, redirect, p.notes, p.url, p.method];
+  return p.body;
+}
+void preview;
+
 function handle(err: unknown): OAuthTokenErrorCode | undefined {
   if (err instanceof OAuthTokenError) {
     const name: 'OAuthTokenError' = err.name;
@@ -66,6 +79,8 @@ const typo: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSece
 const badTimeout: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', timeoutSeconds: '30' };
 // @ts-expect-error requestToken takes exactly the config (the error class is internal)
 void requestToken(config, OAuthTokenError);
+// @ts-expect-error so does previewRequest
+void previewRequest(config, OAuthTokenError);
 
 const refresh: TokenRequestConfig = {
   tokenEndpoint: 'https://auth.example.com/token',

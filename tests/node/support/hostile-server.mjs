@@ -70,6 +70,8 @@ const ROUTES = {
   '/cookie-foreign': (req, res) =>
     json(res, 200, GOOD_TOKEN, { 'set-cookie': ['sid=1; Domain=evil.example; Path=/', 'ok=1; Path=/'] }),
   '/expires-string': (req, res) => json(res, 200, { ...GOOD_TOKEN, expires_in: '3599' }),
+  // Grants less than asked, as RFC 6749 §3.3 allows (and then must say so in `scope`).
+  '/scope-narrowed': (req, res) => json(res, 200, { ...GOOD_TOKEN, scope: 'read' }),
   // An RFC 6749 §5.2 error with every optional member.
   '/error-uri': (req, res) => json(res, 400, {
     error: 'invalid_request',
@@ -102,13 +104,26 @@ function stop(server) {
   });
 }
 
+/** What a browser needs to send the token request cross-origin (the preflight's answer). */
+const CORS_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization, content-type, accept',
+  'access-control-allow-methods': 'POST',
+};
+
 /**
  * Starts the hostile server and its redirect target (the recorder).
+ * With `cors`, every answer allows any origin and preflights are answered (not counted in
+ * `hits`), so a page can reach the routes. `abandoned` counts, per path, the requests whose
+ * connection the client closed before an answer (e.g. a fetch aborted while /hang hangs).
+ * @param {{ cors?: boolean }} [options]
  * @returns {Promise<{ origin: string, url: (path: string) => string, hits: Map<string, number>,
- *   recorderUrl: (path: string) => string, recorderHits: () => number, close: () => Promise<void> }>}
+ *   abandoned: Map<string, number>, recorderUrl: (path: string) => string,
+ *   recorderHits: () => number, close: () => Promise<void> }>}
  */
-export async function startHostileServer() {
+export async function startHostileServer({ cors = false } = {}) {
   const hits = new Map();
+  const abandoned = new Map();
   let recorderCount = 0;
 
   // Counts every request whatever its method or path; answers like a good token endpoint so a
@@ -122,7 +137,17 @@ export async function startHostileServer() {
 
   const hostile = await listen((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (cors) {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, CORS_PREFLIGHT);
+        return void res.end();
+      }
+      res.setHeader('access-control-allow-origin', '*');
+    }
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    res.on('close', () => {
+      if (!res.writableEnded) abandoned.set(path, (abandoned.get(path) ?? 0) + 1);
+    });
     res.on('error', () => {}); // the client may drop big responses midway
     req.resume();
     req.on('end', () => {
@@ -136,6 +161,7 @@ export async function startHostileServer() {
     origin: hostile.origin,
     url: (path) => hostile.origin + path,
     hits,
+    abandoned,
     recorderUrl: ctx.recorderUrl,
     recorderHits: () => recorderCount,
     close: () => Promise.all([stop(hostile.server), stop(recorder.server)]).then(() => {}),
