@@ -1,11 +1,12 @@
 // Browsers: the package's `browser` entry in Debian's Chromium (playwright-core), loaded two ways:
-// as plain ES modules from a static server (an import map names the entry), and as a Vite 7
-// production build of the same app. The page requests tokens from the real authorization server
-// on 127.0.0.1 (another origin, so CORS applies) and shows the outcome.
+// as plain ES modules from a static server (an import map names the entry), and through Vite 7
+// (production build and dev server) in a project that has the package installed. The page
+// requests tokens from the real authorization server on 127.0.0.1 (another origin, so CORS
+// applies) and shows the outcome.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { startStaticServer } from './support/static-server.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = join(ROOT, 'pkg');
 const WASM = 'oauth_token_connection_bg.wasm';
+const WEB_APP = fileURLToPath(new URL('./web-app/', import.meta.url));
 const CORS_HINT = 'may not allow cross-origin requests from this page (CORS)';
 const { demo } = DEMO_CLIENTS;
 
@@ -158,52 +160,95 @@ describe('browser entry as plain ES modules (pkg/browser.js, wasm fetched next t
   before(async () => {
     const browserEntry = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')).exports['.'].browser;
     assert.equal(browserEntry, './browser.js', 'the page\'s import map names ./browser.js');
-    site = await startStaticServer({
-      '/': fileURLToPath(new URL('./browser/', import.meta.url)),
-      '/node_modules/oauth-token-connection/': PKG,
-    });
+    site = await startStaticServer({ '/': WEB_APP, '/node_modules/oauth-token-connection/': PKG });
   });
   after(() => site?.close());
 
   browserCases(
-    () => openPage(browser, `${site.origin}/`),
+    () => openPage(browser, `${site.origin}/plain.html`),
     () => site.paths.filter((p) => p === `/node_modules/oauth-token-connection/${WASM}`).length,
   );
 });
 
-describe('Vite 7 production build of the same app', () => {
-  let outDir;
-  let site;
-  let output;
-  let wasmFileName;
-  before(async () => {
-    const { build } = await import('vite');
-    outDir = mkdtempSync(join(tmpdir(), 'otc-vite-'));
-    const result = await build({
-      configFile: false,
-      root: fileURLToPath(new URL('./vite-app/', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
+// A project as users have it: the app's files, and the package as a real directory in
+// node_modules (not the repository's symlink, which Vite would treat as linked source and never
+// pre-bundle).
+describe('Vite 7: the same app in a project with the package installed', () => {
+  let project;
+  before(() => {
+    project = mkdtempSync(join(tmpdir(), 'otc-vite-'));
+    for (const f of ['index.html', 'app.js']) copyFileSync(join(WEB_APP, f), join(project, f));
+    cpSync(PKG, join(project, 'node_modules', 'oauth-token-connection'), { recursive: true, dereference: true });
+    const { version } = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({
+      name: 'vite-consumer', private: true, type: 'module', dependencies: { 'oauth-token-connection': version },
+    }));
+  });
+  after(() => project && rmSync(project, { recursive: true, force: true }));
+
+  describe('vite build, no configuration, served statically', () => {
+    let outDir;
+    let site;
+    let output;
+    let wasmFileName;
+    before(async () => {
+      const { build } = await import('vite');
+      outDir = join(project, 'dist');
+      const result = await build({ configFile: false, root: project, logLevel: 'warn', build: { outDir } });
+      output = (Array.isArray(result) ? result[0] : result).output;
+      wasmFileName = output.find((o) => o.type === 'asset' && o.fileName.endsWith('.wasm'))?.fileName;
+      site = await startStaticServer({ '/': outDir });
     });
-    output = (Array.isArray(result) ? result[0] : result).output;
-    wasmFileName = output.find((o) => o.type === 'asset' && o.fileName.endsWith('.wasm'))?.fileName;
-    site = await startStaticServer({ '/': outDir });
-  });
-  after(async () => {
-    await site?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    after(() => site?.close());
+
+    test('the build emits the .wasm as an asset, byte for byte', () => {
+      const wasmAssets = output.filter((o) => o.type === 'asset' && o.fileName.endsWith('.wasm'));
+      assert.equal(wasmAssets.length, 1, output.map((o) => o.fileName).join(' '));
+      const emitted = readFileSync(join(outDir, wasmAssets[0].fileName));
+      assert.ok(emitted.equals(readFileSync(join(PKG, WASM))), 'emitted .wasm differs from pkg/');
+      assert.ok(readdirSync(join(outDir, 'assets')).some((f) => f.endsWith('.js')));
+    });
+
+    browserCases(
+      () => openPage(browser, `${site.origin}/`),
+      () => site.paths.filter((p) => p === `/${wasmFileName}`).length,
+    );
   });
 
-  test('the build emits the .wasm as an asset, byte for byte', () => {
-    const wasmAssets = output.filter((o) => o.type === 'asset' && o.fileName.endsWith('.wasm'));
-    assert.equal(wasmAssets.length, 1, output.map((o) => o.fileName).join(' '));
-    const emitted = readFileSync(join(outDir, wasmAssets[0].fileName));
-    assert.ok(emitted.equals(readFileSync(join(PKG, WASM))), 'emitted .wasm differs from pkg/');
-    assert.ok(readdirSync(join(outDir, 'assets')).some((f) => f.endsWith('.js')));
-  });
+  // Vite's dev server pre-bundles dependencies into node_modules/.vite/deps, where the
+  // `new URL('…_bg.wasm', import.meta.url)` no longer points at the file: README's one line of
+  // configuration (optimizeDeps.exclude) keeps the package out of pre-bundling.
+  describe('vite dev server with optimizeDeps.exclude (the README line)', () => {
+    let server;
+    let origin;
+    const paths = [];
+    before(async () => {
+      const { createServer } = await import('vite');
+      server = await createServer({
+        configFile: false,
+        root: project,
+        logLevel: 'warn',
+        optimizeDeps: { exclude: ['oauth-token-connection'] },
+        server: { host: '127.0.0.1', port: 0, hmr: false },
+        plugins: [{
+          name: 'record-requests',
+          configureServer(s) {
+            s.middlewares.use((req, res, next) => {
+              paths.push(new URL(req.url, 'http://x').pathname);
+              next();
+            });
+          },
+        }],
+      });
+      await server.listen();
+      origin = new URL(server.resolvedUrls.local[0]).origin;
+      assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+    });
+    after(() => server?.close());
 
-  browserCases(
-    () => openPage(browser, `${site.origin}/`),
-    () => site.paths.filter((p) => p === `/${wasmFileName}`).length,
-  );
+    browserCases(
+      () => openPage(browser, `${origin}/`),
+      () => paths.filter((p) => p.endsWith(`/${WASM}`)).length,
+    );
+  });
 });

@@ -1,5 +1,5 @@
-// The test app shared by the plain page (browser/index.html, import map) and the Vite build
-// (vite-app/index.html): imports the package by name, requests a token when asked and shows the
+// The test app shared by the plain page (plain.html, import map) and the Vite build
+// (index.html): imports the package by name, requests a token when asked and shows the
 // outcome in #result. Like a careless real app, it logs the outcome to the console; the tests
 // check that no secret ever gets there.
 import { requestToken, OAuthTokenError } from 'oauth-token-connection';
