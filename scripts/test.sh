@@ -25,5 +25,8 @@ node_modules/.bin/tsc -p tests/types
 step "Node.js integration tests against real servers on 127.0.0.1"
 node --test --test-reporter=spec tests/node/
 
+step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
+node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
+
 echo
 echo "All tests passed."
