@@ -32,5 +32,8 @@ node --test --test-reporter=spec tests/runtimes/
 step "Browser: the connection tester (www/) in Debian's Chromium, against the demo server"
 node --test --test-reporter=spec tests/www/
 
+step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
+node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
+
 echo
 echo "All tests passed."

@@ -1,0 +1,53 @@
+// Runs tests/hosts/worker/worker.mjs in workerd through miniflare, with a package directory
+// (pkg/ or an installed tarball) laid out beside it as ./oauth-token-connection/: ESModule
+// entries for the JS files of the `workerd` entry's graph and a CompiledWasm entry for the .wasm,
+// the same module types wrangler uploads.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+
+const WORKER = fileURLToPath(new URL('../worker/worker.mjs', import.meta.url));
+// Virtual root: module names are paths relative to it.
+const ROOT = '/worker';
+
+/** The files the `workerd` entry imports; node.js and browser.js are deliberately absent. */
+export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'oauth_token_connection.js'];
+const WASM = 'oauth_token_connection_bg.wasm';
+
+/**
+ * Starts the Worker with `pkgDir` as the package.
+ * @returns {Promise<{ request: (config: object) => Promise<object>, dispose: () => Promise<void> }>}
+ */
+export async function startWorker(pkgDir) {
+  const exportsMap = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).exports['.'];
+  for (const condition of ['workerd', 'worker']) {
+    if (exportsMap[condition] !== './workerd.js') {
+      throw new Error(`exports["."].${condition} is ${exportsMap[condition]}, the Worker imports ./workerd.js`);
+    }
+  }
+  const modules = [
+    { type: 'ESModule', path: join(ROOT, 'worker.mjs'), contents: readFileSync(WORKER, 'utf8') },
+    ...WORKERD_GRAPH.map((f) => ({
+      type: 'ESModule',
+      path: join(ROOT, 'oauth-token-connection', f),
+      contents: readFileSync(join(pkgDir, f), 'utf8'),
+    })),
+    { type: 'CompiledWasm', path: join(ROOT, 'oauth-token-connection', WASM), contents: readFileSync(join(pkgDir, WASM)) },
+  ];
+  const mf = new Miniflare({ modules, modulesRoot: ROOT, compatibilityDate: '2025-01-01' });
+  await mf.ready;
+  return {
+    async request(config) {
+      const res = await mf.dispatchFetch('http://worker.test/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(config),
+      });
+      if (res.status !== 200) throw new Error(`Worker answered ${res.status}: ${await res.text()}`);
+      return res.json();
+    },
+    dispose: () => mf.dispose(),
+  };
+}

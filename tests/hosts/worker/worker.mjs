@@ -1,0 +1,40 @@
+// The test Worker (ES modules format). One Worker serves every case: POST a JSON
+// TokenRequestConfig as the request body; it answers 200 with { ok: true, result, served } or
+// { ok: false, error: {...}, served }. `served` counts the requests this isolate has handled, so
+// the test can tell that one and the same instance (and wasm instance) answered every request.
+//
+// It imports the package's `workerd` entry (the file that package.json's `workerd`/`worker`
+// condition selects), which imports the .wasm as a module. support/worker-host.mjs lays the
+// package files out next to this module under ./oauth-token-connection/.
+import { requestToken, OAuthTokenError } from './oauth-token-connection/workerd.js';
+
+let served = 0;
+
+export default {
+  async fetch(request) {
+    if (request.method !== 'POST') return new Response('POST a config', { status: 405 });
+    served += 1;
+    const config = await request.json();
+    try {
+      const result = await requestToken(config);
+      return Response.json({ ok: true, result, served });
+    } catch (err) {
+      return Response.json({
+        ok: false,
+        served,
+        error: {
+          isOAuthTokenError: err instanceof OAuthTokenError,
+          isError: err instanceof Error,
+          name: err?.name,
+          code: err?.code,
+          status: err?.status,
+          error: err?.error,
+          errorDescription: err?.errorDescription,
+          message: err?.message,
+          stack: err?.stack,
+          cause: err?.cause === undefined ? undefined : String(err.cause),
+        },
+      });
+    }
+  },
+};
