@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { launchChromium, openPage } from './support/chromium.mjs';
 import { startStaticServer } from './support/static-server.mjs';
+import { startResourceServer } from '../node/support/resource-server.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = join(ROOT, 'pkg');
@@ -28,14 +29,17 @@ const CHROMIUM_CORS_NOISE = [/blocked by CORS policy/, /Failed to load resource:
 let browser;
 let corsAuth; // answers preflights (startAuthServer({ cors: true }))
 let plainAuth; // no CORS headers at all
+let api; // a REST resource accepting corsAuth's tokens, with CORS
 
 before(async () => {
   browser = await launchChromium();
   corsAuth = await startAuthServer({ cors: true });
   plainAuth = await startAuthServer();
+  api = await startResourceServer(corsAuth, { cors: true });
 });
 after(async () => {
   await browser?.close();
+  await api?.close();
   await corsAuth?.close();
   await plainAuth?.close();
 });
@@ -133,6 +137,37 @@ function browserCases(open, wasmFetches) {
 
       const good = await getToken(p.page, config(corsAuth));
       assert.equal(good.text, `Bearer ${corsAuth.tokens.at(-1).accessToken}`);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a connection created before the .wasm loaded: one token for several REST calls', async () => {
+    const fetchesBefore = wasmFetches();
+    const p = await open();
+    try {
+      const tokenRequests = () => corsAuth.requests.filter((r) => r.method === 'POST').length;
+      const before = tokenRequests();
+      await p.page.evaluate((c) => window.makeConnection(c), config(corsAuth));
+      assert.equal(wasmFetches(), fetchesBefore, 'creating a connection loads nothing');
+      const results = await p.page.evaluate(
+        (base) => Promise.all([1, 2, 3, 4].map((i) => window.connFetch(`${base}/items/${i}`))),
+        api.origin,
+      );
+      for (const r of results) {
+        assert.equal(r.status, 200, r.message);
+        assert.equal(r.body.client, demo.id);
+      }
+      assert.equal(tokenRequests() - before, 1, 'one token request for four REST calls');
+      assert.equal(api.calls.at(-1).authorization, `Bearer ${corsAuth.tokens.at(-1).accessToken}`);
+
+      // An invalid config rejects the calls with ERR_INVALID_CONFIG, validated on first use.
+      await p.page.evaluate((c) => window.makeConnection({ ...c, extraParams: { scope: 'x' } }), config(corsAuth));
+      const bad = await p.page.evaluate((base) => window.connFetch(`${base}/items/x`), api.origin);
+      assert.equal(bad.code, 'ERR_INVALID_CONFIG');
+      assert.equal(bad.isOAuthTokenError, true);
+      assert.equal(tokenRequests() - before, 1);
+      assertNoSecretIn(p.console, p.pageErrors);
     } finally {
       await p.close();
     }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
 import { startWorker } from './support/worker-host.mjs';
+import { startResourceServer } from '../node/support/resource-server.mjs';
 import { refusedPort } from './support/ports.mjs';
 
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
@@ -126,5 +127,40 @@ describe('Cloudflare Workers (workerd via miniflare): the workerd entry', () => 
     const e = await expectError(config({ clientSecert: 'typo' }), 'ERR_INVALID_CONFIG');
     assert.match(e.message, /clientSecert/);
     await expectRecovers();
+  });
+});
+
+describe('Cloudflare Workers: a connection at module scope (README pattern)', () => {
+  let auth;
+  let api;
+  let worker;
+  before(async () => {
+    auth = await startAuthServer();
+    api = await startResourceServer(auth);
+    worker = await startWorker(PKG);
+  });
+  after(async () => {
+    await worker?.dispose();
+    await api?.close();
+    await auth?.close();
+  });
+
+  test('one token for many REST calls in the isolate; a revoked token is renewed once', async () => {
+    const config = { tokenEndpoint: auth.url, clientId: demo.id, clientSecret: demo.secret, scope: 'read' };
+    const tokenRequests = () => auth.requests.filter((r) => r.path === '/token').length;
+    for (let i = 0; i < 5; i++) {
+      const out = await worker.post('/connection', { config, url: `${api.origin}/items/${i}` });
+      assert.equal(out.ok, true, out.error?.message);
+      assert.equal(out.status, 200);
+      assert.equal(out.body.client, demo.id);
+    }
+    assert.equal(tokenRequests(), 1);
+    assert.equal(new Set(api.calls.map((c) => c.authorization)).size, 1);
+
+    auth.revoke(auth.tokens.at(-1).accessToken);
+    const out = await worker.post('/connection', { config, url: `${api.origin}/after-revoke` });
+    assert.equal(out.status, 200);
+    assert.equal(tokenRequests(), 2);
+    assert.deepEqual(api.calls.slice(-2).map((c) => c.status), [401, 200]);
   });
 });

@@ -39,14 +39,18 @@ export async function startWorker(pkgDir) {
   const mf = new Miniflare({ modules, modulesRoot: ROOT, compatibilityDate: '2025-01-01' });
   await mf.ready;
   return {
-    async request(config) {
-      const res = await mf.dispatchFetch('http://worker.test/', {
+    /** POSTs a JSON payload to `path` of the Worker and returns its JSON answer. */
+    async post(path, payload) {
+      const res = await mf.dispatchFetch(`http://worker.test${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(config),
+        body: JSON.stringify(payload),
       });
       if (res.status !== 200) throw new Error(`Worker answered ${res.status}: ${await res.text()}`);
       return res.json();
+    },
+    request(config) {
+      return this.post('/', config);
     },
     dispose: () => mf.dispose(),
   };

@@ -3,20 +3,30 @@
 // { ok: false, error: {...}, served }. `served` counts the requests this isolate has handled, so
 // the test can tell that one and the same instance (and wasm instance) answered every request.
 //
+// POST /connection with { config, url } runs README's connection pattern: one connection per
+// isolate (module scope, created on first use), whose fetch() calls `url` with the token; it
+// answers { ok, status, body, served }.
+//
 // It imports the package's `workerd` entry (the file that package.json's `workerd`/`worker`
 // condition selects), which imports the .wasm as a module. support/worker-host.mjs lays the
 // package files out next to this module under ./oauth-token-connection/.
-import { requestToken, OAuthTokenError } from './oauth-token-connection/workerd.js';
+import { requestToken, createConnection, OAuthTokenError } from './oauth-token-connection/workerd.js';
 
 let served = 0;
+let api; // one connection per isolate, as README shows
 
 export default {
   async fetch(request) {
     if (request.method !== 'POST') return new Response('POST a config', { status: 405 });
     served += 1;
-    const config = await request.json();
+    const payload = await request.json();
     try {
-      const result = await requestToken(config);
+      if (new URL(request.url).pathname === '/connection') {
+        api ??= createConnection(payload.config);
+        const upstream = await api.fetch(payload.url);
+        return Response.json({ ok: true, status: upstream.status, body: await upstream.json(), served });
+      }
+      const result = await requestToken(payload);
       return Response.json({ ok: true, result, served });
     } catch (err) {
       return Response.json({

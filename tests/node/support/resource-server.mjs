@@ -7,13 +7,15 @@
 //                 `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1)
 //   /echo         unauthenticated: 200 JSON { method, path, headers, body }
 // `rejectAll = true` answers 401 to every authenticated call (a resource that never accepts).
+// With `{ cors: true }` it answers CORS preflights and allows any origin, for pages.
 
 import http from 'node:http';
 
 /**
  * @param {{ authenticate: (headers: object) => Promise<object> }} auth the authorization server
+ * @param {{ cors?: boolean }} [options]
  */
-export async function startResourceServer(auth) {
+export async function startResourceServer(auth, { cors = false } = {}) {
   /** Every call: { method, path, authorization, body, status, reason }. */
   const calls = [];
   const state = { rejectAll: false };
@@ -23,11 +25,20 @@ export async function startResourceServer(auth) {
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString('utf8');
     const path = new URL(req.url, 'http://127.0.0.1').pathname;
+    const corsHeaders = cors ? { 'access-control-allow-origin': '*' } : {};
+    if (cors && req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        ...corsHeaders,
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-allow-methods': 'GET, POST, PUT',
+      });
+      return res.end();
+    }
     const call = { method: req.method, path, authorization: req.headers.authorization, body, status: 0, reason: '' };
     calls.push(call);
     const json = (status, obj, headers = {}) => {
       call.status = status;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.writeHead(status, { 'content-type': 'application/json', ...corsHeaders, ...headers });
       res.end(JSON.stringify(obj));
     };
     if (path === '/echo') return json(200, { method: req.method, path, headers: req.headers, body });
