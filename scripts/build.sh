@@ -15,7 +15,7 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --enable-sign-ext --enable-reference-types --enable-multivalue --enable-mutable-globals \
   pkg/oauth_token_connection_bg.wasm -o pkg/oauth_token_connection_bg.wasm
 rm -f pkg/.gitignore pkg/package.json
-cp pkg-template/*.js pkg-template/index.d.ts pkg-template/README.md pkg/
+cp pkg-template/*.js pkg-template/index.d.ts pkg-template/README.md LICENSE pkg/
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 node -e '
   const fs = require("fs");

@@ -22,8 +22,9 @@ const TSC = join(ROOT, 'node_modules/.bin/tsc');
 const TYPES_DIR = fileURLToPath(new URL('./package-types/', import.meta.url));
 const { demo } = DEMO_CLIENTS;
 
-/** Exactly what users need: entries, glue, wasm, declarations, README, package.json. */
+/** Exactly what users need: entries, glue, wasm, declarations, README, LICENSE, package.json. */
 const EXPECTED_FILES = [
+  'LICENSE',
   'README.md',
   'api.js',
   'browser.js',
