@@ -86,9 +86,9 @@ class Connection {
   }
 
   /**
-   * `fetch` with the token in the Authorization header (RFC 6750 §2.1). A 401 renews the token
-   * and retries once when the body can be sent again (not for streams). A header the caller
-   * set is left alone, and so is every response.
+   * `fetch` with the token in the Authorization header (RFC 6750 §2.1). A 401 drops the token;
+   * the call is retried once with a new one when the body can be sent again (not for streams).
+   * A header the caller set is left alone, and so is every other response.
    */
   async fetch(input, init) {
     const raw = this.#raw ?? (await this.#connect());
@@ -99,9 +99,11 @@ class Connection {
 
     let result = await raw.token();
     const res = await send(input, init, headers, name, raw.header(result), replayable);
-    if (res.status !== 401 || !replayable) return res;
-
+    if (res.status !== 401) return res;
+    // RFC 6750 §3.1 invalid_token: this token is done for, whatever happens to this call.
     raw.invalidate(result.accessToken);
+    if (!replayable) return res;
+
     res.body?.cancel().catch(() => {});
     result = await raw.token();
     return send(input, init, headers, name, raw.header(result), false);

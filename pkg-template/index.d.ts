@@ -47,9 +47,10 @@ export interface Connection {
   token(): Promise<TokenResult>;
   /**
    * `fetch` with `<headerName>: <headerPrefix> <access_token>` (RFC 6750 §2.1). A header of that
-   * name set by the caller is left alone. On a 401 the token is renewed and the call retried once
-   * when the body can be sent again (strings, buffers, URLSearchParams, FormData, Blobs, Requests;
-   * not streams); otherwise, and for every other status, the response is returned untouched.
+   * name set by the caller is left alone. On a 401 the token is dropped, and the call is retried
+   * once with a new one when the body can be sent again (strings, buffers, URLSearchParams,
+   * FormData, Blobs, Requests; not streams); otherwise, and for every other status, the response
+   * is returned untouched.
    * Rejects with {@link OAuthTokenError} when no token can be obtained.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;

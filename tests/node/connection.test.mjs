@@ -150,11 +150,15 @@ describe('createConnection against a real authorization and resource server', ()
         c.close();
       },
     });
+    const tokensBefore = tokenRequests(auth).length;
     const res = await conn.fetch(`${api.origin}/stream`, { method: 'POST', body: stream, duplex: 'half' });
     assert.equal(res.status, 401);
     assert.deepEqual(api.calls.slice(n).map((c) => [c.status, c.body]), [[401, 'streamed']]);
-    // The token was invalidated all the same: the next call renews and succeeds.
+    assert.equal(tokenRequests(auth).length, tokensBefore, 'no renewal for a call that is not retried');
+    // The token was dropped all the same: the next call starts with a new one, no 401 first.
     assert.equal((await conn.fetch(`${api.origin}/after`)).status, 200);
+    assert.equal(tokenRequests(auth).length, tokensBefore + 1);
+    assert.deepEqual(api.calls.slice(n + 1).map((c) => c.status), [200]);
   });
 
   test('the header: Bearer by default, headerName/headerPrefix, and a caller header wins', async () => {
