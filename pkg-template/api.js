@@ -27,9 +27,9 @@ export async function requestToken(config) {
 }
 
 /**
- * The request requestToken would send for `config`, with the client secret and password masked:
- * method, URL, headers, form body, fetch options and notes on the encodings applied. Nothing is
- * sent. Rejects with OAuthTokenError for an invalid config, as requestToken does.
+ * The request requestToken would send for `config`, with the client secret, password and refresh
+ * token masked: method, URL, headers, form body, fetch options and notes on the encodings
+ * applied. Nothing is sent. Rejects with OAuthTokenError for an invalid config, as requestToken does.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export async function previewRequest(config) {

@@ -67,9 +67,10 @@ export interface Connection {
  * the endpoint refuses it.
  */
 export declare function createConnection(config: ConnectionConfig): Connection;
+
 /**
- * The request {@link requestToken} would send for `config`, with the client secret and password
- * masked (`********`; Authorization as `Basic base64(<id>:********)`). Nothing is sent. Rejects
+ * The request {@link requestToken} would send for `config`, with the client secret, password and
+ * refresh token masked (`********`; Authorization as `Basic base64(<id>:********)`). Nothing is sent. Rejects
  * with {@link OAuthTokenError} for an invalid config.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */

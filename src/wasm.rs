@@ -109,7 +109,7 @@ export interface RequestPreview {
   url: string;
   /** [name, value] in sending order; Authorization reads `Basic base64(<client id as encoded>:********)`. */
   headers: [string, string][];
-  /** The form body as sent, except that client_secret and password read `********`. */
+  /** The form body as sent, except that client_secret, password and refresh_token read `********`. */
   body: string;
   /** The fetch options every token request uses. */
   fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
