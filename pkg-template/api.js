@@ -99,10 +99,8 @@ class Connection {
 
     let result = await raw.token();
     const res = await send(input, init, headers, name, raw.header(result), replayable);
-    if (res.status !== 401) return res;
-    // RFC 6750 §3.1 invalid_token: this token is done for, whatever happens to this call.
-    raw.invalidate(result.accessToken);
-    if (!replayable) return res;
+    // The core decides: a 401 drops the token; a replayable call is sent once more.
+    if (!raw.retryAfter(res.status, replayable, result.accessToken)) return res;
 
     res.body?.cancel().catch(() => {});
     result = await raw.token();

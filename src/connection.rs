@@ -106,6 +106,18 @@ impl Session {
         }
     }
 
+    /// A REST call sent with `access_token` got `status`: whether to send it again with a new
+    /// token. A 401 (RFC 6750 §3.1 `invalid_token`: expired, revoked) drops the token whether or
+    /// not the call can be sent again; the retry is for calls whose body can be replayed. The
+    /// adapter asks only after the first attempt: a second 401 in a row is the caller's answer.
+    pub fn retry_after(&mut self, status: u16, replayable: bool, access_token: &str) -> bool {
+        if status != 401 {
+            return false;
+        }
+        self.invalidate(Some(access_token));
+        replayable
+    }
+
     /// Drops the held token (a refresh token is kept: a 401 says nothing about it). With
     /// `only`, drops it only if it is still that token: a late 401 for an old token must not
     /// throw away a newer one.
@@ -211,6 +223,26 @@ mod tests {
         s.invalidate(Some("old"));
         assert_eq!(s.plan(T0), Plan::Reuse);
         s.invalidate(Some("new"));
+        assert_eq!(s.plan(T0), Plan::Renew);
+    }
+
+    #[test]
+    fn a_401_drops_the_token_and_retries_replayable_calls() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("a", None, Some("r"), T0), &Renewal::Configured);
+        for status in [200, 204, 400, 403, 404, 500] {
+            assert!(!s.retry_after(status, true, "a"), "{status}");
+            assert_eq!(s.plan(T0), Plan::Reuse, "{status} keeps the token");
+        }
+        // A 401 for an older token: retried with the held one, which stays.
+        assert!(s.retry_after(401, true, "old"));
+        assert_eq!(s.plan(T0), Plan::Reuse);
+        // Not replayable: no retry, but the token is dropped all the same.
+        assert!(!s.retry_after(401, false, "a"));
+        assert_eq!(s.plan(T0), Plan::Renew);
+        assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r".into())), "the refresh token stays");
+        s.accept(&token("b", None, None, T0), &Renewal::Configured);
+        assert!(s.retry_after(401, true, "b"));
         assert_eq!(s.plan(T0), Plan::Renew);
     }
 

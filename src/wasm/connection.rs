@@ -62,9 +62,15 @@ impl RawConnection {
         p
     }
 
-    /// Drops the held token; with a token, only if it is still the held one.
-    pub fn invalidate(&self, only: Option<String>) {
-        self.inner.state.borrow_mut().session.invalidate(only.as_deref());
+    /// Drops the held token.
+    pub fn invalidate(&self) {
+        self.inner.state.borrow_mut().session.invalidate(None);
+    }
+
+    /// After a REST call's first attempt: drops the token on a 401 and says whether to retry.
+    #[wasm_bindgen(js_name = retryAfter)]
+    pub fn retry_after(&self, status: u16, replayable: bool, access_token: &str) -> bool {
+        self.inner.state.borrow_mut().session.retry_after(status, replayable, access_token)
     }
 
     #[wasm_bindgen(getter, js_name = lastResult)]
@@ -190,10 +196,11 @@ mod tests {
         assert_eq!(&again, first);
         assert_eq!(bodies().length(), 1);
         assert_eq!(&conn.last_result(), first);
-        // A stale invalidation does nothing; the right one renews with the refresh token (§6).
-        conn.invalidate(Some("tok-0".into()));
+        // A late 401 for an older token keeps the held one; a 401 for it renews with the
+        // refresh token (§6).
+        assert!(conn.retry_after(401, true, "tok-0"));
         assert_eq!(access_token(&JsFuture::from(conn.token()).await.unwrap()), "tok-1");
-        conn.invalidate(Some("tok-1".into()));
+        assert!(!conn.retry_after(401, false, "tok-1"));
         assert_eq!(access_token(&JsFuture::from(conn.token()).await.unwrap()), "tok-2");
         assert_eq!(bodies().get(1).as_string().unwrap(), "grant_type=refresh_token&refresh_token=rt-1");
     }
@@ -219,7 +226,7 @@ mod tests {
         let conn = connection();
         JsFuture::from(conn.token()).await.unwrap();
         set_mode("refresh-refused");
-        conn.invalidate(None);
+        conn.invalidate();
         let r = JsFuture::from(conn.token()).await.unwrap();
         assert_eq!(access_token(&r), "tok-2");
         let sent: Vec<String> = bodies().iter().filter_map(|b| b.as_string()).collect();
