@@ -35,5 +35,8 @@ node --test --test-reporter=spec tests/www/
 step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
 
+step "Benchmark smoke: every measurement of bench/run.mjs with tiny counts; asserts 1 token request for 1,000 concurrent conn.fetch and that sizes are computed (no timing budgets)"
+bash scripts/bench.sh --smoke
+
 echo
 echo "All tests passed."

@@ -1,0 +1,480 @@
+// The benchmark suite (issue 7): this package against oauth4webapi, openid-client and
+// @badgateway/oauth2-client, every figure measured in one run, side by side, in interleaved
+// rounds after a warm-up, reported as medians and as medians of per-round ratios.
+//
+//   node --expose-gc bench/run.mjs            full run: table on stdout, bench/results/latest.json,
+//                                              PASS/FAIL per budget (exit 1 when one fails)
+//   node --expose-gc bench/run.mjs --smoke    tiny counts: checks that every measurement runs and
+//                                              gives numbers, and the non-timing facts (one token
+//                                              request for 1,000 concurrent conn.fetch, sizes);
+//                                              asserts no timing budget
+//   --out FILE                                 where the JSON goes
+//
+// Use `bash scripts/bench.sh`, which builds pkg/ and installs bench/'s packages when missing.
+
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+import { contenders, PEERS, US, stubFetch, STUB_ENDPOINT, TOKEN_JSON, CLIENT_ID, CLIENT_SECRET, SCOPE } from './clients.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH, '..');
+const PKG = join(ROOT, 'pkg');
+const argv = process.argv.slice(2);
+const SMOKE = argv.includes('--smoke');
+const outArg = argv.indexOf('--out');
+const OUT = outArg >= 0 ? argv[outArg + 1] : SMOKE ? join(ROOT, 'tests', '.tmp', 'bench-smoke.json') : join(BENCH, 'results', 'latest.json');
+
+const COUNTS = SMOKE
+  ? { perCallRounds: 2, perCallBatch: 20, loopRounds: 1, loopMs: 150, concurrency: 16, cachedRounds: 2, cachedBatch: 50, flightRounds: 1, coldRounds: 1 }
+  : { perCallRounds: 15, perCallBatch: 2000, loopRounds: 5, loopMs: 1500, concurrency: 16, cachedRounds: 15, cachedBatch: 20000, flightRounds: 5, coldRounds: 12 };
+const FLIGHT = 1000;
+const EXPECTED_TOKEN = JSON.parse(TOKEN_JSON).access_token;
+const CONFIG = { tokenEndpoint: STUB_ENDPOINT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE };
+
+const log = (...a) => console.error('[bench]', ...a);
+const facts = []; // non-timing checks; the smoke run fails on any false one
+const check = (ok, what) => {
+  facts.push({ ok: !!ok, what });
+  if (!ok) log('FACT FAILED:', what);
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const now = () => Number(process.hrtime.bigint());
+const gc = () => globalThis.gc?.();
+/** The names in a different order each round, so no contender always runs first or last. */
+const rotate = (names, r) => names.map((_, i) => names[(i + r) % names.length]);
+
+/** Runs `rounds` interleaved rounds of `measure(name)` over `names`; returns samples per name. */
+async function rounds(names, count, measure) {
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < count; r++) {
+    for (const n of rotate(names, r)) {
+      gc();
+      samples[n].push(await measure(n));
+    }
+  }
+  return samples;
+}
+
+/** Median of the per-round ratios a[i] / b[i]. */
+const ratio = (a, b) => median(a.map((x, i) => x / b[i]));
+/** Per round, the smallest value among `names`. */
+const bestOf = (samples, names) => samples[names[0]].map((_, i) => Math.min(...names.map((n) => samples[n][i])));
+
+// ---- (1) per-call overhead through an in-process stub fetch --------------------------------
+
+async function perCall() {
+  log('(1) per-call overhead, stub fetch');
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = stubFetch; // this package calls the global fetch
+  try {
+    const init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8', Accept: 'application/json', Authorization: 'Basic eA==' },
+      body: 'grant_type=client_credentials&scope=read',
+    };
+    const calls = { floor: async () => (await (await stubFetch(STUB_ENDPOINT, init)).json()).access_token };
+    for (const name of [US, ...PEERS]) calls[name] = await contenders[name](STUB_ENDPOINT, stubFetch);
+    const names = Object.keys(calls);
+    for (const n of names) check((await calls[n]()) === EXPECTED_TOKEN, `(1) ${n} returns the canned access token`);
+    const batch = async (n, k) => {
+      const call = calls[n];
+      const t0 = now();
+      for (let i = 0; i < k; i++) await call();
+      return (now() - t0) / k;
+    };
+    for (const n of names) await batch(n, COUNTS.perCallBatch); // warm-up
+    const s = await rounds(names, COUNTS.perCallRounds, (n) => batch(n, COUNTS.perCallBatch));
+    const fastestPeer = bestOf(s, PEERS);
+    return {
+      unit: 'ns/call',
+      median: Object.fromEntries(names.map((n) => [n, median(s[n])])),
+      ratioToFloor: Object.fromEntries(names.map((n) => [n, ratio(s[n], s.floor)])),
+      usToFastestPeer: ratio(s[US], fastestPeer),
+      usToEachPeer: Object.fromEntries(PEERS.map((p) => [p, ratio(s[US], s[p])])),
+      samples: s,
+    };
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
+
+// ---- (2) loopback throughput ---------------------------------------------------------------
+
+async function loopback() {
+  log('(2) loopback throughput, node:http on 127.0.0.1,', COUNTS.concurrency, 'concurrent');
+  const server = fork(join(BENCH, 'token-server.mjs'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const { port } = await new Promise((resolve, reject) => {
+      server.once('message', resolve);
+      server.once('error', reject);
+      server.once('exit', (c) => reject(new Error(`token server exited (${c})`)));
+    });
+    const endpoint = `http://127.0.0.1:${port}/oauth2/token`;
+    const realFetch = globalThis.fetch;
+    const init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8', Accept: 'application/json', Authorization: 'Basic ' + btoa(`${CLIENT_ID}:${CLIENT_SECRET}`) },
+      body: 'grant_type=client_credentials&scope=read',
+    };
+    const calls = { 'bare fetch': async () => (await (await realFetch(endpoint, init)).json()).access_token };
+    for (const name of [US, ...PEERS]) calls[name] = await contenders[name](endpoint, realFetch);
+    const names = Object.keys(calls);
+    for (const n of names) check((await calls[n]()) === EXPECTED_TOKEN, `(2) ${n} gets the token over loopback`);
+    const run = async (n, ms) => {
+      const call = calls[n];
+      let done = 0;
+      const t0 = now();
+      const end = t0 + ms * 1e6;
+      const worker = async () => {
+        while (now() < end) {
+          await call();
+          done += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: COUNTS.concurrency }, worker));
+      return done / ((now() - t0) / 1e9);
+    };
+    for (const n of names) await run(n, Math.min(300, COUNTS.loopMs)); // warm-up: sockets, JIT
+    const s = await rounds(names, COUNTS.loopRounds, (n) => run(n, COUNTS.loopMs));
+    const fastestPeer = PEERS.map((p) => s[p]).reduce((best, xs) => best.map((b, i) => Math.max(b, xs[i])));
+    return {
+      unit: 'req/s',
+      concurrency: COUNTS.concurrency,
+      median: Object.fromEntries(names.map((n) => [n, median(s[n])])),
+      ratioToBareFetch: Object.fromEntries(names.map((n) => [n, ratio(s[n], s['bare fetch'])])),
+      usToFastestPeer: ratio(s[US], fastestPeer),
+      samples: s,
+    };
+  } finally {
+    server.send('stop');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+  }
+}
+
+// ---- (3) the cached path, and 1,000 concurrent conn.fetch on a fresh connection ------------
+
+async function cached() {
+  log('(3) cached token; 1,000 concurrent conn.fetch');
+  const { createConnection } = await import('oauth-token-connection');
+  const { OAuth2Client, OAuth2Fetch } = await import('@badgateway/oauth2-client');
+  const BG = '@badgateway/oauth2-client';
+  const realFetch = globalThis.fetch;
+  const RESOURCE = 'https://api.example.com/items';
+  let tokenRequests = 0;
+  // Token endpoint and resource server in one stub: the token endpoint answers after a timer
+  // tick, so every concurrent caller is waiting while the first request is in flight.
+  const counting = (input) => {
+    const url = typeof input === 'string' ? input : input.url;
+    if (url === STUB_ENDPOINT) {
+      tokenRequests += 1;
+      return new Promise((r) => setTimeout(r, 1)).then(() => stubFetch());
+    }
+    return Promise.resolve(new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } }));
+  };
+  globalThis.fetch = counting; // this package and OAuth2Fetch.fetch call the global fetch
+  try {
+    const bgFetch = () => {
+      const client = new OAuth2Client({
+        server: 'https://auth.example.com', tokenEndpoint: STUB_ENDPOINT, clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET, authenticationMethod: 'client_secret_basic', fetch: counting,
+      });
+      return new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials({ scope: [SCOPE] }), scheduleRefresh: false });
+    };
+    const conn = createConnection(CONFIG);
+    const bg = bgFetch();
+    check((await conn.token()).accessToken === EXPECTED_TOKEN, '(3) conn.token() gets the token');
+    check((await bg.getToken()).accessToken === EXPECTED_TOKEN, '(3) OAuth2Fetch.getToken() gets the token');
+    tokenRequests = 0;
+    const calls = {
+      [`${US} conn.token()`]: () => conn.token(),
+      [`${BG} OAuth2Fetch.getToken()`]: () => bg.getToken(),
+    };
+    const fetchCalls = {
+      [`${US} conn.fetch()`]: () => conn.fetch(RESOURCE),
+      [`${BG} OAuth2Fetch.fetch()`]: () => bg.fetch(RESOURCE),
+    };
+    const batch = (table) => async (n, k) => {
+      const call = table[n];
+      const t0 = now();
+      for (let i = 0; i < k; i++) await call();
+      return (now() - t0) / k;
+    };
+    const tokenNames = Object.keys(calls);
+    const fetchNames = Object.keys(fetchCalls);
+    for (const n of tokenNames) await batch(calls)(n, COUNTS.cachedBatch);
+    const s = await rounds(tokenNames, COUNTS.cachedRounds, (n) => batch(calls)(n, COUNTS.cachedBatch));
+    const fetchBatch = Math.max(10, COUNTS.cachedBatch / 20);
+    for (const n of fetchNames) await batch(fetchCalls)(n, fetchBatch);
+    const f = await rounds(fetchNames, COUNTS.cachedRounds, (n) => batch(fetchCalls)(n, fetchBatch));
+    check(tokenRequests === 0, `(3) the cached measurements made no token request (made ${tokenRequests})`);
+
+    // 1,000 concurrent calls on a fresh connection, interleaved with the same for OAuth2Fetch.
+    const flight = { [US]: [], [BG]: [] };
+    const flightMs = { [US]: [], [BG]: [] };
+    for (let r = 0; r < COUNTS.flightRounds; r++) {
+      for (const n of rotate([US, BG], r)) {
+        gc();
+        const c = n === US ? createConnection(CONFIG) : bgFetch();
+        tokenRequests = 0;
+        const t0 = now();
+        const responses = await Promise.all(Array.from({ length: FLIGHT }, () => c.fetch(RESOURCE)));
+        flightMs[n].push((now() - t0) / 1e6);
+        flight[n].push(tokenRequests);
+        check(responses.every((res) => res.status === 200), `(3) ${n}: all ${FLIGHT} concurrent fetches answered`);
+      }
+    }
+    for (const c of flight[US]) check(c === 1, `(3) ${FLIGHT} concurrent conn.fetch on a fresh connection made exactly 1 token request (made ${c})`);
+    return {
+      unit: 'ns/call',
+      median: Object.fromEntries(tokenNames.map((n) => [n, median(s[n])])),
+      usToBadgateway: ratio(s[tokenNames[0]], s[tokenNames[1]]),
+      fetchMedian: Object.fromEntries(fetchNames.map((n) => [n, median(f[n])])),
+      fetchUsToBadgateway: ratio(f[fetchNames[0]], f[fetchNames[1]]),
+      concurrent: {
+        calls: FLIGHT,
+        tokenRequests: flight,
+        medianMs: Object.fromEntries(Object.entries(flightMs).map(([n, xs]) => [n, median(xs)])),
+      },
+      samples: s,
+      fetchSamples: f,
+    };
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
+
+// ---- (4) cold start ------------------------------------------------------------------------
+
+function coldOnce(name) {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(process.execPath, [join(BENCH, 'cold.mjs'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const wall = (now() - t0) / 1e6;
+      if (code !== 0) return reject(new Error(`cold start of ${name} exited with ${code}`));
+      const r = JSON.parse(out);
+      resolve({ wall, sinceStart: r.sinceStart, importAndRequest: r.importAndRequest, token: r.token });
+    });
+  });
+}
+
+async function coldStart() {
+  log('(4) cold start, fresh node processes');
+  const names = ['floor', US, ...PEERS];
+  for (const n of names) {
+    const r = await coldOnce(n); // warm-up: the file system cache
+    check(r.token === EXPECTED_TOKEN, `(4) ${n}: a fresh process gets the token`);
+  }
+  const raw = await rounds(names, COUNTS.coldRounds, coldOnce);
+  const pick = (k) => Object.fromEntries(names.map((n) => [n, raw[n].map((x) => x[k])]));
+  const wall = pick('wall');
+  const inProcess = pick('importAndRequest');
+  return {
+    unit: 'ms',
+    processes: COUNTS.coldRounds,
+    wallMedian: Object.fromEntries(names.map((n) => [n, median(wall[n])])),
+    importAndRequestMedian: Object.fromEntries(names.map((n) => [n, median(inProcess[n])])),
+    wallRatioToOauth4webapi: Object.fromEntries(names.map((n) => [n, ratio(wall[n], wall.oauth4webapi)])),
+    importAndRequestRatioToOauth4webapi: Object.fromEntries(names.map((n) => [n, ratio(inProcess[n], inProcess.oauth4webapi)])),
+    samples: { wall, importAndRequest: inProcess },
+  };
+}
+
+// ---- (5) size ------------------------------------------------------------------------------
+
+/** What a page loads from pkg/ through the `browser` condition, besides the .wasm. */
+export const GLUE_FILES = ['browser.js', 'init.js', 'api.js', 'oauth_token_connection.js'];
+/** gzip -9 (GNU gzip, as scripts/build.sh measures; -n: no name or time in the header). */
+const gz = (buf) => execFileSync('gzip', ['-9', '-n', '-c'], { input: buf, maxBuffer: 1 << 26 }).length;
+
+async function size() {
+  log('(5) size');
+  const esbuild = await import('esbuild');
+  const wasm = readFileSync(join(PKG, 'oauth_token_connection_bg.wasm'));
+  const glue = Buffer.concat(GLUE_FILES.map((f) => readFileSync(join(PKG, f))));
+  const shipped = {
+    files: GLUE_FILES,
+    wasm: { raw: wasm.length, gzip: gz(wasm) },
+    glue: { raw: glue.length, gzip: gz(glue) },
+  };
+  shipped.total = { raw: shipped.wasm.raw + shipped.glue.raw, gzip: shipped.wasm.gzip + shipped.glue.gzip };
+
+  const entries = {
+    [US]: { whole: `export * from '${US}';`, subset: `export { requestToken } from '${US}';` },
+    oauth4webapi: {
+      whole: `export * from 'oauth4webapi';`,
+      subset: `export { clientCredentialsGrantRequest, processClientCredentialsResponse, ClientSecretBasic } from 'oauth4webapi';`,
+    },
+    'openid-client': {
+      whole: `export * from 'openid-client';`,
+      subset: `export { Configuration, clientCredentialsGrant, ClientSecretBasic } from 'openid-client';`,
+    },
+    '@badgateway/oauth2-client': {
+      whole: `export * from '@badgateway/oauth2-client';`,
+      subset: `export { OAuth2Client } from '@badgateway/oauth2-client';`,
+    },
+  };
+  const bundle = async (contents) => {
+    const r = await esbuild.build({
+      stdin: { contents, resolveDir: BENCH, loader: 'js' },
+      bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022',
+      write: false, logLevel: 'silent',
+    });
+    const js = r.outputFiles[0].contents;
+    return { raw: js.length, gzip: gz(js) };
+  };
+  const bundled = {};
+  for (const [name, e] of Object.entries(entries)) {
+    bundled[name] = {};
+    for (const kind of ['whole', 'subset']) {
+      const js = await bundle(e[kind]);
+      // This package's bundle leaves the .wasm as a separate asset (new URL(..., import.meta.url)).
+      bundled[name][kind] = name === US
+        ? { jsRaw: js.raw, jsGzip: js.gzip, raw: js.raw + shipped.wasm.raw, gzip: js.gzip + shipped.wasm.gzip }
+        : { raw: js.raw, gzip: js.gzip };
+    }
+  }
+  for (const [n, b] of Object.entries(bundled)) {
+    check(b.whole.gzip > 0 && b.subset.gzip > 0 && b.subset.gzip <= b.whole.gzip, `(5) ${n}: sizes computed`);
+  }
+  check(shipped.wasm.gzip > 0 && shipped.glue.gzip > 0, `(5) ${US}: .wasm and glue sizes computed`);
+  return { unit: 'bytes', gzip: 'gzip -9 -n', shipped, bundled, esbuild: esbuild.version };
+}
+
+// ---- report --------------------------------------------------------------------------------
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(x));
+const kb = (b) => `${(b / 1000).toFixed(1)} KB`;
+const x = (r) => `${r.toFixed(2)}x`;
+
+function budgets(res) {
+  const b = [];
+  const add = (id, what, value, limit, unit = 'x') => b.push({ id, what, value, limit, unit, pass: value <= limit });
+  add('1a', 'per call: us / fastest peer', res.perCall.usToFastestPeer, 1.0);
+  add('1b', 'per call: us / floor', res.perCall.ratioToFloor[US], 1.3);
+  add('3', 'cached token: conn.token() / OAuth2Fetch.getToken()', res.cached.usToBadgateway, 1.0);
+  add('4', 'cold start (process wall): us / oauth4webapi', res.coldStart.wallRatioToOauth4webapi[US], 1.5);
+  add('5', '.wasm + glue, gzip -9', res.size.shipped.total.gzip / 1000, 30, 'KB');
+  return b;
+}
+
+function markdown(res) {
+  const L = [];
+  const { perCall: p, loopback: l, cached: c, coldStart: k, size: s } = res;
+  L.push(`Run ${res.date} · ${res.machine.cores} cores (${res.machine.cpu}) · ${res.machine.os} · Node ${res.machine.node}${SMOKE ? ' · SMOKE (tiny counts, numbers meaningless)' : ''}`);
+  L.push('');
+  L.push(`**(1) Per call**, client_credentials with Basic auth through an in-process stub fetch (${p.samples.floor.length} rounds × ${COUNTS.perCallBatch} calls)`);
+  L.push('');
+  L.push('| | ns/call | × floor | us ÷ it |');
+  L.push('|---|---:|---:|---:|');
+  for (const n of Object.keys(p.median)) {
+    L.push(`| ${n === 'floor' ? 'floor (stub fetch + `.json()`)' : n} | ${fmt(p.median[n])} | ${x(p.ratioToFloor[n])} | ${PEERS.includes(n) ? x(p.usToEachPeer[n]) : ''} |`);
+  }
+  L.push('');
+  L.push(`**(2) Loopback throughput**, ${l.concurrency} concurrent, node:http token server on 127.0.0.1 in its own process (${COUNTS.loopRounds} rounds × ${COUNTS.loopMs} ms)`);
+  L.push('');
+  L.push('| | req/s | × bare fetch |');
+  L.push('|---|---:|---:|');
+  for (const n of Object.keys(l.median)) L.push(`| ${n} | ${fmt(l.median[n])} | ${x(l.ratioToBareFetch[n])} |`);
+  L.push('');
+  L.push(`**(3) Cached token** (${COUNTS.cachedRounds} rounds × ${COUNTS.cachedBatch} calls; fetch through a stub: ${Math.max(10, COUNTS.cachedBatch / 20)} calls)`);
+  L.push('');
+  L.push('| | ns/call |');
+  L.push('|---|---:|');
+  for (const n of Object.keys(c.median)) L.push(`| ${n} | ${fmt(c.median[n])} |`);
+  for (const n of Object.keys(c.fetchMedian)) L.push(`| ${n} (stub resource) | ${fmt(c.fetchMedian[n])} |`);
+  L.push('');
+  L.push(`us ÷ badgateway: token ${x(c.usToBadgateway)}, fetch ${x(c.fetchUsToBadgateway)}. ${c.concurrent.calls} concurrent \`fetch\` on a fresh connection: token requests ${Object.entries(c.concurrent.tokenRequests).map(([n, v]) => `${n} ${[...new Set(v)].join('/')}`).join(', ')}; median ${Object.entries(c.concurrent.medianMs).map(([n, v]) => `${n} ${fmt(v, 1)} ms`).join(', ')}.`);
+  L.push('');
+  L.push(`**(4) Cold start**: a fresh \`node\` imports the library and completes one request through the stub (median of ${k.processes} processes each, interleaved)`);
+  L.push('');
+  L.push('| | process wall ms | × oauth4webapi | import + request ms | × oauth4webapi |');
+  L.push('|---|---:|---:|---:|---:|');
+  for (const n of Object.keys(k.wallMedian)) {
+    L.push(`| ${n === 'floor' ? 'floor (node + stub, no library)' : n} | ${fmt(k.wallMedian[n], 1)} | ${x(k.wallRatioToOauth4webapi[n])} | ${fmt(k.importAndRequestMedian[n], 1)} | ${x(k.importAndRequestRatioToOauth4webapi[n])} |`);
+  }
+  L.push('');
+  L.push(`**(5) Size**, \`gzip -9\`; peers bundled by esbuild ${s.esbuild} (minified ESM, platform browser)`);
+  L.push('');
+  L.push('| | whole raw | whole gzip | client-credentials subset raw | subset gzip |');
+  L.push('|---|---:|---:|---:|---:|');
+  L.push(`| ${US} as shipped: .wasm + ${s.shipped.files.join(' + ')} | ${kb(s.shipped.total.raw)} | ${kb(s.shipped.total.gzip)} | (same) | (same) |`);
+  L.push(`| … of which .wasm | ${kb(s.shipped.wasm.raw)} | ${kb(s.shipped.wasm.gzip)} | | |`);
+  L.push(`| … of which JS glue | ${kb(s.shipped.glue.raw)} | ${kb(s.shipped.glue.gzip)} | | |`);
+  for (const [n, b] of Object.entries(s.bundled)) {
+    const label = n === US ? `${US} bundled by esbuild (+ .wasm)` : n;
+    L.push(`| ${label} | ${kb(b.whole.raw)} | ${kb(b.whole.gzip)} | ${kb(b.subset.raw)} | ${kb(b.subset.gzip)} |`);
+  }
+  if (res.budgets) {
+    L.push('');
+    L.push('**Budgets**');
+    L.push('');
+    L.push('| | value | limit | |');
+    L.push('|---|---:|---:|---|');
+    for (const b of res.budgets) {
+      const v = b.unit === 'x' ? x(b.value) : `${b.value.toFixed(1)} ${b.unit}`;
+      const lim = b.unit === 'x' ? `${b.limit.toFixed(1)}x` : `${b.limit} ${b.unit}`;
+      L.push(`| (${b.id}) ${b.what} | ${v} | ≤ ${lim} | ${b.pass ? 'PASS' : 'FAIL'} |`);
+    }
+  }
+  return L.join('\n');
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+if (!globalThis.gc) log('note: run with --expose-gc for steadier figures (scripts/bench.sh does)');
+const t0 = Date.now();
+const res = {
+  date: new Date().toISOString(),
+  smoke: SMOKE,
+  machine: {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model.trim(),
+    os: `${readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="([^"]+)"/)?.[1] ?? os.type()} (${os.release()})`,
+    node: process.versions.node,
+    loadavgAtStart: os.loadavg(),
+  },
+  counts: COUNTS,
+  versions: Object.fromEntries(PEERS.map((p) => [p, JSON.parse(readFileSync(join(BENCH, 'node_modules', p, 'package.json'), 'utf8')).version])),
+};
+res.versions[US] = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')).version;
+res.perCall = await perCall();
+res.loopback = await loopback();
+res.cached = await cached();
+res.coldStart = await coldStart();
+res.size = await size();
+res.seconds = (Date.now() - t0) / 1000;
+
+// Every measurement gave numbers.
+const numbersIn = (o) => Object.values(o).every((v) => Number.isFinite(v) && v > 0);
+check(numbersIn(res.perCall.median) && numbersIn(res.perCall.ratioToFloor), '(1) numbers for every contender');
+check(numbersIn(res.loopback.median), '(2) numbers for every contender');
+check(numbersIn(res.cached.median) && numbersIn(res.cached.fetchMedian), '(3) numbers for both');
+check(numbersIn(res.coldStart.wallMedian) && numbersIn(res.coldStart.importAndRequestMedian), '(4) numbers for every contender');
+res.facts = facts;
+if (!SMOKE) res.budgets = budgets(res);
+
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify(res, null, 2) + '\n');
+console.log(markdown(res));
+log(`${res.seconds.toFixed(1)} s; JSON in ${OUT}`);
+
+const failedFacts = facts.filter((f) => !f.ok);
+if (failedFacts.length) {
+  log(`${failedFacts.length} fact(s) failed`);
+  process.exit(1);
+}
+log(`${facts.length} facts hold`);
+if (res.budgets?.some((b) => !b.pass)) process.exit(1);

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The benchmark suite against the peers (bench/run.mjs): builds pkg/ when missing and installs
+# bench/'s own packages (the peers and esbuild, never dependencies of the package) when missing.
+#   bash scripts/bench.sh            full run: markdown table, bench/results/latest.json, budgets
+#   bash scripts/bench.sh --smoke    tiny counts (what scripts/test.sh runs)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -f pkg/oauth_token_connection_bg.wasm ] || bash scripts/build.sh
+LOCK_SUM=$(sha256sum bench/package-lock.json | cut -d' ' -f1)
+if [ "$(cat bench/node_modules/.setup-stamp 2>/dev/null)" != "$LOCK_SUM" ]; then
+  echo "[bench] npm ci --prefix bench" >&2
+  npm ci --prefix bench --no-audit --no-fund >&2
+  echo "$LOCK_SUM" > bench/node_modules/.setup-stamp
+fi
+exec node --expose-gc bench/run.mjs "$@"
