@@ -6,7 +6,7 @@
 //   {"summary":{"passed":12,"failed":0,"total":12}}
 // Nothing printed holds a secret or a token (failures name what differs, not token values). To add a case, add an entry to CASES.
 
-import { requestToken, OAuthTokenError } from 'oauth-token-connection';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
 
 // The one host-specific line: where the command-line arguments are.
 const args = globalThis.Deno?.args ?? globalThis.process?.argv.slice(2) ?? [];
@@ -169,6 +169,60 @@ const CASES = [
     name: 'TLS trusted CA',
     async run() {
       return checkToken(await requestToken(settings(cfg.tlsTrustedUrl)));
+    },
+  },
+  {
+    name: 'connection reuse',
+    async run() {
+      // Scope `read` marks this case's token requests for the harness, which counts them (2).
+      const conn = createConnection(settings(cfg.authUrl, { scope: 'read' }));
+      const first = await conn.token();
+      checkToken(first, { scope: 'read' });
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) {
+        const res = await conn.fetch(`${cfg.resourceOrigin}/items/${i}`);
+        statuses.push(res.status);
+        const body = await res.json();
+        equal(body.client, client.id, 'the resource saw the demo client');
+      }
+      equal(statuses, [200, 200, 200], 'REST statuses');
+      const again = await conn.token();
+      check(again.accessToken === first.accessToken, 'the held token is reused');
+      check(conn.lastResult?.accessToken === first.accessToken, 'lastResult is the held token');
+      conn.invalidate();
+      const renewed = await conn.token();
+      check(renewed.accessToken !== first.accessToken, 'invalidate() leads to a new token');
+      return { restCalls: statuses.length, tokens: 2 };
+    },
+  },
+  {
+    name: 'connection single-flight',
+    async run() {
+      // Scope `write` marks this case's one token request for the harness.
+      const conn = createConnection(settings(cfg.authUrl, { scope: 'write' }));
+      const tokens = Array.from({ length: 25 }, () => conn.token());
+      const calls = Array.from({ length: 25 }, (_, i) => conn.fetch(`${cfg.resourceOrigin}/flight/${i}`));
+      const results = await Promise.all(tokens);
+      const responses = await Promise.all(calls);
+      equal(new Set(results.map((r) => r.accessToken)).size, 1, 'distinct tokens among 25 concurrent token()');
+      equal([...new Set(responses.map((r) => r.status))], [200], 'statuses of 25 concurrent fetch()');
+      await Promise.all(responses.map((r) => r.arrayBuffer()));
+      return { concurrent: 50, distinctTokens: 1 };
+    },
+  },
+  {
+    name: 'connection invalid config',
+    async run() {
+      const conn = createConnection({ clientId: client.id });
+      let err;
+      try {
+        await conn.token();
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof OAuthTokenError, 'an OAuthTokenError');
+      equal(err.code, 'ERR_INVALID_CONFIG', 'code');
+      return { code: err.code };
     },
   },
 ];

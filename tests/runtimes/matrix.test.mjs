@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
+import { startResourceServer } from '../node/support/resource-server.mjs';
 import { makeCerts } from '../node/support/certs.mjs';
 import { RUNTIMES, COLUMNS, TOOLS_DIR, matrixRows, expectationsOf } from './runtimes.mjs';
 
@@ -68,6 +69,7 @@ async function startServers() {
   const servers = {};
   try {
     servers.auth = await startAuthServer();
+    servers.resource = await startResourceServer(servers.auth);
     servers.hostile = await startHostileServer();
     servers.tlsTrusted = await startAuthServer({ tls: trustedCerts });
     servers.tlsUntrusted = await startAuthServer({ tls: untrustedCerts });
@@ -113,6 +115,7 @@ for (const runtime of RUNTIMES) {
       const config = {
         authUrl: servers.auth.url,
         hostileOrigin: servers.hostile.origin,
+        resourceOrigin: servers.resource.origin,
         tlsTrustedUrl: servers.tlsTrusted.url,
         tlsUntrustedUrl: servers.tlsUntrusted.url,
         client: { id: DEMO_CLIENTS.demo.id, secret: DEMO_CLIENTS.demo.secret },
@@ -151,6 +154,12 @@ for (const runtime of RUNTIMES) {
       assert.equal(servers.hostile.hits.get('/cookie-foreign'), 2, 'both cookie cases reached the server');
       assert.equal(servers.tlsUntrusted.requests.length, 0, 'no HTTP request got past the untrusted certificate');
       assert.equal(servers.tlsTrusted.tokens.length, 1, 'the trusted HTTPS server issued one token');
+      const byScope = (scope) => servers.auth.requests.filter((r) => new URLSearchParams(r.body).get('scope') === scope).length;
+      assert.equal(byScope('read'), 2, 'connection reuse: one token request, one more after invalidate()');
+      assert.equal(byScope('write'), 1, 'connection single-flight: one token request for 50 concurrent calls');
+      const rest = servers.resource.calls;
+      assert.equal(rest.length, 28, 'REST calls that reached the resource');
+      assert.deepEqual([...new Set(rest.map((c) => c.status))], [200], 'every REST call was accepted');
 
       const tls = cases.find((c) => c.case === 'TLS untrusted CA').observed;
       const cookies = cases.find((c) => c.case === 'cookie policy warning').observed.warnings.length;

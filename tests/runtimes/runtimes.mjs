@@ -96,7 +96,11 @@ export const COLUMNS = Object.freeze([
     cases: ['TLS untrusted CA'],
   },
   { title: 'Private CA', cell: (r) => `\`${r.trust.env}=ca.pem\``, cases: ['TLS trusted CA'] },
-  { title: 'Connection', cell: () => 'coming with `createConnection`', cases: [] },
+  {
+    title: 'Connection',
+    cell: () => 'yes: reuse, single-flight, `fetch`',
+    cases: ['connection reuse', 'connection single-flight', 'connection invalid config'],
+  },
 ]);
 
 /** The README table, header included, one string per line. */
