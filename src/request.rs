@@ -64,8 +64,13 @@ pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: 
             p
         }
     };
-    let mut out = String::from("Basic ");
-    base64::engine::general_purpose::STANDARD.encode_string(pair.as_bytes(), &mut out);
+    // encode_slice into a sized buffer: encode_string's UTF-8 check would pull Debug formatting
+    // into the .wasm. The buffer always fits (4 bytes per 3, padded), and base64 is ASCII.
+    let mut buf = vec![0u8; pair.len().div_ceil(3) * 4];
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(pair.as_bytes(), &mut buf).unwrap_or(0);
+    let mut out = String::with_capacity(6 + n);
+    out.push_str("Basic ");
+    out.extend(buf.iter().take(n).map(|&b| char::from(b)));
     out
 }
 
