@@ -3,6 +3,9 @@
 //! except the SSL mode and the endpoint's scheme, which have codes of their own. No message
 //! quotes a value: any field may hold a secret pasted in the wrong place.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::concat;
 use crate::error::{Error, SslModeRefused};
 use crate::secret::{ClientSecret, Password, RefreshToken};
@@ -408,9 +411,10 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         return Err(invalid(&["timeoutSeconds must be a number greater than 0 and at most 2147483"]));
     }
 
+    // f64::fract and f64::ceil are std-only (the .wasm is no_std): whole numbers by casting.
     let max_response_bytes = match e.number("maxResponseBytes")? {
         None => DEFAULT_MAX_RESPONSE_BYTES,
-        Some(n) if n >= 1.0 && n <= 4_294_967_296.0 && n.fract() == 0.0 => n as u64,
+        Some(n) if n >= 1.0 && n <= 4_294_967_296.0 && n == (n as u64) as f64 => n as u64,
         Some(_) => {
             return Err(invalid(&["maxResponseBytes must be a whole number from 1 to 4294967296"]))
         }
@@ -425,7 +429,7 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         client_authentication,
         basic_encoding,
         extra_params,
-        timeout_ms: timeout_ms.ceil() as u64,
+        timeout_ms: ceil(timeout_ms),
         ignore_cookies_policy: e.boolean("ignoreCookiesPolicy")?,
         max_response_bytes,
     })
@@ -517,9 +521,22 @@ pub fn parse_scope(raw: &str) -> Result<Option<Scope>, Error> {
     Ok(if out.is_empty() { None } else { Some(Scope(out)) })
 }
 
+/// `x.ceil() as u64` for 0 < x <= MAX_TIMEOUT_MS, without std's float methods.
+fn ceil(x: f64) -> u64 {
+    let whole = x as u64;
+    if (whole as f64) < x { whole + 1 } else { whole }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn ceil_without_std_float_methods() {
+        for x in [0.001, 0.5, 1.0, 1.5, 500.0, 1000.1, 2_147_483_000.0, MAX_TIMEOUT_MS] {
+            assert_eq!(ceil(x), x.ceil() as u64, "{x}");
+        }
+    }
 
     /// The host's URL parser, natively (the url crate implements the same WHATWG standard).
     pub fn parse_url(s: &str) -> Option<UrlParts> {

@@ -3,6 +3,9 @@
 //! [`Session`], reads the clock, calls fetch and asks the session; the clock comes in as a value
 //! (epoch milliseconds), so every decision is tested here without sleeping.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::config::{ConnectionOptions, Config, Grant};
 use crate::error::Error;
 use crate::request::{self, HttpRequest};

@@ -5,6 +5,9 @@
 //! Browsers hide `Set-Cookie` from scripts (fetch's forbidden response header), so this check
 //! runs where the host exposes `Headers.getSetCookie()`: Node.js, Deno, Bun, Workers.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// The warnings for a response's Set-Cookie values (none when the policy is ignored).
 pub fn check(set_cookies: &[String], host: &str, ignore_policy: bool) -> Vec<String> {
     if ignore_policy {

@@ -1,6 +1,9 @@
 //! The one error type. Every variant has a stable `code()` that JavaScript sees as `err.code`;
 //! tests match codes, not message text. Messages never contain a secret or a 2xx body.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::{concat, decimal};
 
 /// Why a token request failed.
@@ -172,6 +175,7 @@ impl core::fmt::Display for Error {
     }
 }
 
+#[cfg(not(all(target_arch = "wasm32", not(test))))]
 impl std::error::Error for Error {}
 
 /// What the adapter could learn about a failed fetch or body read.

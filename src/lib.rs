@@ -1,3 +1,6 @@
+// The shipped .wasm is no_std: std's panic and formatting machinery stays out of it (a panic
+// traps; nothing here panics by design). Native builds and all tests keep std.
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
 //! oauth-token-connection: an OAuth 2.0 token client for browsers, Node.js and Cloudflare Workers.
 //!
 //! The crate is split in two, as quinn-proto and rustls do:
@@ -9,6 +12,18 @@
 //!
 //! The core never formats with `format!`/`Debug` on the paths the adapter uses: that keeps the
 //! float and Debug formatting machinery out of the shipped `.wasm`.
+
+extern crate alloc;
+
+/// What std's prelude gives, for the no_std build (each module imports it).
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod config;
 pub mod connection;
@@ -24,6 +39,8 @@ pub mod value;
 mod wasm;
 
 pub use error::Error;
+#[allow(unused_imports)]
+use prelude::*;
 
 /// Concatenates string pieces without `format!` (keeps core::fmt off the wasm path).
 pub(crate) fn concat(parts: &[&str]) -> String {
@@ -64,3 +81,10 @@ mod tests {
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// In the no_std .wasm a panic traps (`unreachable`), as `panic = "abort"` did under std.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}

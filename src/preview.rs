@@ -16,6 +16,9 @@
 //! whether form encoding changes the client secret, and whether a secret begins or ends with
 //! whitespace.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::concat;
 use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant};
 use crate::request::{self, form_encode};

@@ -3,6 +3,9 @@
 //! followed, no ambient credentials, no cache) are fixed by the adapter and listed in
 //! [`FETCH_OPTIONS`].
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use base64::Engine as _;
 
 use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant, Scope};

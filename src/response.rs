@@ -2,6 +2,9 @@
 //! The host parses JSON (`JSON.parse` in the adapter); this module decides what the parsed
 //! members mean. Messages name fields, never quote a 2xx body: it may hold a token.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::concat;
 use crate::error::Error;
 use crate::secret::{AccessToken, RefreshToken};

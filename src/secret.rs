@@ -1,6 +1,9 @@
 //! Secret newtypes. Their `Debug` is redacted, they implement neither `Display` nor any
 //! serialization, and the accessor is named `expose()` so that every use stands out (oauth2-rs).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 macro_rules! secret {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

@@ -2,6 +2,9 @@
 //! entries and the members of a token response, without a JSON parser of its own (the host
 //! parses JSON; natively, tests use serde_json).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// One value. Arrays and objects carry their contents only as deep as the converter walked:
 /// the adapter walks configuration entries two levels (for `extraParams`) and leaves the members
 /// of a token response unwalked (their contents are empty; only the kind matters there).

@@ -2,6 +2,9 @@
 //! `fetch`, reads the body within its limit and maps core errors to JavaScript errors. OAuth
 //! decisions live in the core; nothing here may panic (a panic traps and kills the instance).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

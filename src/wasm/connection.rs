@@ -2,8 +2,11 @@
 //! renewal, reads the clock and calls fetch. The decisions are the session's. The public
 //! `Connection` (token(), fetch(), invalidate(), lastResult) is the JS wrapper in api.js.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use alloc::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
