@@ -5,14 +5,14 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use core::future::Future;
+use core::pin::Pin;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortSignal, ReadableStreamDefaultReader, RequestCache, RequestCredentials, RequestInit,
-    RequestRedirect, Response,
-};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use crate::config::{self, Config, UrlParts};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
@@ -125,7 +125,7 @@ export interface RequestPreview {
 extern "C" {
     /// The host's global fetch (window, worker, Node.js, workerd alike).
     #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    fn global_fetch(input: &str, init: &Object) -> Result<Promise, JsValue>;
 
     /// The host's WHATWG URL parser.
     #[wasm_bindgen(js_name = URL)]
@@ -155,12 +155,20 @@ extern "C" {
 
 /// Requests a token. `error_class` is the `OAuthTokenError` constructor of the JS wrapper,
 /// so errors are real instances of the class users import.
-#[wasm_bindgen(js_name = requestToken, unchecked_return_type = "TokenResult")]
-pub async fn request_token(
+#[wasm_bindgen(js_name = requestToken, unchecked_return_type = "Promise<TokenResult>")]
+pub fn request_token(
     #[wasm_bindgen(unchecked_param_type = "TokenRequestConfig")] config: JsValue,
     error_class: Function,
-) -> Result<JsValue, JsValue> {
-    run(&config).await.map_err(|(e, cause)| to_js_error(&error_class, &e, cause.as_ref()))
+) -> Promise {
+    spawn(Box::pin(async move {
+        run(&config).await.map_err(|(e, cause)| to_js_error(&error_class, &e, cause.as_ref()))
+    }))
+}
+
+/// A future as a Promise. Every future goes through this one boxed type, so the .wasm holds a
+/// single copy of `future_to_promise` (one per future type otherwise, ~1.5 KB each).
+fn spawn(future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(future)
 }
 
 type Failure = (Error, Option<JsValue>);
@@ -186,18 +194,19 @@ async fn exchange(config: &Config, req: &HttpRequest) -> Result<Exchange, Failur
         (e, Some(cause))
     };
 
-    let init = RequestInit::new();
-    init.set_method(req.method);
+    // A plain object as RequestInit: web-sys' setters and enums would each add glue.
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str(req.method));
     let headers = Object::new();
     for (name, value) in &req.headers {
         set(&headers, name, &JsValue::from_str(value));
     }
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&req.body));
-    init.set_redirect(RequestRedirect::Manual);
-    init.set_credentials(RequestCredentials::Omit);
-    init.set_cache(RequestCache::NoStore);
-    init.set_signal(Some(&signal));
+    set(&init, "headers", &headers);
+    set(&init, "body", &JsValue::from_str(&req.body));
+    for (name, value) in request::FETCH_OPTIONS {
+        set(&init, name, &JsValue::from_str(value));
+    }
+    set(&init, "signal", &signal);
 
     let promise = global_fetch(&req.url, &init).map_err(failed)?;
     let resp = JsFuture::from(promise).await.map_err(failed)?;
@@ -537,7 +546,7 @@ mod tests {
     }
 
     async fn call(extra: JsValue) -> Result<JsValue, JsValue> {
-        request_token(config(extra), class()).await
+        JsFuture::from(request_token(config(extra), class())).await
     }
 
     fn code(e: &JsValue) -> String {
@@ -591,7 +600,7 @@ mod tests {
     #[wasm_bindgen_test]
     async fn config_errors_are_instances_of_the_given_class() {
         for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), JsValue::from_str("x")] {
-            let e = request_token(bad, class()).await.unwrap_err();
+            let e = JsFuture::from(request_token(bad, class())).await.unwrap_err();
             assert!(is_instance(&e, &test_error_class()));
             assert_eq!(code(&e), "ERR_INVALID_CONFIG");
         }
@@ -646,7 +655,7 @@ mod tests {
     #[wasm_bindgen_test]
     async fn a_class_that_is_not_a_constructor_still_gives_an_error() {
         let not_a_class: Function = js_sys::Function::unchecked_from_js(JsValue::from(Object::new()));
-        let e = request_token(JsValue::NULL, not_a_class).await.unwrap_err();
+        let e = JsFuture::from(request_token(JsValue::NULL, not_a_class)).await.unwrap_err();
         assert!(e.is_instance_of::<js_sys::Error>());
         assert_eq!(get(&e, "name").as_string().unwrap(), "OAuthTokenError");
         assert_eq!(code(&e), "ERR_INVALID_CONFIG");

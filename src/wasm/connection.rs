@@ -10,9 +10,8 @@ use alloc::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use super::{date_now, entries, exchange, get, parse_url, to_js_error};
+use super::{date_now, entries, exchange, get, parse_url, spawn, to_js_error};
 use crate::config::{self, Config, ConnectionOptions};
 use crate::connection::{authorization_value, Plan, Session};
 
@@ -60,7 +59,7 @@ impl RawConnection {
             return p.clone();
         }
         // The future runs from the microtask queue, after `pending` is set below.
-        let p = future_to_promise(renew(self.inner.clone()));
+        let p = spawn(Box::pin(renew(self.inner.clone())));
         state.pending = Some(p.clone());
         p
     }
