@@ -11,7 +11,7 @@ rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name oauth_token_connection \
   target/wasm32-unknown-unknown/release/oauth_token_connection.wasm
 # Never --all-features: it emits stringref, which Node 20 rejects.
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-reference-types --enable-multivalue --enable-mutable-globals \
   pkg/oauth_token_connection_bg.wasm -o pkg/oauth_token_connection_bg.wasm
 rm -f pkg/.gitignore pkg/package.json
