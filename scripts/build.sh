@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --release --target wasm32-unknown-unknown --quiet
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg --out-name oauth_token_connection \
+wasm-bindgen --target web --encode-into always --omit-default-module-path --out-dir pkg --out-name oauth_token_connection \
   target/wasm32-unknown-unknown/release/oauth_token_connection.wasm
 # Never --all-features: it emits stringref, which Node 20 rejects.
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
@@ -18,7 +18,7 @@ rm -f pkg/.gitignore pkg/package.json
 # Size (bench/SIZE.md): short import/export names shared by the .wasm and the glue, then the
 # glue minified (esbuild, a dependency of the root devDependency vite) and the hand-written
 # modules a page loads stripped of whitespace and comments (their names kept: OAuthTokenError).
-node scripts/shrink-names.mjs pkg/oauth_token_connection_bg.wasm pkg/oauth_token_connection.js
+node scripts/shrink-names.mjs pkg/oauth_token_connection_bg.wasm pkg/oauth_token_connection.js pkg/oauth_token_connection.d.ts
 cp pkg-template/*.js pkg-template/index.d.ts pkg-template/README.md LICENSE pkg/
 ESBUILD=node_modules/.bin/esbuild
 { head -n 1 pkg/oauth_token_connection.js # the @ts-self-types comment

@@ -2,14 +2,15 @@
 // size step of scripts/build.sh; nothing else changes):
 // - every import's module ("./oauth_token_connection_bg.js", repeated per import) becomes "a" and
 //   each import name (`__wbg_<name>_<16 hex digits>`) becomes a short one;
-// - exports whose names carry a hash (closure invokers) get short names.
-// The glue refers to these names only as import-object keys and as `wasm.<export>`; each old name
-// is unique (it carries a hash), so a whole-word replace is exact. Fails loudly if a name it
+// - every export but `memory` gets a short name (`_a`, `_b`, ...).
+// The glue refers to these names only as import-object keys and as `wasm.<export>`; imports are
+// replaced as whole words (each carries a hash, so is unique), exports only after `wasm.`. Fails loudly if a name it
 // renamed is still in the glue or if the module no longer matches the glue.
-//   node scripts/shrink-names.mjs pkg/oauth_token_connection_bg.wasm pkg/oauth_token_connection.js
-import { readFileSync, writeFileSync } from 'node:fs';
+// The glue's .d.ts (third argument) gets the new export names in its InitOutput interface.
+//   node scripts/shrink-names.mjs pkg/oauth_token_connection_bg.wasm pkg/oauth_token_connection.js pkg/oauth_token_connection.d.ts
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-const [wasmPath, gluePath] = process.argv.slice(2);
+const [wasmPath, gluePath, dtsPath] = process.argv.slice(2);
 const bytes = readFileSync(wasmPath);
 let glue = readFileSync(gluePath, 'utf8');
 
@@ -94,7 +95,8 @@ while (pos < bytes.length) {
       uleb();
       const desc = bytes.subarray(descStart, pos);
       let out = field;
-      if (/_h[0-9a-f]{16}$/.test(field)) {
+      // Exports the glue never names (e.g. wasm-bindgen's __abort_handler) keep their names.
+      if (field !== 'memory' && new RegExp(`\\bwasm\\.${field}\\b`).test(glue)) {
         out = `_${short(n++)}`;
         renames.set(field, out);
       }
@@ -115,9 +117,17 @@ glue = glue.replace(/"(\.\/[\w.-]+_bg\.js)": import0/, (_, m) => {
 });
 if (moduleNames.size !== 1) throw new Error('the glue has no import0 module entry');
 for (const [from, to] of renames) {
-  const re = new RegExp(`\\b${from}\\b`, 'g');
+  const isExport = to.startsWith('_');
+  const re = new RegExp(isExport ? `(?<=\\bwasm\\.)${from}\\b` : `\\b${from}\\b`, 'g');
   if (!re.test(glue)) throw new Error(`${from} is not in the glue`);
   glue = glue.replace(re, to);
+}
+if (dtsPath && existsSync(dtsPath)) {
+  let dts = readFileSync(dtsPath, 'utf8');
+  for (const [from, to] of renames) {
+    if (to.startsWith('_')) dts = dts.replace(new RegExp(`(?<=readonly )${from}(?=:)`, 'g'), to);
+  }
+  writeFileSync(dtsPath, dts);
 }
 const out = Buffer.concat(sections);
 new WebAssembly.Module(out); // still a valid module
