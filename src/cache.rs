@@ -77,20 +77,31 @@ pub fn key_input(config: &Config) -> String {
     field("grant_type", Some(grant));
     let scope = config.scope.as_ref().map(|s| {
         let mut tokens: Vec<&str> = s.as_str().split(' ').collect();
-        tokens.sort_unstable();
+        insertion_sort(&mut tokens, |a, b| a > b);
         tokens.dedup();
         tokens.join(" ")
     });
     field("scope", scope.as_deref());
     field("username", username);
     let mut extra: Vec<&(String, String)> = config.extra_params.iter().collect();
-    extra.sort_by(|a, b| a.0.cmp(&b.0));
+    insertion_sort(&mut extra, |a, b| a.0 > b.0);
     field("extra_params", Some(&decimal(extra.len() as u64)));
     for (name, value) in extra {
         field("name", Some(name));
         field("value", Some(value));
     }
     out
+}
+
+/// A stable sort for the few items of a configuration; std's sorts add kilobytes to the `.wasm`.
+fn insertion_sort<T>(items: &mut [T], greater: impl Fn(&T, &T) -> bool) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && greater(&items[j - 1], &items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// The key for a digest of [`key_input`].
