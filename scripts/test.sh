@@ -35,5 +35,8 @@ node --test --test-reporter=spec tests/www/
 step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
 
+step "Edge token cache: two workerd instances (miniflare) sharing one persisted KV namespace; the cache key in Node.js 18"
+node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/edge-cache/
+
 echo
 echo "All tests passed."

@@ -136,7 +136,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
-pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix"];
+pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix", "cache"];
 
 /// Parameter names the token request sets itself; `extraParams` cannot override them.
 pub const RESERVED_PARAMS: &[&str] =

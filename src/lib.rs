@@ -1,7 +1,7 @@
 //! oauth-token-connection: an OAuth 2.0 token client for browsers, Node.js and Cloudflare Workers.
 //!
 //! The crate is split in two, as quinn-proto and rustls do:
-//! - a pure core ([`config`], [`connection`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
+//! - a pure core ([`config`], [`connection`], [`cache`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
 //!   [`value`]) that performs no I/O and never reads the clock: it validates a configuration,
 //!   describes the HTTP request to send and interprets the HTTP response it is handed;
 //! - a thin wasm adapter (`wasm`, compiled for wasm32 only) that converts JavaScript values,
@@ -10,6 +10,7 @@
 //! The core never formats with `format!`/`Debug` on the paths the adapter uses: that keeps the
 //! float and Debug formatting machinery out of the shipped `.wasm`.
 
+pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod cookies;

@@ -69,6 +69,22 @@ export interface ConnectionConfig extends TokenRequestConfig {
   headerName?: string;
   /** Written before the token (default: the token type, 'bearer' sent as 'Bearer'); '' sends the token alone. */
   headerPrefix?: string;
+  /**
+   * A store shared by many connections, e.g. a Workers KV namespace binding, so that isolates
+   * share one token. It holds the token result without its refresh token: whoever can read it
+   * can use the token. Not with grantType 'refresh_token'. See README, "Sharing one token".
+   */
+  cache?: TokenCache;
+}
+
+/**
+ * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
+ * `otc:v1:<hex SHA-256>`; values are JSON strings. A get or put that throws, rejects or takes
+ * longer than 2 s is skipped (a warning in the result), never an error.
+ */
+export interface TokenCache {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
 }
 
 /** A token response (RFC 6749 §5.1). */

@@ -116,4 +116,27 @@ const notForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', r
 // @ts-expect-error lastResult is read-only
 createConnection(connectionConfig).lastResult = undefined;
 
+// The shared cache: a Workers KV namespace (its declared shape, overloads included) fits.
+import type { TokenCache } from 'oauth-token-connection';
+interface KVNamespaceLike {
+  get(key: string, options?: Partial<{ type: 'text'; cacheTtl: number }>): Promise<string | null>;
+  get(key: string, type: 'json'): Promise<unknown>;
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
+  put(key: string, value: string | ArrayBuffer | ReadableStream, options?: { expiration?: number; expirationTtl?: number; metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+declare const TOKENS: KVNamespaceLike;
+const memory = new Map<string, string>();
+const mapCache: TokenCache = { get: (k) => memory.get(k), put: (k, v) => void memory.set(k, v) };
+async function shared(): Promise<string | undefined> {
+  const conn = createConnection({ ...connectionConfig, cache: TOKENS });
+  createConnection({ ...connectionConfig, cache: mapCache });
+  return conn.cacheKey();
+}
+// @ts-expect-error a cache needs put
+const noPut: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', cache: { get: async () => null } };
+// @ts-expect-error cache belongs to createConnection
+const cacheForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', cache: mapCache };
+
+void [shared, noPut, cacheForRequest];
 void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest];

@@ -85,6 +85,8 @@ const ROUTES = {
   },
   '/no-access-token': (req, res) => json(res, 200, { token_type: 'Bearer', expires_in: 3600 }),
   '/token': (req, res) => json(res, 200, GOOD_TOKEN),
+  // A valid token without expires_in (RFC 6749 §5.1 makes it optional).
+  '/no-expiry': (req, res) => json(res, 200, { access_token: 'hostile-no-expiry', token_type: 'Bearer' }),
 };
 
 /** Starts an http server on loopback; returns it with its origin. */
