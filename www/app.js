@@ -766,7 +766,7 @@ function renderRestFailure(error, { method, url, headers, ctx, took }) {
   let message = error?.message ?? String(error);
   let why;
   if (isPackageError) {
-    title = 'No token: the call was not sent';
+    title = 'No token for the call';
     why = explain(error, ctx);
   } else {
     const network = error?.name === 'TypeError' && /failed to fetch|fetch failed|networkerror|load failed/i.test(message);

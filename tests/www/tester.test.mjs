@@ -501,6 +501,16 @@ describe('connection tester (www/) in Chromium', () => {
     assert.match(await text('#transfer-status'), /^Not imported: the text is not JSON/);
   });
 
+  test('every error code of the package has a plain-language explanation', async () => {
+    const { EXPLAINED_CODES } = await import('../../www/explain.js');
+    const errorRs = readFileSync(new URL('../../src/error.rs', import.meta.url), 'utf8');
+    const block = errorRs.slice(errorRs.indexOf('pub const CODES'), errorRs.indexOf('];', errorRs.indexOf('pub const CODES')));
+    const codes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1]);
+    assert.ok(codes.includes('ERR_ABORTED'));
+    // ERR_OAUTH is explained per RFC 6749 §5.2 error instead.
+    assert.deepEqual([...EXPLAINED_CODES].sort(), codes.filter((c) => c !== 'ERR_OAUTH').sort());
+  });
+
   test('after all runs: nothing stored, and the console never printed a secret', async () => {
     assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, '']);
     const printed = consoleLines.join('\n');
