@@ -183,9 +183,13 @@ struct Exchange {
     warnings: Vec<String>,
 }
 
-/// Sends one token request and interprets the answer.
-async fn exchange(config: &Config, req: &HttpRequest) -> Result<Exchange, Failure> {
-    exchange_with(config, req, None).await
+/// Sends one token request and interprets the answer (no caller's signal: the connection's).
+/// A plain function returning the future, so it adds no state machine of its own.
+fn exchange<'a>(
+    config: &'a Config,
+    req: &'a HttpRequest,
+) -> impl core::future::Future<Output = Result<Exchange, Failure>> + 'a {
+    exchange_with(config, req, None)
 }
 
 /// The request's abort signal: the timeout's alone, or, with a caller's signal, an
