@@ -31,7 +31,8 @@ export declare class OAuthTokenError extends Error {
 
 /**
  * Requests an access token with the client credentials (RFC 6749 §4.4), resource owner
- * password credentials (§4.3) or refresh token (§6) grant. Rejects with {@link OAuthTokenError}.
+ * password credentials (§4.3) or refresh token (§6) grant. Rejects with {@link OAuthTokenError};
+ * `config.signal` aborts it with `ERR_ABORTED` (the signal's `reason` as `cause`).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */

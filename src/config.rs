@@ -6,7 +6,7 @@
 use crate::concat;
 use crate::error::{Error, SslModeRefused};
 use crate::secret::{ClientSecret, Password, RefreshToken};
-use crate::value::Value;
+use crate::value::{Json, Value};
 
 /// The parts of the token endpoint URL, as the host's WHATWG `URL` parser gives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,7 @@ pub const KEYS: &[&str] = &[
     "timeoutSeconds",
     "ignoreCookiesPolicy",
     "maxResponseBytes",
+    "signal",
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
@@ -242,6 +243,13 @@ pub fn parse_connection(
     check_keys(entries, true)?;
     let e = Entries(entries);
     let config = parse_config(&e, parse_url)?;
+    if e.get("signal").is_some() {
+        // A renewal is shared by every caller (single-flight): one caller's signal cannot own it.
+        return Err(invalid(&[
+            "signal is an option of requestToken, not of createConnection (its token requests are \
+             shared by every caller); abort a REST call with fetch's own init.signal",
+        ]));
+    }
 
     let skew = e.number("refreshSkewSeconds")?.unwrap_or(DEFAULT_REFRESH_SKEW_SECONDS);
     if !(skew.is_finite() && (0.0..=86_400.0).contains(&skew)) {
@@ -416,6 +424,8 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         }
     };
 
+    check_signal(e)?;
+
     Ok(Config {
         token_endpoint,
         grant,
@@ -483,6 +493,16 @@ fn parse_extra_params(members: &[(String, Value)]) -> Result<Vec<(String, String
         }
     }
     Ok(out)
+}
+
+/// `signal`: an `AbortSignal`, which the adapter hands over as an object with a boolean
+/// `aborted` (the signal itself stays in the adapter; the core never sees it fire).
+fn check_signal(e: &Entries<'_>) -> Result<(), Error> {
+    match e.get("signal") {
+        None => Ok(()),
+        Some(Value::Object(m)) if matches!(Json::member(m, "aborted"), Some(Value::Bool(_))) => Ok(()),
+        Some(other) => Err(invalid(&["signal must be an AbortSignal, got ", other.kind()])),
+    }
 }
 
 /// localhost (RFC 6761 §6.3, with its subdomains), 127.0.0.0/8 and [::1].
@@ -733,6 +753,23 @@ pub(crate) mod tests {
         }
         assert!(with(&[("ignoreCookiesPolicy", Value::Bool(true))]).unwrap().ignore_cookies_policy);
         assert!(with(&[("ignoreCookiesPolicy", s("yes"))]).is_err());
+    }
+
+    #[test]
+    fn signal_is_an_abort_signal() {
+        let signal = |aborted: Value| Value::Object(vec![("aborted".to_owned(), aborted)]);
+        assert!(with(&[("signal", signal(Value::Bool(false)))]).is_ok());
+        assert!(with(&[("signal", signal(Value::Bool(true)))]).is_ok());
+        assert!(with(&[("signal", Value::Undefined)]).is_ok());
+        for bad in [s("abort"), Value::Bool(true), Value::Object(vec![]), signal(s("yes"))] {
+            let e = err(&[("signal", bad)]);
+            assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+            assert!(e.message().starts_with("signal must be an AbortSignal"), "{}", e.message());
+        }
+        let mut pairs = base();
+        pairs.push(("signal", signal(Value::Bool(false))));
+        let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
+        assert!(e.message().starts_with("signal is an option of requestToken"), "{}", e.message());
     }
 
     #[test]

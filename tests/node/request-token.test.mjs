@@ -21,7 +21,7 @@ import { makeCerts } from './support/certs.mjs';
 const ERROR_CODES = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK', 'ERR_TLS',
   'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS', 'ERR_INVALID_RESPONSE',
-  'ERR_RESPONSE_TOO_LARGE',
+  'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED',
 ];
 const COOKIE_WARNING = 'Cookie rejected: Illegal \'domain\' attribute "evil.example". Domain of origin: "127.0.0.1"';
 const REQUEST_ONCE = fileURLToPath(new URL('./support/request-once.mjs', import.meta.url));

@@ -64,7 +64,7 @@ function handle(err: unknown): OAuthTokenErrorCode | undefined {
 const codes: OAuthTokenErrorCode[] = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK',
   'ERR_TLS', 'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS',
-  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE',
+  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED',
 ];
 // @ts-expect-error not a code
 const notACode: OAuthTokenErrorCode = 'ERR_SOMETHING_ELSE';
@@ -109,6 +109,25 @@ async function rest(): Promise<unknown> {
   return res.json();
 }
 
+// Abort: an AbortSignal (ERR_ABORTED, cause = its reason), for requestToken and previewRequest.
+async function abortable(): Promise<string> {
+  const controller = new AbortController();
+  const pending = requestToken({ ...config, signal: controller.signal });
+  controller.abort(new Error('cancelled'));
+  try {
+    return (await pending).accessToken;
+  } catch (err) {
+    if (err instanceof OAuthTokenError && err.code === 'ERR_ABORTED') return String(err.cause);
+    throw err;
+  }
+}
+const timed: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', signal: AbortSignal.timeout(5000) };
+void previewRequest(timed);
+// @ts-expect-error signal is an AbortSignal, not a string
+const badSignal: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', signal: 'abort' };
+// @ts-expect-error createConnection refuses signal (its renewals are shared by every caller)
+const connectionSignal: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', signal: new AbortController().signal };
+
 // @ts-expect-error extraParams values are strings or arrays of strings
 const badExtra: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', extraParams: { max_age: 5 } };
 // @ts-expect-error connection options belong to createConnection
@@ -139,4 +158,5 @@ const noPut: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', cache: { ge
 const cacheForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', cache: mapCache };
 
 void [shared, noPut, cacheForRequest];
-void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest];
+void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest,
+  abortable, badSignal, connectionSignal];
