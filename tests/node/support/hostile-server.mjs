@@ -1,6 +1,7 @@
 // A token endpoint of the tests' own for what real authorization servers won't do on purpose:
 // hang, redirect, answer HTML, send a huge body, set a foreign-domain cookie...
-// Each route is one row of ROUTES; add a row to add a case. Listens on 127.0.0.1, port 0.
+// Each route is one row of ROUTES; add a row to add a case, or pass `routes` to
+// startHostileServer for a test's own cases (the hostile corpus does). Listens on 127.0.0.1, port 0.
 
 import http from 'node:http';
 
@@ -114,14 +115,16 @@ const CORS_PREFLIGHT = {
 /**
  * Starts the hostile server and its redirect target (the recorder).
  * With `cors`, every answer allows any origin and preflights are answered (not counted in
- * `hits`), so a page can reach the routes. `abandoned` counts, per path, the requests whose
+ * `hits`), so a page can reach the routes. `routes` adds (or overrides) path -> handler rows;
+ * a handler may also take over the raw socket (`req.socket`) to reset it or write non-HTTP. `abandoned` counts, per path, the requests whose
  * connection the client closed before an answer (e.g. a fetch aborted while /hang hangs).
- * @param {{ cors?: boolean }} [options]
+ * @param {{ cors?: boolean, routes?: Record<string, Function> }} [options]
  * @returns {Promise<{ origin: string, url: (path: string) => string, hits: Map<string, number>,
  *   abandoned: Map<string, number>, recorderUrl: (path: string) => string,
  *   recorderHits: () => number, close: () => Promise<void> }>}
  */
-export async function startHostileServer({ cors = false } = {}) {
+export async function startHostileServer({ cors = false, routes = {} } = {}) {
+  const table = { ...ROUTES, ...routes };
   const hits = new Map();
   const abandoned = new Map();
   let recorderCount = 0;
@@ -151,7 +154,7 @@ export async function startHostileServer({ cors = false } = {}) {
     res.on('error', () => {}); // the client may drop big responses midway
     req.resume();
     req.on('end', () => {
-      const route = ROUTES[path];
+      const route = table[path];
       if (!route) return json(res, 404, { error: 'not_found' });
       route(req, res, ctx);
     });
