@@ -95,6 +95,9 @@ const CORPUS = [
     respond: raw(200, `{"__proto__":${JSON.stringify(tok(BAD))},"token_type":"Bearer"}`),
     expect: fails('ERR_INVALID_RESPONSE', 200),
   },
+  { name: 'JSON with two UTF-8 BOMs', respond: raw(200, `\ufeff\ufeff${JSON.stringify(tok(BAD))}`), expect: fails('ERR_INVALID_RESPONSE', 200) },
+  { name: 'gzip bytes without Content-Encoding', respond: raw(200, gzipSync(JSON.stringify(tok(BAD)))), expect: fails('ERR_INVALID_RESPONSE', 200) },
+  { name: 'an HTML body labelled application/json', respond: raw(200, '<html><body>Sign in</body></html>'), expect: fails('ERR_INVALID_RESPONSE', 200) },
   // Lenient where harmless.
   { name: 'JSON with a UTF-8 BOM', respond: raw(200, `\ufeff${JSON.stringify(tok('corpus-bom'))}`), expect: gives('corpus-bom') },
   {
@@ -111,6 +114,11 @@ const CORPUS = [
     name: 'duplicate keys: the last one wins, as in JSON.parse, and json agrees',
     respond: raw(200, '{"access_token":"dup-first","token_type":"Bearer","access_token":"dup-second"}'),
     expect: gives('dup-second'),
+  },
+  {
+    name: 'duplicate keys: a bad access_token after a good one is refused',
+    respond: raw(200, `{"access_token":"dup-good","token_type":"Bearer","access_token":${JSON.stringify(BAD)}}`),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
   },
   {
     name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep`,
@@ -150,6 +158,7 @@ const CORPUS = [
   // expires_in (§5.1: lifetime in seconds).
   { name: 'expires_in -1', respond: badToken({ expires_in: -1 }), expect: fails('ERR_INVALID_RESPONSE', 200) },
   { name: 'expires_in 1e309 (Infinity after JSON.parse)', respond: raw(200, `{"access_token":"${'x'.repeat(8)}","token_type":"Bearer","expires_in":1e309}`), expect: fails('ERR_INVALID_RESPONSE', 200) },
+  { name: 'expires_in 1.7e308 (expiresAt beyond a Date)', respond: badToken({ expires_in: 1.7e308 }), expect: fails('ERR_INVALID_RESPONSE', 200) },
   { name: 'expires_in "abc"', respond: badToken({ expires_in: 'abc' }), expect: fails('ERR_INVALID_RESPONSE', 200) },
   { name: 'expires_in "3600" (a numeric string, as Azure AD v1)', respond: json(200, tok('corpus-exp-str', { expires_in: '3600' })), expect: gives('corpus-exp-str', { expiresIn: 3600 }) },
   { name: 'expires_in "3599" (built-in /expires-string)', path: '/expires-string', expect: gives('hostile-ok', { expiresIn: 3599 }) },
@@ -161,6 +170,25 @@ const CORPUS = [
 
   // Errors (RFC 6749 §5.2).
   { name: 'a 200 carrying error', respond: json(200, { error: 'invalid_grant', error_description: 'no' }), expect: fails('ERR_OAUTH', 200, { error: 'invalid_grant' }) },
+  {
+    name: 'a 200 carrying error and a valid token: the token wins',
+    respond: json(200, tok('corpus-error-and-token', { error: 'invalid_grant' })),
+    expect: gives('corpus-error-and-token'),
+  },
+  {
+    name: '400 §5.2 text with control characters (log injection): each becomes U+FFFD',
+    respond: json(400, {
+      error: 'invalid_request\u001b[31m',
+      error_description: 'bad\r\n[INFO] login ok for admin\u0085',
+      error_uri: 'https://docs.example/e\n',
+    }),
+    expect: fails('ERR_OAUTH', 400, {
+      error: 'invalid_request\ufffd[31m',
+      errorDescription: 'bad\ufffd\ufffd[INFO] login ok for admin\ufffd',
+      errorUri: 'https://docs.example/e\ufffd',
+    }),
+    check: ({ error }) => assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f]/),
+  },
   {
     name: '400 with error, error_description and error_uri (built-in /error-uri)',
     path: '/error-uri',
