@@ -59,12 +59,17 @@ function basicForms(id, secret) {
   };
 }
 
-/** [label, text] for every canary form; labels look like "clientSecret/formEncoded". */
+/**
+ * [label, text] for every distinct canary form; labels look like "clientSecret/formEncoded".
+ * (A usable access token is a b64token, so its raw and JSON forms are the same text: kept once.)
+ */
 export const PATTERNS = Object.freeze([
-  ...Object.entries(CANARIES).flatMap(([name, value]) =>
-    Object.entries(formsOf(value)).map(([form, text]) => [`${name}/${form}`, text])),
-  ...Object.entries(basicForms(CANARY_CLIENT_ID, CANARIES.clientSecret)).map(([form, text]) => [`clientSecret/${form}`, text]),
-]);
+  ...new Map([
+    ...Object.entries(CANARIES).flatMap(([name, value]) =>
+      Object.entries(formsOf(value)).map(([form, text]) => [text, `${name}/${form}`])).reverse(),
+    ...Object.entries(basicForms(CANARY_CLIENT_ID, CANARIES.clientSecret)).map(([form, text]) => [text, `clientSecret/${form}`]),
+  ]),
+].map(([text, label]) => [label, text]));
 
 /** Labels of the canary forms found in `text` (empty when clean). */
 export function leaksIn(text) {

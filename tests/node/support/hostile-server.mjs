@@ -25,7 +25,7 @@ const json = (res, status, obj, headers = {}) => {
 
 /**
  * path -> handler(req, res, ctx). ctx.recorderUrl is an absolute URL on the recorder server.
- * Handlers run after the request body has been read.
+ * Handlers run after the request body has been read (as a string in `req.body`).
  */
 const ROUTES = {
   // Accepts the request and never answers; close() destroys the socket.
@@ -152,8 +152,10 @@ export async function startHostileServer({ cors = false, routes = {} } = {}) {
       if (!res.writableEnded) abandoned.set(path, (abandoned.get(path) ?? 0) + 1);
     });
     res.on('error', () => {}); // the client may drop big responses midway
-    req.resume();
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      req.body = Buffer.concat(chunks).toString('utf8');
       const route = table[path];
       if (!route) return json(res, 404, { error: 'not_found' });
       route(req, res, ctx);
