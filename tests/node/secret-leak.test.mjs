@@ -74,15 +74,18 @@ const ROUTES = {
 
 // --- Console capture ---------------------------------------------------------------------
 
-/** Records console.* and process.stdout/stderr writes (still passing them through) until stopped. */
-function captureOutput() {
+/**
+ * Records console.* and process.stdout/stderr writes until stopped, passing them through unless
+ * `passThrough` is false.
+ */
+function captureOutput({ passThrough = true } = {}) {
   const captured = [];
   const restore = [];
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table', 'group', 'assert']) {
     const original = console[method];
     console[method] = function patched(...args) {
       captured.push(util.format(...args));
-      return original.apply(this, args);
+      return passThrough ? original.apply(this, args) : undefined;
     };
     restore.push(() => { console[method] = original; });
   }
@@ -90,7 +93,7 @@ function captureOutput() {
     const original = stream.write;
     stream.write = function patched(chunk, ...rest) {
       captured.push(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
-      return original.call(this, chunk, ...rest);
+      return passThrough ? original.call(this, chunk, ...rest) : true;
     };
     restore.push(() => { stream.write = original; });
   }
@@ -319,4 +322,26 @@ test('the scanner finds every canary form wherever an error could carry it', () 
     assert.ok(leaksIn(`prefix${text}suffix`).includes(label));
   }
   assert.deepEqual(leaksInError(new Error('clean', { cause: new Error('also clean') })), []);
+});
+
+test('the console capture sees console.* and direct stdout/stderr writes', () => {
+  const [[label, text]] = PATTERNS;
+  const writers = [
+    () => console.log('x', { nested: text }),
+    () => console.error(new Error(text)),
+    () => console.warn(text),
+    () => console.info(text),
+    () => console.debug(text),
+    () => process.stdout.write(text),
+    () => process.stderr.write(Buffer.from(text)),
+  ];
+  for (const write of writers) {
+    const output = captureOutput({ passThrough: false }); // nothing reaches the real console
+    try {
+      write();
+    } finally {
+      output.stop();
+    }
+    assert.ok(leaksIn(output.captured.join('\n')).includes(label), String(write));
+  }
 });
