@@ -269,11 +269,17 @@ pub fn parse_connection(
     Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix }))
 }
 
+/// A key or parameter name as a message shows it: its first 64 characters, control characters
+/// replaced by U+FFFD (a message is one clean line, whatever the name holds).
+fn shown(name: &str) -> String {
+    name.chars().take(64).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+}
+
 /// A typo must not pass silently: an unknown key is an error naming it.
 fn check_keys(entries: &[(String, Value)], connection: bool) -> Result<(), Error> {
     let known = |k: &str| KEYS.contains(&k) || (connection && CONNECTION_KEYS.contains(&k));
     let Some((k, _)) = entries.iter().find(|(k, _)| !known(k)) else { return Ok(()) };
-    let shown: String = k.chars().take(64).collect();
+    let shown = shown(k);
     if CONNECTION_KEYS.contains(&k.as_str()) {
         return Err(invalid(&[&shown, " is an option of createConnection, not of requestToken"]));
     }
@@ -301,8 +307,7 @@ fn check_lengths(entries: &[(String, Value)]) -> Result<(), Error> {
                 if name.len() > MAX_STRING_BYTES {
                     return Err(invalid(&[field, " has a member name longer than 65536 bytes (64 KiB)"]));
                 }
-                let shown: String = name.chars().take(64).filter(|c| !c.is_control()).collect();
-                walk(&concat(&[field, ".", &shown]), item, depth - 1)
+                walk(&concat(&[field, ".", &shown(name)]), item, depth - 1)
             }),
             _ => Ok(()),
         }
@@ -510,7 +515,7 @@ fn parse_endpoint(
 fn parse_extra_params(members: &[(String, Value)]) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for (name, value) in members {
-        let shown: String = name.chars().take(64).collect();
+        let shown = shown(name);
         if name.is_empty() {
             return Err(invalid(&["extraParams has an empty parameter name"]));
         }
@@ -855,6 +860,30 @@ pub(crate) mod tests {
         }
         let e = err(&[("grantType", s("refresh_token")), ("refreshToken", Value::Other)]);
         assert_eq!(e.message(), "refreshToken must be a string, got a non-JSON value");
+    }
+
+    #[test]
+    fn names_in_messages_are_cut_and_lose_control_characters() {
+        // From the `config` fuzz target's first crash (a false alarm of its oracle, kept as a
+        // regression): an unknown key holding NUL and ending where a secret-like value begins.
+        let secret = ",l\0\u{e9}cret\"";
+        let mut pairs = base();
+        pairs.push(("refreshToken", s(secret)));
+        let key = "\":\u{78d}\u{405}+1\",l\0\u{e9}cretsen\":\u{78d}\",l\0\u{e9}cr*etsen\":\u{78d}\u{405}+1\",l\0\u{e9}cret";
+        let mut e = entries(&pairs);
+        e.push((key.to_owned(), s("x")));
+        let m = parse(&e, &parse_url).unwrap_err().message();
+        assert!(m.starts_with("unknown configuration key \""), "{m}");
+        assert!(!m.chars().any(char::is_control), "{m:?}");
+        assert!(!m.contains(secret), "{m:?}");
+        let long = "k\n".repeat(100);
+        let mut e = entries(&base());
+        e.push((long.clone(), s("x")));
+        let m = parse(&e, &parse_url).unwrap_err().message();
+        assert!(m.contains(&"k\u{fffd}".repeat(32)) && !m.contains(&"k\u{fffd}".repeat(33)), "{m:?}");
+        let obj = Value::Object(vec![("a\u{1b}[2J".to_owned(), Value::Number(1.0))]);
+        let m = err(&[("extraParams", obj)]).message();
+        assert_eq!(m, "extraParams.a\u{fffd}[2J must be a string or an array of strings");
     }
 
     #[test]
