@@ -57,6 +57,7 @@ const fails = (code, status, more = {}) => ({ code, status, ...more });
 const gives = (token, more = {}) => ({ token, ...more });
 
 const NESTING = 100_000;
+const BOMB = gzipSync(JSON.stringify(tok(BAD, { pad: ' '.repeat(8 << 20) })), { level: 9 });
 const LIMIT = 1024; // maxResponseBytes for the boundary rows
 /** A token JSON document of exactly `size` bytes. */
 const exactly = (size, token) => {
@@ -229,6 +230,11 @@ const CORPUS = [
   { name: 'a 5 MiB body without Content-Length (built-in /huge-chunked)', path: '/huge-chunked', expect: fails('ERR_RESPONSE_TOO_LARGE', undefined) },
   { name: 'the 5 MiB body with maxResponseBytes 6 MiB', path: '/huge', config: { maxResponseBytes: 6 << 20 }, expect: gives('hostile-huge') },
   { name: 'the chunked 5 MiB body with maxResponseBytes 6 MiB', path: '/huge-chunked', config: { maxResponseBytes: 6 << 20 }, expect: gives('hostile-huge') },
+  {
+    name: 'a gzip bomb: 8 KiB on the wire, 8 MiB decoded (the limit counts decoded bytes)',
+    respond: raw(200, BOMB, { 'content-encoding': 'gzip' }),
+    expect: fails('ERR_RESPONSE_TOO_LARGE', undefined),
+  },
   { name: `a body of exactly maxResponseBytes (${LIMIT})`, respond: raw(200, exactly(LIMIT, 'corpus-at-limit')), config: { maxResponseBytes: LIMIT }, expect: gives('corpus-at-limit') },
   { name: `a body one byte over maxResponseBytes, with Content-Length`, respond: raw(200, exactly(LIMIT + 1, 'corpus-over')), config: { maxResponseBytes: LIMIT }, expect: fails('ERR_RESPONSE_TOO_LARGE', undefined) },
   {
