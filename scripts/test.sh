@@ -22,8 +22,9 @@ SKIP_SETUP=1 bash scripts/build.sh
 step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
 node_modules/.bin/tsc -p tests/types
 
-step "Node.js integration tests against real servers on 127.0.0.1"
-node --test --test-reporter=spec tests/node/
+step "Node.js integration tests against real servers on 127.0.0.1, with the hardening tests (hostile corpus, secret-leak scan, bounded memory, load and faults)"
+# Three files at a time: the memory and load files are heavy and run next to the light ones.
+node --test --test-concurrency=3 --test-reporter=spec tests/node/
 
 step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno and Bun (installed from npm into .tools/runtimes/)"
 bash scripts/runtimes.sh

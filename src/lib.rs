@@ -24,6 +24,9 @@ pub mod value;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod proptests;
+
 pub use error::Error;
 
 /// Concatenates string pieces without `format!` (keeps core::fmt off the wasm path).
