@@ -110,6 +110,7 @@ async function offerDemo() {
     $('scope').value = demo.scope ?? '';
     $('username').value = demo.username ?? '';
     $('password').value = demo.password ?? '';
+    if (demo.restUrl) $('rest-url').value = demo.restUrl;
     updatePreview();
   });
 }

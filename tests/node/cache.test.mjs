@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 
 import { createConnection, requestToken, OAuthTokenError } from 'oauth-token-connection';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
-import { startResourceServer } from './support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
 
 const { demo } = DEMO_CLIENTS;

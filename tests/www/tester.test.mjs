@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startTesterServer, demoConfigFor } from '../../demo/tester-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
-import { startResourceServer } from '../node/support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 
 const SHOTS = fileURLToPath(new URL('../.tmp/www-screenshots/', import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL('../../docs/tester.png', import.meta.url));
@@ -52,7 +52,7 @@ describe('connection tester (www/) in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true })]);
     resource = await startResourceServer(auth, { cors: true });
-    tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }) });
+    tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }, resource) });
     browser = await chromium.launch(CHROMIUM);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: tester.origin });
@@ -306,6 +306,7 @@ describe('connection tester (www/) in Chromium', () => {
     await openWithDemo();
     const tokens = auth.tokens.length;
     const calls = resource.calls.length;
+    assert.equal(await page.inputValue('#rest-url'), `${resource.origin}/api/profile`, '"Use demo server" filled the REST URL');
     // Keyboard only: labelled fields, Enter submits.
     await page.getByLabel('Method').selectOption('POST');
     await page.getByLabel('URL', { exact: true }).fill(`${resource.origin}/items`);

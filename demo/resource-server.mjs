@@ -1,5 +1,6 @@
-// A REST resource server of the tests' own: accepts only access tokens the authorization server
-// issued, checked with that server library's own bearer token lookup (RFC 6750 §2.1, §3.1).
+// A REST resource server: the demo's (scripts/demo.mjs serves it next to the demo authorization
+// server for the tester's "Use the token" panel) and the tests'. Accepts only access tokens the
+// authorization server issued, checked with that server library's own bearer token lookup (RFC 6750 §2.1, §3.1).
 // Listens on 127.0.0.1, port 0.
 //
 // Routes:
