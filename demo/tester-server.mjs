@@ -115,8 +115,10 @@ export async function startTesterServer({ port = 0, demoConfig } = {}) {
 }
 
 /** The demo server's settings for the "Use demo server" button. */
-export function demoConfigFor(authServer, { DEMO_CLIENTS, DEMO_USERS }) {
+export function demoConfigFor(authServer, { DEMO_CLIENTS, DEMO_USERS }, resourceServer) {
   return {
+    // The REST resource for the tester's "Use the token" panel, when one runs next to the server.
+    ...(resourceServer ? { restUrl: `${resourceServer.origin}/api/profile` } : {}),
     tokenEndpoint: authServer.url,
     clientId: DEMO_CLIENTS.demo.id,
     clientSecret: DEMO_CLIENTS.demo.secret, // public demo data

@@ -3,7 +3,7 @@ import {
   previewRequest as rawPreviewRequest,
   RawConnection,
 } from './oauth_token_connection.js';
-import { isReady, ready } from './init.js';
+import { isReady, ready, subtleCrypto } from './init.js';
 
 /**
  * Every failure of this package: a real Error with a stable `code`, and, where known, the HTTP
@@ -61,7 +61,7 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, OAuthTokenError);
+      this.#raw = new RawConnection(config, OAuthTokenError, CACHE_IO);
       this.#headerName = this.#raw.headerName;
     } catch (e) {
       this.#error = e;
@@ -116,6 +116,59 @@ class Connection {
   get lastResult() {
     return this.#raw?.lastResult;
   }
+
+  /**
+   * The key of this connection's entry in `cache` (`otc:v1:` + hex SHA-256), e.g. to delete a
+   * stored token by hand; undefined without a cache or where the host has no `crypto.subtle`.
+   */
+  async cacheKey() {
+    return (await this.#connect()).cacheKey();
+  }
+}
+
+/**
+ * The cache's I/O for the core (src/wasm/connection.rs), which decides everything else. Each call
+ * settles within its bound and never rejects: a cache that throws, rejects or hangs must not fail
+ * or hang a token request. Failures are reported by the error's name only (a message could quote
+ * the stored token).
+ */
+const CACHE_IO = {
+  async digest(input) {
+    const subtle = subtleCrypto();
+    if (typeof subtle?.digest !== 'function') return undefined;
+    try {
+      return await subtle.digest('SHA-256', new TextEncoder().encode(input));
+    } catch {
+      return undefined;
+    }
+  },
+  get(cache, key, ms) {
+    return bounded(() => cache.get(key), ms);
+  },
+  put(cache, key, value, expirationTtl, ms) {
+    return bounded(() => cache.put(key, value, { expirationTtl }), ms);
+  },
+};
+
+function bounded(operation, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ failed: `no answer within ${ms} ms` }), ms);
+    const settle = (outcome) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const failed = (e) => settle({ failed: errorName(e) });
+    try {
+      Promise.resolve(operation()).then((value) => settle({ value }), failed);
+    } catch (e) {
+      failed(e);
+    }
+  });
+}
+
+function errorName(e) {
+  const name = e instanceof Error || typeof e?.name === 'string' ? String(e.name) : '';
+  return /^[A-Za-z][\w.]{0,63}$/.test(name) ? name : `a thrown ${e === null ? 'null' : typeof e}`;
 }
 
 function send(input, init, callerHeaders, name, value, keepInput) {

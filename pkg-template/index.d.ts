@@ -2,11 +2,12 @@ import type {
   ConnectionConfig,
   OAuthTokenErrorCode,
   RequestPreview,
+  TokenCache,
   TokenRequestConfig,
   TokenResult,
 } from './oauth_token_connection.js';
 
-export type { ConnectionConfig, OAuthTokenErrorCode, RequestPreview, TokenRequestConfig, TokenResult };
+export type { ConnectionConfig, OAuthTokenErrorCode, RequestPreview, TokenCache, TokenRequestConfig, TokenResult };
 
 /**
  * Every failure of this package.
@@ -30,7 +31,8 @@ export declare class OAuthTokenError extends Error {
 
 /**
  * Requests an access token with the client credentials (RFC 6749 §4.4), resource owner
- * password credentials (§4.3) or refresh token (§6) grant. Rejects with {@link OAuthTokenError}.
+ * password credentials (§4.3) or refresh token (§6) grant. Rejects with {@link OAuthTokenError};
+ * `config.signal` aborts it with `ERR_ABORTED` (the signal's `reason` as `cause`).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
@@ -58,13 +60,20 @@ export interface Connection {
   invalidate(): void;
   /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
   readonly lastResult: TokenResult | undefined;
+  /**
+   * The key of this connection's entry in `cache`: `otc:v1:` + the hex SHA-256 of the endpoint,
+   * client id, grant type, scope, user name and extra parameters (never a secret), e.g. to
+   * delete a stored token by hand. Undefined without a cache or without `crypto.subtle`.
+   */
+  cacheKey(): Promise<string | undefined>;
 }
 
 /**
  * Creates a connection. It never throws: an invalid configuration rejects every `token()` and
  * `fetch()` with the same ERR_INVALID_CONFIG error. Renewal uses a refresh token the endpoint
  * issued first (RFC 6749 §6), keeps a rotated one, and falls back to the configured grant when
- * the endpoint refuses it.
+ * the endpoint refuses it. With `cache` (e.g. a Workers KV namespace), a renewal first takes a
+ * valid token another connection stored there, and stores the one it gets from the endpoint.
  */
 export declare function createConnection(config: ConnectionConfig): Connection;
 

@@ -28,3 +28,18 @@ export function ready() {
   );
   return pending;
 }
+
+// The Web Crypto API for the cache key's SHA-256: the global one (browsers in secure contexts,
+// workerd, Node.js 19+, Deno, Bun); node.js supplies node:crypto's for Node.js 18, which has no
+// global `crypto` without a flag.
+let fallbackCrypto;
+
+/** Registers the Web Crypto object to use where the host has no global `crypto`. */
+export function setFallbackCrypto(crypto) {
+  fallbackCrypto = crypto;
+}
+
+/** `crypto.subtle`, or undefined where the host has none (e.g. a page served over plain http). */
+export function subtleCrypto() {
+  return globalThis.crypto?.subtle ?? fallbackCrypto?.subtle;
+}

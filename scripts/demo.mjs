@@ -178,10 +178,13 @@ function parsePort(raw) {
 async function serveTester(port) {
   const { startAuthServer, DEMO_CLIENTS, DEMO_USERS } = await import('../demo/auth-server.mjs');
   const { startTesterServer, demoConfigFor } = await import('../demo/tester-server.mjs');
+  const { startResourceServer } = await import('../demo/resource-server.mjs');
   const auth = await startAuthServer({ cors: true });
+  let resource;
   let tester;
   try {
-    const demoConfig = demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS });
+    resource = await startResourceServer(auth, { cors: true });
+    const demoConfig = demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }, resource);
     try {
       tester = await startTesterServer({ port: port ?? DEFAULT_PORT, demoConfig });
     } catch (err) {
@@ -191,6 +194,7 @@ async function serveTester(port) {
     }
     console.log(`Demo authorization server: ${auth.url} (client "${DEMO_CLIENTS.demo.id}", `
       + `user "${DEMO_USERS.alice.username}")`);
+    console.log(`Demo REST resource: ${demoConfig.restUrl} (accepts only that server's tokens)`);
     try {
       const t = await demoTokenRequest(auth, DEMO_CLIENTS);
       console.log(`Token request through the package: ${t.tokenType} token, expires in ${t.expiresIn} s, `
@@ -199,14 +203,14 @@ async function serveTester(port) {
       printError(err);
     }
     console.log(`\nConnection tester: ${tester.url}`);
-    console.log('Open it in a browser; "Use demo server" fills the form. Ctrl-C stops both servers.');
+    console.log('Open it in a browser; "Use demo server" fills the form and the REST URL. Ctrl-C stops the servers.');
     await new Promise((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     return 0;
   } finally {
-    await Promise.all([tester?.close(), auth.close()]);
+    await Promise.all([tester?.close(), resource?.close(), auth.close()]);
   }
 }
 

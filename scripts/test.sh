@@ -22,8 +22,9 @@ SKIP_SETUP=1 bash scripts/build.sh
 step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
 node_modules/.bin/tsc -p tests/types
 
-step "Node.js integration tests against real servers on 127.0.0.1"
-node --test --test-reporter=spec tests/node/
+step "Node.js integration tests against real servers on 127.0.0.1, with the hardening tests (hostile corpus, secret-leak scan, bounded memory, load and faults)"
+# Three files at a time: the memory and load files are heavy and run next to the light ones.
+node --test --test-concurrency=3 --test-reporter=spec tests/node/
 
 step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno and Bun (installed from npm into .tools/runtimes/)"
 bash scripts/runtimes.sh
@@ -34,6 +35,9 @@ node --test --test-reporter=spec tests/www/
 
 step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
+
+step "Edge token cache: two workerd instances (miniflare) sharing one persisted KV namespace; the cache key in Node.js 18"
+node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/edge-cache/
 
 step "Benchmark smoke: every measurement of bench/run.mjs with tiny counts; asserts 1 token request for 1,000 concurrent conn.fetch and that sizes are computed (no timing budgets)"
 bash scripts/bench.sh --smoke

@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::cache;
 use crate::config::{ConnectionOptions, Config, Grant};
 use crate::error::Error;
 use crate::request::{self, HttpRequest};
@@ -43,11 +44,24 @@ pub struct Session {
     held: Option<Held>,
     refresh: Option<RefreshToken>,
     skew_ms: f64,
+    /// The last access token this connection dropped (a 401 or `invalidate()`): never taken back
+    /// from a shared cache, where another isolate may still have it stored.
+    dropped: Option<AccessToken>,
 }
 
 impl Session {
     pub fn new(options: &ConnectionOptions) -> Self {
-        Session { held: None, refresh: None, skew_ms: options.refresh_skew_ms }
+        Session { held: None, refresh: None, skew_ms: options.refresh_skew_ms, dropped: None }
+    }
+
+    /// Epoch ms from which a token is renewed: `expires_at` minus the skew, the skew capped at
+    /// half the lifetime so that a short-lived token is not renewed on every call. `None`: no
+    /// `expires_in`.
+    fn renew_at(&self, token: &TokenResponse) -> Option<f64> {
+        match (token.expires_at, token.expires_in) {
+            (Some(at), Some(lifetime_s)) => Some(at - self.skew_ms.min(lifetime_s * 1000.0 / 2.0)),
+            _ => None,
+        }
     }
 
     /// Reuse or renew at `now_ms`.
@@ -75,13 +89,13 @@ impl Session {
         }
     }
 
-    /// Holds a new token. Its renewal time is `expires_at` minus the skew, the skew capped at
-    /// half the lifetime so that a short-lived token is not renewed on every call.
+    /// Holds a new token from the endpoint, renewed from [`Session::renew_at`] on.
     pub fn accept(&mut self, token: &TokenResponse, used: &Renewal) {
-        let renew_at = match (token.expires_at, token.expires_in) {
-            (Some(at), Some(lifetime_s)) => Some(at - self.skew_ms.min(lifetime_s * 1000.0 / 2.0)),
-            _ => None,
-        };
+        let renew_at = self.renew_at(token);
+        if self.dropped.as_ref() == Some(&token.access_token) {
+            // The endpoint issued it again: it vouches for it.
+            self.dropped = None;
+        }
         self.held = Some(Held { access_token: token.access_token.clone(), renew_at });
         // §6: a new refresh token replaces the old one (rotation); without one, the refresh
         // token used stays valid. A token from the configured grant brings its own or none.
@@ -129,9 +143,42 @@ impl Session {
             (Some(h), Some(t)) => h.access_token.expose() == t,
             _ => true,
         };
+        let dropped = match only {
+            Some(t) => Some(AccessToken::new(t.to_owned())),
+            None => self.held.as_ref().map(|h| h.access_token.clone()),
+        };
+        if dropped.is_some() {
+            self.dropped = dropped;
+        }
         if matches {
             self.held = None;
         }
+    }
+
+    /// A token read from a shared cache (another connection's result, with its original
+    /// `expires_at`): held when it is still valid at `now_ms` with this connection's skew and is
+    /// not a token this connection dropped. The held refresh token, if any, is kept: the cache
+    /// never carries one. Returns whether it was taken.
+    pub fn adopt(&mut self, token: &TokenResponse, now_ms: f64) -> bool {
+        let Some(renew_at) = self.renew_at(token) else { return false };
+        if now_ms >= renew_at || self.dropped.as_ref() == Some(&token.access_token) {
+            return false;
+        }
+        self.held = Some(Held { access_token: token.access_token.clone(), renew_at: Some(renew_at) });
+        true
+    }
+
+    /// How long a token from the endpoint is stored in a shared cache, in seconds: until it
+    /// expires, at least [`cache::MIN_TTL_SECONDS`] (readers check `expires_at` themselves).
+    /// `None`: not stored, because it has no `expires_in` (nothing would tell other isolates
+    /// when it dies) or is not valid even now.
+    pub fn cache_ttl(&self, token: &TokenResponse, now_ms: f64) -> Option<u64> {
+        let (renew_at, expires_at) = (self.renew_at(token)?, token.expires_at?);
+        if now_ms >= renew_at {
+            return None;
+        }
+        let seconds = crate::config::ceil((expires_at - now_ms) / 1000.0);
+        Some(seconds.max(cache::MIN_TTL_SECONDS))
     }
 }
 
@@ -304,6 +351,95 @@ mod tests {
         // A rotated one that is rejected falls back to the configured one.
         let r1 = Renewal::Refresh(RefreshToken::new("r1".into()));
         assert_eq!(s.after_failure(&config, &r1, &oauth("invalid_grant")), Some(Renewal::Configured));
+    }
+
+    /// A token another connection received at `received` and stored in a shared cache.
+    fn cached(access: &str, expires_in: f64, received: f64) -> TokenResponse {
+        token(access, Some(expires_in), None, received)
+    }
+
+    #[test]
+    fn a_cached_token_is_taken_with_its_original_expiry_and_this_skew() {
+        let (_, mut s) = setup(&[]);
+        // Received by another isolate 1000 s ago: it expires at T0 + 2600 s, renewed 60 s before.
+        let t = cached("c", 3600.0, T0 - 1_000_000.0);
+        assert!(s.adopt(&t, T0));
+        assert_eq!(s.plan(T0 + 2_539_999.0), Plan::Reuse);
+        assert_eq!(s.plan(T0 + 2_540_000.0), Plan::Renew);
+        // Inside the skew window (30 s left, skew 60 s): not taken; taken with skew 10 s.
+        let late = cached("c", 3600.0, T0 - 3_570_000.0);
+        let (_, mut s) = setup(&[]);
+        assert!(!s.adopt(&late, T0));
+        assert_eq!(s.plan(T0), Plan::Renew);
+        let (_, mut s) = setup(&[("refreshSkewSeconds", Value::Number(10.0))]);
+        assert!(s.adopt(&late, T0));
+        assert!(!s.adopt(&late, T0 + 20_000.0), "10 s left");
+        // Expired, and expiring exactly now.
+        let (_, mut s) = setup(&[("refreshSkewSeconds", Value::Number(0.0))]);
+        assert!(!s.adopt(&cached("c", 60.0, T0 - 61_000.0), T0));
+        assert!(!s.adopt(&cached("c", 60.0, T0 - 60_000.0), T0));
+        assert!(s.adopt(&cached("c", 60.0, T0 - 59_999.0), T0));
+        // The skew is capped at half the lifetime, as for the endpoint's tokens.
+        let (_, mut s) = setup(&[]);
+        assert!(s.adopt(&cached("c", 30.0, T0 - 14_000.0), T0));
+        assert!(!s.adopt(&cached("c", 30.0, T0 - 15_000.0), T0));
+        // No expiry: never taken (such tokens are not stored).
+        assert!(!s.adopt(&token("c", None, None, T0), T0));
+    }
+
+    #[test]
+    fn a_cached_token_keeps_the_held_refresh_token() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("a", Some(60.0), Some("r"), T0), &Renewal::Configured);
+        s.invalidate(None);
+        assert!(s.adopt(&cached("c", 3600.0, T0), T0));
+        assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r".into())));
+    }
+
+    #[test]
+    fn a_dropped_token_is_not_taken_back_from_the_cache() {
+        // A 401 drops T; the cache still holds T (no other isolate replaced it yet).
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
+        assert!(!s.retry_after(401, false, "T"));
+        assert!(!s.adopt(&cached("T", 3600.0, T0), T0));
+        assert_eq!(s.plan(T0), Plan::Renew);
+        // Another isolate's newer token is taken.
+        assert!(s.adopt(&cached("T2", 3600.0, T0), T0));
+        // invalidate() drops the held token the same way.
+        s.invalidate(None);
+        assert!(!s.adopt(&cached("T2", 3600.0, T0), T0));
+        // A 401 for an older token marks that one, not the held one.
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("new", Some(3600.0), None, T0), &Renewal::Configured);
+        assert!(s.retry_after(401, true, "old"));
+        s.invalidate(Some("new"));
+        assert!(!s.adopt(&cached("new", 3600.0, T0), T0));
+        assert!(s.adopt(&cached("old", 3600.0, T0), T0), "only the last dropped token is remembered");
+        // The endpoint issuing the dropped token again clears the mark.
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
+        s.invalidate(None);
+        assert!(!s.adopt(&cached("T", 3600.0, T0), T0));
+        s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
+        s.invalidate(Some("other"));
+        assert!(s.adopt(&cached("T", 3600.0, T0), T0));
+    }
+
+    #[test]
+    fn cache_ttl_until_expiry_at_least_a_minute_and_only_with_an_expiry() {
+        let (_, s) = setup(&[]);
+        assert_eq!(s.cache_ttl(&token("a", Some(3600.0), None, T0), T0), Some(3600));
+        // Fractions round up: the entry never dies before the token.
+        assert_eq!(s.cache_ttl(&token("a", Some(3599.5), None, T0), T0), Some(3600));
+        assert_eq!(s.cache_ttl(&token("a", Some(3600.0), None, T0), T0 + 1_500.0), Some(3599));
+        // Workers KV's minimum expirationTtl is 60 s.
+        assert_eq!(s.cache_ttl(&token("a", Some(30.0), None, T0), T0), Some(60));
+        assert_eq!(s.cache_ttl(&token("a", Some(1.0), None, T0), T0), Some(60));
+        // Not stored: no expires_in, or not valid even now.
+        assert_eq!(s.cache_ttl(&token("a", None, None, T0), T0), None);
+        assert_eq!(s.cache_ttl(&token("a", Some(0.0), None, T0), T0), None);
+        assert_eq!(s.cache_ttl(&token("a", Some(3600.0), None, T0), T0 + 3_540_000.0), None);
     }
 
     #[test]

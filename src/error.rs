@@ -37,6 +37,8 @@ pub enum Error {
     InvalidResponse { status: u16, content_type: Option<String>, reason: String },
     /// The body is larger than `maxResponseBytes`.
     ResponseTooLarge { limit: u64 },
+    /// The caller's `signal` aborted the request (or was aborted before it was sent).
+    Aborted,
 }
 
 /// The refused SSL modes.
@@ -60,6 +62,7 @@ impl Error {
         "ERR_HTTP_STATUS",
         "ERR_INVALID_RESPONSE",
         "ERR_RESPONSE_TOO_LARGE",
+        "ERR_ABORTED",
     ];
 
     /// The stable code.
@@ -76,6 +79,7 @@ impl Error {
             Error::HttpStatus { .. } => "ERR_HTTP_STATUS",
             Error::InvalidResponse { .. } => "ERR_INVALID_RESPONSE",
             Error::ResponseTooLarge { .. } => "ERR_RESPONSE_TOO_LARGE",
+            Error::Aborted => "ERR_ABORTED",
         }
     }
 
@@ -158,6 +162,9 @@ impl Error {
                 &decimal(*limit),
                 " bytes (maxResponseBytes)",
             ]),
+            Error::Aborted => String::from(
+                "the token request was aborted by the caller's signal (its reason is the cause)",
+            ),
         }
     }
 }
@@ -181,6 +188,8 @@ impl std::error::Error for Error {}
 /// What the adapter could learn about a failed fetch or body read.
 #[derive(Debug, Default, Clone)]
 pub struct FetchFailure {
+    /// The caller's `signal` had aborted.
+    pub aborted: bool,
     /// Our own timeout signal had fired.
     pub timed_out: bool,
     /// The timeout that applied, for the message.
@@ -214,6 +223,9 @@ fn is_tls_code(code: &str) -> bool {
 
 /// Classifies a failed fetch (or body read): timeout, TLS or plain network failure.
 pub fn classify_fetch_failure(f: FetchFailure) -> Error {
+    if f.aborted {
+        return Error::Aborted;
+    }
     if f.timed_out {
         return Error::Timeout { timeout_ms: f.timeout_ms };
     }
@@ -273,6 +285,7 @@ mod tests {
             Error::HttpStatus { status: 500, content_type: None, detail: "" },
             Error::InvalidResponse { status: 200, content_type: None, reason: "r".into() },
             Error::ResponseTooLarge { limit: 1 },
+            Error::Aborted,
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);
@@ -340,6 +353,19 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.message(), "the token request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:1");
+    }
+
+    #[test]
+    fn the_callers_abort_wins() {
+        let e = classify_fetch_failure(FetchFailure {
+            aborted: true,
+            timed_out: true,
+            message: Some("This operation was aborted".into()),
+            ..Default::default()
+        });
+        assert_eq!(e, Error::Aborted);
+        assert_eq!(e.code(), "ERR_ABORTED");
+        assert_eq!(e.status(), None);
     }
 
     #[test]

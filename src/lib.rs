@@ -4,7 +4,7 @@
 //! oauth-token-connection: an OAuth 2.0 token client for browsers, Node.js and Cloudflare Workers.
 //!
 //! The crate is split in two, as quinn-proto and rustls do:
-//! - a pure core ([`config`], [`connection`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
+//! - a pure core ([`config`], [`connection`], [`cache`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
 //!   [`value`]) that performs no I/O and never reads the clock: it validates a configuration,
 //!   describes the HTTP request to send and interprets the HTTP response it is handed;
 //! - a thin wasm adapter (`wasm`, compiled for wasm32 only) that converts JavaScript values,
@@ -25,6 +25,7 @@ mod prelude {
     pub use alloc::{format, vec};
 }
 
+pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod cookies;
@@ -37,6 +38,9 @@ pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod proptests;
 
 pub use error::Error;
 #[allow(unused_imports)]

@@ -143,14 +143,11 @@ pub fn interpret(
 
     let access_token = match get("access_token") {
         None => return Err(invalid("access_token is missing (RFC 6749 section 5.1)")),
-        Some(Value::String(t)) if t.is_empty() => return Err(invalid("access_token is empty")),
-        // It will travel in an Authorization header: visible ASCII only (RFC 9110 §5.5).
-        Some(Value::String(t)) if !t.bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
-            return Err(invalid(
-                "access_token contains characters that cannot be sent in an HTTP header",
-            ))
-        }
-        Some(Value::String(t)) => AccessToken::new(t.clone()),
+        // It will travel in an Authorization header: RFC 6750 §2.1's b64token, nothing else.
+        Some(Value::String(t)) => match b64token_problem(t) {
+            Some(problem) => return Err(invalid(problem)),
+            None => AccessToken::new(t.clone()),
+        },
         Some(v) => return Err(invalid(&concat(&["access_token must be a string, got ", v.kind()]))),
     };
 
@@ -164,6 +161,7 @@ pub fn interpret(
 
     let expires_in = match get("expires_in") {
         None => None,
+        // Fractions are kept (RFC 6749 Appendix A.14 says 1*DIGIT; a fraction harms nothing).
         Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => Some(*n),
         // A numeric string of seconds (Azure AD v1).
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -171,6 +169,12 @@ pub fn interpret(
         }
         Some(_) => return Err(invalid("expires_in must be a non-negative number of seconds")),
     };
+    let expires_at = expires_in.map(|s| now_ms + s * 1000.0);
+    // `expiresAt` must be a valid JavaScript time value (ECMA-262: at most 8.64e15 ms), or
+    // `new Date(expiresAt)` is an Invalid Date and 1.7e308 s would overflow to Infinity.
+    if expires_at.is_some_and(|at| !(at <= MAX_TIME_VALUE_MS)) {
+        return Err(invalid("expires_in is too large (expiresAt would be past the year 275760)"));
+    }
 
     let optional_string = |name: &str| match get(name) {
         None => Ok(None),
@@ -178,16 +182,47 @@ pub fn interpret(
         Some(v) => Err(invalid(&concat(&[name, " must be a string, got ", v.kind()]))),
     };
     let scope = optional_string("scope")?;
-    let refresh_token = optional_string("refresh_token")?.map(RefreshToken::new);
+    // An empty refresh token is no refresh token (sending it back could only fail).
+    let refresh_token = optional_string("refresh_token")?.filter(|r| !r.is_empty()).map(RefreshToken::new);
 
     Ok(TokenResponse {
         access_token,
         token_type,
         expires_in,
-        expires_at: expires_in.map(|s| now_ms + s * 1000.0),
+        expires_at,
         scope,
         refresh_token,
     })
+}
+
+/// The largest JavaScript time value (ECMA-262 §21.4.1.1: ±8.64e15 ms around the epoch).
+const MAX_TIME_VALUE_MS: f64 = 8.64e15;
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+/// None when `token` matches; otherwise which rule it breaks, without quoting it.
+pub fn b64token_problem(token: &str) -> Option<&'static str> {
+    let bytes = token.as_bytes();
+    let body_len = bytes.iter().position(|&b| b == b'=').unwrap_or(bytes.len());
+    let (body, padding) = bytes.split_at(body_len);
+    if bytes.is_empty() {
+        Some("access_token is empty")
+    } else if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        Some("access_token contains a control character such as CR or LF; it is never put into a header (RFC 6750 section 2.1 b64token)")
+    } else if let Some(&b) = body.iter().find(|&&b| !is_b64token_char(b)) {
+        Some(match b {
+            b' ' => "access_token contains a space, which RFC 6750 section 2.1 b64token does not allow",
+            0x80.. => "access_token contains a non-ASCII character, which RFC 6750 section 2.1 b64token does not allow",
+            _ => "access_token contains a character outside RFC 6750 section 2.1 b64token (letters, digits, '-', '.', '_', '~', '+', '/', then '=' padding)",
+        })
+    } else if body.is_empty() || padding.iter().any(|&b| b != b'=') {
+        Some("access_token has '=' other than as trailing padding after at least one character (RFC 6750 section 2.1 b64token)")
+    } else {
+        None
+    }
+}
+
+fn is_b64token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
 }
 
 /// RFC 9110 §5.6.2 tchar.
@@ -196,10 +231,14 @@ pub(crate) fn is_tchar(b: u8) -> bool {
 }
 
 /// A §5.2 error from members: `error` must be a string; description and uri are kept when they
-/// are strings and ignored otherwise.
+/// are strings and ignored otherwise. §5.2 allows no control characters in them; any the server
+/// sends anyway become U+FFFD, so that a hostile server cannot forge log lines or send terminal
+/// escapes through the error message.
 fn oauth_error(status: u16, members: &[(String, Value)]) -> Option<Error> {
     let text = |name: &str| match Json::member(members, name) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => {
+            Some(s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect())
+        }
         _ => None,
     };
     Some(Error::OAuth {
@@ -288,11 +327,165 @@ mod tests {
         assert!(reason(run(200, JSON, r#"{"access_token":5,"token_type":"Bearer"}"#)).contains("got a number"));
         assert!(reason(run(200, JSON, r#"{"access_token":{},"token_type":"Bearer"}"#)).contains("got an object"));
         assert!(reason(run(200, JSON, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty"));
-        assert!(reason(run(200, JSON, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#)).contains("header"));
-        assert!(reason(run(200, JSON, r#"{"access_token":"a b","token_type":"Bearer"}"#)).contains("header"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#)).contains("control character"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a b","token_type":"Bearer"}"#)).contains("space"));
         assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bea rer"}"#)).contains("token_type"));
         assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","scope":["read"]}"#)).contains("scope must be a string"));
         assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#)).contains("refresh_token"));
+    }
+
+    fn token_body(token_json: &str) -> String {
+        ["{\"access_token\":", token_json, ",\"token_type\":\"Bearer\"}"].concat()
+    }
+
+    #[test]
+    fn access_token_is_an_rfc_6750_b64token() {
+        for ok in ["a", "2YotnFZFEjr1zCsicMWpAA", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_", "a+b/c~d.e-f_g", "abc=", "abc==", "Z=========", "0"] {
+            assert_eq!(b64token_problem(ok), None, "{ok}");
+            let t = run(200, JSON, &token_body(&["\"", ok, "\""].concat())).unwrap();
+            assert_eq!(t.access_token.expose(), ok);
+        }
+        let cases: &[(&str, &str)] = &[
+            (r#""#, "empty"),
+            (r#"a\r\nX-Evil: 1"#, "control character"),
+            (r#"a\n"#, "control character"),
+            (r#"\u0000"#, "control character"),
+            (r#"a\u007f"#, "control character"),
+            (r#"a\tb"#, "control character"),
+            (r#"a b"#, "space"),
+            (r#" a"#, "space"),
+            (r#"t\u00e9"#, "non-ASCII"),
+            (r#"a\u0085"#, "non-ASCII"),
+            (r#"a,b"#, "outside RFC 6750 section 2.1 b64token"),
+            (r#"a:b"#, "outside"),
+            (r#"a\"b"#, "outside"),
+            (r#"a%2F"#, "outside"),
+            (r#"a!"#, "outside"),
+            (r#"="#, "'=' other than as trailing padding"),
+            (r#"==abc"#, "'='"),
+            (r#"ab=c"#, "'='"),
+            (r#"ab=c="#, "'='"),
+        ];
+        for (json, why) in cases {
+            let body = token_body(&["\"", json, "\""].concat());
+            let r = reason(run(200, JSON, &body));
+            assert!(r.starts_with("access_token "), "{json}: {r}");
+            assert!(r.contains(why), "{json}: {r}");
+        }
+        // Never quoted in the message.
+        let e = run(200, JSON, &token_body("\"canary-token\\r\\nX: 1\"")).unwrap_err();
+        assert!(!e.message().contains("canary"), "{}", e.message());
+        assert!(e.message().contains("RFC 6750 section 2.1"), "{}", e.message());
+    }
+
+    #[test]
+    fn expires_in_edges() {
+        let exp = |v: &str| run(200, JSON, &["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":", v, "}"].concat());
+        // Up to the largest JavaScript time value.
+        let max_s = (MAX_TIME_VALUE_MS - NOW) / 1000.0;
+        assert_eq!(exp(&max_s.to_string()).unwrap().expires_at, Some(MAX_TIME_VALUE_MS));
+        assert!(reason(exp(&(max_s + 1.0).to_string())).contains("expires_in is too large"));
+        assert!(reason(exp("1.7e308")).contains("expires_in is too large"));
+        assert!(reason(exp("\"999999999999999\"")).contains("expires_in is too large"));
+        assert_eq!(exp("\"000\"").unwrap().expires_in, Some(0.0));
+    }
+
+    #[test]
+    fn empty_refresh_token_is_none() {
+        let t = run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","refresh_token":""}"#).unwrap();
+        assert_eq!(t.refresh_token, None);
+    }
+
+    #[test]
+    fn oauth_error_text_loses_control_characters() {
+        let e = run(400, JSON, r#"{"error":"invalid_grant\u001b[31m","error_description":"line1\nFAKE LOG LINE\r\u0085\u009b","error_uri":"https://e.example/\u0000"}"#).unwrap_err();
+        assert_eq!(
+            e,
+            Error::OAuth {
+                status: 400,
+                error: "invalid_grant\u{fffd}[31m".into(),
+                error_description: Some("line1\u{fffd}FAKE LOG LINE\u{fffd}\u{fffd}\u{fffd}".into()),
+                error_uri: Some("https://e.example/\u{fffd}".into()),
+            }
+        );
+        assert!(!e.message().chars().any(char::is_control));
+        // Non-ASCII text is kept (many servers localise error_description).
+        let e = run(400, JSON, r#"{"error":"invalid_grant","error_description":"Jeton expiré"}"#).unwrap_err();
+        assert!(e.message().contains("Jeton expiré"));
+    }
+
+    /// The hostile-server corpus, natively: each case has one deliberate outcome (listed in
+    /// README's error table and in the hardening notes).
+    #[test]
+    fn hostile_corpus_outcomes() {
+        const OK: &str = "ok";
+        let html = Some("text/html; charset=utf-8");
+        let cases: &[(u16, Option<&str>, &[u8], &str)] = &[
+            (200, JSON, b"", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"   \n", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"null", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"[]", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"\"tok\"", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"42", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"true", "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a","token_"#, "ERR_INVALID_RESPONSE"),
+            // RFC 8259 §8.1: a UTF-8 BOM may be ignored; it is.
+            (200, JSON, "\u{feff}{\"access_token\":\"a\",\"token_type\":\"Bearer\"}".as_bytes(), OK),
+            // Two BOMs: the second one is not JSON.
+            (200, JSON, "\u{feff}\u{feff}{}".as_bytes(), "ERR_INVALID_RESPONSE"),
+            // Duplicate keys: the last wins, as in JSON.parse (the host parses).
+            (200, JSON, br#"{"access_token":"a b","access_token":"good","token_type":"Bearer"}"#, OK),
+            (200, JSON, br#"{"access_token":"good","access_token":"a b","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":5,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":{},"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":[],"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":true,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a
+X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a,b;c","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":null,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a"}"#, "ERR_INVALID_RESPONSE"),
+            // token_type is not interpreted: any RFC 9110 token is kept as spelled.
+            (200, JSON, br#"{"access_token":"a","token_type":"mac"}"#, OK),
+            (200, JSON, br#"{"access_token":"a","token_type":""}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a","token_type":7}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a","token_type":"Bearer","expires_in":"abc"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#, OK),
+            (200, JSON, br#"{"access_token":"a","token_type":"Bearer","expires_in":3600.5}"#, OK),
+            (200, JSON, br#"{"access_token":"a","token_type":"Bearer","expires_in":" 3600"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, br#"{"error":"invalid_grant"}"#, "ERR_OAUTH"),
+            (200, JSON, br#"{"error":"invalid_grant","access_token":"a","token_type":"Bearer"}"#, OK),
+            (200, JSON, br#"{"error":7}"#, "ERR_INVALID_RESPONSE"),
+            (400, JSON, br#"{"error":7,"error_description":"x"}"#, "ERR_HTTP_STATUS"),
+            (400, JSON, br#"{"error":null}"#, "ERR_HTTP_STATUS"),
+            (400, JSON, br#"{"error":["invalid_grant"]}"#, "ERR_HTTP_STATUS"),
+            (400, JSON, br#"{"error":""}"#, "ERR_HTTP_STATUS"),
+            (400, JSON, br#"{"error":"invalid_grant","error_description":{},"error_uri":5}"#, "ERR_OAUTH"),
+            (401, None, b"", "ERR_HTTP_STATUS"),
+            (204, None, b"", "ERR_INVALID_RESPONSE"),
+            (304, None, b"", "ERR_HTTP_STATUS"),
+            (429, JSON, br#"{"message":"slow down"}"#, "ERR_HTTP_STATUS"),
+            (500, None, b"", "ERR_HTTP_STATUS"),
+            (503, html, b"<html>down</html>", "ERR_HTTP_STATUS"),
+            (200, Some("text/plain"), br#"{"access_token":"a","token_type":"Bearer"}"#, OK),
+            (200, None, br#"{"access_token":"a","token_type":"Bearer"}"#, OK),
+            (200, html, b"<!doctype html><form action=/login>", "ERR_INVALID_RESPONSE"),
+            // An HTML content type wins even over a JSON-looking body.
+            (200, html, br#"{"access_token":"a","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"<!doctype html><form action=/login>", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"\xff\xfe{\x00}\x00", "ERR_INVALID_RESPONSE"),
+            (200, JSON, b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "ERR_INVALID_RESPONSE"),
+            (302, None, b"", "ERR_UNEXPECTED_REDIRECT"),
+        ];
+        for (status, ct, body, want) in cases {
+            let got = match run_bytes(*status, *ct, body) {
+                Ok(_) => OK,
+                Err(e) => e.code(),
+            };
+            assert_eq!(got, *want, "HTTP {status} {ct:?} {}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]

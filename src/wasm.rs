@@ -12,7 +12,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
+use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, Response};
 
 use crate::config::{self, Config, UrlParts};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
@@ -62,16 +62,37 @@ export interface TokenRequestConfig {
   ignoreCookiesPolicy?: boolean;
   /** Largest accepted response body in bytes, default 1048576 (1 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Aborts the request (`requestToken` and `previewRequest` only; `createConnection` refuses it):
+   * ERR_ABORTED with the signal's `reason` as `cause`. An already-aborted signal sends nothing.
+   */
+  signal?: AbortSignal;
 }
 
-/** `requestToken`'s settings plus the connection's own options. */
-export interface ConnectionConfig extends TokenRequestConfig {
+/** `requestToken`'s settings (without `signal`) plus the connection's own options. */
+export interface ConnectionConfig extends Omit<TokenRequestConfig, 'signal'> {
   /** Renew this many seconds before expiry (default 60, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
   /** Header that carries the token on REST calls (default 'Authorization'). */
   headerName?: string;
   /** Written before the token (default: the token type, 'bearer' sent as 'Bearer'); '' sends the token alone. */
   headerPrefix?: string;
+  /**
+   * A store shared by many connections, e.g. a Workers KV namespace binding, so that isolates
+   * share one token. It holds the token result without its refresh token: whoever can read it
+   * can use the token. Not with grantType 'refresh_token'. See README, "Sharing one token".
+   */
+  cache?: TokenCache;
+}
+
+/**
+ * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
+ * `otc:v1:<hex SHA-256>`; values are JSON strings. A get or put that throws, rejects or takes
+ * longer than 2 s is skipped (a warning in the result), never an error.
+ */
+export interface TokenCache {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
 }
 
 /** A token response (RFC 6749 §5.1). */
@@ -104,7 +125,8 @@ export type OAuthTokenErrorCode =
   | 'ERR_OAUTH'
   | 'ERR_HTTP_STATUS'
   | 'ERR_INVALID_RESPONSE'
-  | 'ERR_RESPONSE_TOO_LARGE';
+  | 'ERR_RESPONSE_TOO_LARGE'
+  | 'ERR_ABORTED';
 
 /** What previewRequest returns: the request requestToken would send, secrets masked. */
 export interface RequestPreview {
@@ -173,9 +195,11 @@ fn spawn(future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Pro
 
 type Failure = (Error, Option<JsValue>);
 
-async fn run(config: &JsValue) -> Result<JsValue, Failure> {
-    let config = config::parse(&entries(config)?, &parse_url).map_err(|e| (e, None))?;
-    Ok(exchange(&config, &request::build(&config)).await?.result_object())
+async fn run(js_config: &JsValue) -> Result<JsValue, Failure> {
+    let config = config::parse(&entries(js_config)?, &parse_url).map_err(|e| (e, None))?;
+    // Validated by the parse above: absent, or an object with a boolean `aborted`.
+    let signal = Some(get(js_config, "signal")).filter(JsValue::is_object);
+    Ok(exchange_with(&config, &request::build(&config), signal).await?.result_object())
 }
 
 /// A token response as the adapter hands it on: the core's reading, the host's parsed JSON
@@ -186,12 +210,88 @@ struct Exchange {
     warnings: Vec<String>,
 }
 
-/// Sends one token request and interprets the answer.
-async fn exchange(config: &Config, req: &HttpRequest) -> Result<Exchange, Failure> {
-    let signal = AbortSignal::timeout_with_f64(config.timeout_ms as f64);
+/// Sends one token request and interprets the answer (no caller's signal: the connection's).
+/// A plain function returning the future, so it adds no state machine of its own.
+fn exchange<'a>(
+    config: &'a Config,
+    req: &'a HttpRequest,
+) -> impl core::future::Future<Output = Result<Exchange, Failure>> + 'a {
+    exchange_with(config, req, None)
+}
+
+/// The request's abort signal: the timeout's alone, or, with a caller's signal, an
+/// AbortController's that either one aborts (AbortSignal.any is missing in Node 18). The
+/// listeners are removed when the exchange ends, so a long-lived caller's signal keeps none.
+struct Abort {
+    timeout: AbortSignal,
+    caller: Option<(JsValue, AbortController, JsValue)>,
+}
+
+impl Abort {
+    fn new(timeout_ms: u64, caller: Option<JsValue>) -> Abort {
+        let timeout = AbortSignal::timeout_with_f64(timeout_ms as f64);
+        let caller = caller.and_then(|signal| {
+            let controller = AbortController::new().ok()?;
+            // `abort.bind(controller, undefined)`: the listener's event is not taken as the reason.
+            let abort = get(&controller, "abort").dyn_into::<Function>().ok()?.bind1(&controller, &JsValue::UNDEFINED);
+            let abort = JsValue::from(abort);
+            listen(&timeout, "addEventListener", &abort);
+            listen(&signal, "addEventListener", &abort);
+            Some((signal, controller, abort))
+        });
+        Abort { timeout, caller }
+    }
+
+    /// The signal fetch gets.
+    fn signal(&self) -> AbortSignal {
+        match &self.caller {
+            Some((_, controller, _)) => controller.signal(),
+            None => self.timeout.clone(),
+        }
+    }
+
+    /// The caller's signal's reason, once it has aborted.
+    fn caller_reason(&self) -> Option<JsValue> {
+        let (signal, ..) = self.caller.as_ref()?;
+        get(signal, "aborted").is_truthy().then(|| get(signal, "reason"))
+    }
+}
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        if let Some((signal, _, abort)) = &self.caller {
+            listen(&self.timeout, "removeEventListener", abort);
+            listen(signal, "removeEventListener", abort);
+        }
+    }
+}
+
+/// `target[method]('abort', listener)`.
+fn listen(target: &JsValue, method: &str, listener: &JsValue) {
+    if let Ok(f) = get(target, method).dyn_into::<Function>() {
+        let _ = f.call2(target, &JsValue::from_str("abort"), listener);
+    }
+}
+
+/// [`exchange`] with the caller's `signal` (`requestToken`'s option), when given.
+async fn exchange_with(config: &Config, req: &HttpRequest, caller: Option<JsValue>) -> Result<Exchange, Failure> {
+    if let Some(signal) = caller.as_ref().filter(|s| get(s, "aborted").is_truthy()) {
+        return Err((Error::Aborted, Some(get(signal, "reason"))));
+    }
+    let abort = Abort::new(config.timeout_ms, caller);
+    let signal = abort.signal();
     let failed = |cause: JsValue| {
-        let e = classify_fetch_failure(failure_facts(&cause, signal.aborted(), config.timeout_ms));
-        (e, Some(cause))
+        let reason = abort.caller_reason();
+        let timed_out = abort.timeout.aborted();
+        let facts = failure_facts(&cause, reason.is_some(), timed_out, config.timeout_ms);
+        // Through the combined signal fetch rejects with the controller's reason: name the
+        // signal that fired instead (the caller's reason, or the timeout's TimeoutError).
+        let cause = match reason {
+            Some(r) => r,
+            None if timed_out && abort.caller.is_some() => get(&abort.timeout, "reason"),
+            None => cause,
+        };
+        (classify_fetch_failure(facts), Some(cause))
     };
 
     // A plain object as RequestInit: web-sys' setters and enums would each add glue.
@@ -247,12 +347,27 @@ async fn exchange(config: &Config, req: &HttpRequest) -> Result<Exchange, Failur
 }
 
 /// `Object.entries(config)`, walked two levels deep (for `extraParams`' arrays of strings).
+/// An AbortSignal's members are inherited getters, which entries skip: `signal` is handed to the
+/// core as `{ aborted }` when it is one (a boolean `aborted`, `addEventListener` and
+/// `removeEventListener`), so the core can tell it from any other object.
 fn entries(config: &JsValue) -> Result<Vec<(String, Value)>, Failure> {
     if !config.is_object() || Array::is_array(config) || config.is_function() {
         let e = Error::InvalidConfig(crate::concat(&["config must be an object, got ", value(config, 0).kind()]));
         return Err((e, None));
     }
-    Ok(members(config, 2))
+    let mut all = members(config, 2);
+    for (key, v) in all.iter_mut() {
+        if key == "signal" && matches!(v, Value::Object(_)) {
+            let signal = get(config, "signal");
+            let listens = ["addEventListener", "removeEventListener"].iter().all(|m| get(&signal, m).is_function());
+            *v = match get(&signal, "aborted").as_bool() {
+                Some(b) if listens => Value::Object(vec![(String::from("aborted"), Value::Bool(b))]),
+                // Any other object, `{ aborted: false }` included, is not a signal.
+                _ => Value::Object(Vec::new()),
+            };
+        }
+    }
+    Ok(all)
 }
 
 /// `Object.entries(object)`, each value walked `depth` levels.
@@ -365,8 +480,9 @@ async fn cancel_body(resp: &Response) {
 }
 
 /// What a fetch rejection says about itself: message and the `code`s along its `cause` chain.
-fn failure_facts(cause: &JsValue, timed_out: bool, timeout_ms: u64) -> FetchFailure {
+fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u64) -> FetchFailure {
     let mut facts = FetchFailure {
+        aborted,
         timed_out,
         timeout_ms,
         in_browser: Reflect::has(&js_sys::global(), &JsValue::from_str("document")).unwrap_or(false),

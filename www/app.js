@@ -3,7 +3,7 @@
 // Secrets (client secret, password, tokens) are never stored (no localStorage, sessionStorage,
 // cookies or URLs) and never logged: this file has no console call, and every promise is handled.
 
-import { explain } from './explain.js';
+import { explain, explainRestFailure } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
 const MASK_CHAR = '•';
@@ -24,19 +24,6 @@ function h(tag, props = {}, ...children) {
   }
   return el;
 }
-
-// --- Cancel ------------------------------------------------------------------------------------
-// requestToken takes no abort signal (its timeout is internal), and the package calls the
-// global fetch. While a test runs, the page's fetch adds the Cancel button's signal to the
-// package's own: either one aborts the request.
-let cancelSignal = null;
-const hostFetch = globalThis.fetch.bind(globalThis);
-globalThis.fetch = (input, init) => {
-  if (!cancelSignal) return hostFetch(input, init);
-  const own = init?.signal;
-  const signal = own ? AbortSignal.any([own, cancelSignal]) : cancelSignal;
-  return hostFetch(input, { ...init, signal });
-};
 
 // --- The package -------------------------------------------------------------------------------
 let pkg = null;
@@ -72,6 +59,7 @@ function readForm() {
     config.username = $('username').value;
     config.password = $('password').value;
   }
+  if (grantType === 'refresh_token') config.refreshToken = $('refreshToken').value;
   const timeout = $('timeoutSeconds');
   // A number field reports '' for both empty and unparsable input; badInput tells them apart.
   if (timeout.validity.badInput) config.timeoutSeconds = Number.NaN;
@@ -81,6 +69,7 @@ function readForm() {
 
 function syncGrantFields() {
   $('password-fields').hidden = checked('grantType') !== 'password';
+  $('refresh-fields').hidden = checked('grantType') !== 'refresh_token';
 }
 
 for (const button of document.querySelectorAll('button[data-reveal]')) {
@@ -105,7 +94,7 @@ form.addEventListener('submit', (event) => {
 async function offerDemo() {
   let demo;
   try {
-    const res = await hostFetch('/demo-config.json', { cache: 'no-store' });
+    const res = await fetch('/demo-config.json', { cache: 'no-store' });
     if (!res.ok) return;
     demo = await res.json();
   } catch {
@@ -121,6 +110,7 @@ async function offerDemo() {
     $('scope').value = demo.scope ?? '';
     $('username').value = demo.username ?? '';
     $('password').value = demo.password ?? '';
+    if (demo.restUrl) $('rest-url').value = demo.restUrl;
     updatePreview();
   });
 }
@@ -221,7 +211,6 @@ async function testConnection() {
   const config = readForm();
   const ctx = contextFor(config);
   const controller = new AbortController();
-  cancelSignal = controller.signal;
   const testButton = $('test');
   testButton.disabled = true;
   const started = performance.now();
@@ -248,11 +237,11 @@ async function testConnection() {
 
   let outcome;
   try {
-    outcome = { ok: true, result: await pkg.requestToken(config) };
+    // The package's own abort option: ERR_ABORTED when Cancel is pressed.
+    outcome = { ok: true, result: await pkg.requestToken({ ...config, signal: controller.signal }) };
   } catch (error) {
     outcome = { ok: false, error };
   } finally {
-    cancelSignal = null;
     stopTicker();
   }
   const took = performance.now() - started;
@@ -261,7 +250,7 @@ async function testConnection() {
   running = false;
 
   if (outcome.ok) renderSuccess(outcome.result, config, took);
-  else if (controller.signal.aborted) renderCancelled(took);
+  else if (outcome.error?.code === 'ERR_ABORTED' && controller.signal.aborted) renderCancelled(took);
   else renderFailure(outcome.error, ctx, took);
 }
 
@@ -359,7 +348,11 @@ function renderSuccess(result, config, took) {
         h('span', { class: 'muted block' }, `${len} characters`)),
       row('Expires in', ...expiry),
       row('Scope', ...scopeView(config.scope, result.scope)),
-      row('Refresh token', result.refreshToken !== undefined ? 'Received (hidden in the JSON below unless revealed)' : 'None'),
+      row('Refresh token', ...(result.refreshToken !== undefined
+        ? ['Received (hidden in the JSON below unless revealed) ', h('button', { type: 'button', class: 'secondary small',
+          id: 'use-refresh-token', onclick: () => useRefreshToken(result.refreshToken) }, 'Use refresh token'),
+        h('span', { class: 'muted block' }, 'Switches the form to the refresh token grant with this refresh token.')]
+        : ['None'])),
       row('Warnings', ...warnings),
     ),
     h('div', { class: 'json-head' }, h('h3', {}, 'Result JSON'),
@@ -409,6 +402,392 @@ function renderCancelled(took) {
     h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
       h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
     h('p', {}, 'The request was aborted; no token will be received from it.')));
+}
+
+// --- Refresh token ------------------------------------------------------------------------------
+/** "Use refresh token": the form switches to the refresh token grant with this value. */
+function useRefreshToken(refreshToken) {
+  $('grant-refresh').checked = true;
+  $('refreshToken').value = refreshToken;
+  syncGrantFields();
+  updatePreview();
+  const button = $('use-refresh-token');
+  if (button) {
+    button.disabled = true;
+    button.textContent = 'In the form';
+    button.nextElementSibling.textContent = 'The form now uses the refresh token grant with it: press Test connection.';
+  }
+  $('refreshToken').focus({ preventScroll: false });
+}
+
+// --- Export and import -------------------------------------------------------------------------
+// The settings as requestToken's config (what scripts/demo.sh --config reads). Secrets are left
+// out unless "Include secrets" is ticked; import fills the form from the keys it finds.
+const SECRET_KEYS = { clientSecret: 'client secret', password: 'password', refreshToken: 'refresh token' };
+const TEXT_KEYS = ['tokenEndpoint', 'clientId', 'clientSecret', 'scope', 'username', 'password', 'refreshToken'];
+const CHOICES = {
+  grantType: ['client_credentials', 'password', 'refresh_token'],
+  clientAuthentication: ['header', 'body'],
+  sslMode: ['verify', 'trust', 'off'],
+  basicEncoding: ['form', 'none'],
+};
+
+function transferStatus(text, problem = false) {
+  const status = $('transfer-status');
+  status.textContent = text;
+  status.classList.toggle('problem', problem);
+}
+
+function exportSettings() {
+  const config = readForm();
+  if (!Number.isFinite(config.timeoutSeconds)) delete config.timeoutSeconds;
+  const include = $('export-secrets').checked;
+  const left = [];
+  for (const [key, label] of Object.entries(SECRET_KEYS)) {
+    if (!(key in config)) continue;
+    if (config[key] === '' || !include) {
+      if (config[key] !== '') left.push(label);
+      delete config[key];
+    }
+  }
+  const text = `${JSON.stringify(config, null, 2)}\n`;
+  $('settings-json').value = text;
+  transferStatus(include
+    ? 'Exported with secrets: keep this text private.'
+    : `Exported${left.length ? `; left out: ${left.join(', ')} (tick "Include secrets" to keep them)` : ''}.`);
+  return text;
+}
+
+function downloadSettings() {
+  const url = URL.createObjectURL(new Blob([exportSettings()], { type: 'application/json' }));
+  const link = h('a', { href: url, download: 'oauth-token-settings.json', hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function importSettings(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    transferStatus(`Not imported: the text is not JSON (${e.message}).`, true);
+    return;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    transferStatus('Not imported: expected a JSON object of settings.', true);
+    return;
+  }
+  const applied = [];
+  const ignored = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (TEXT_KEYS.includes(key) && typeof value === 'string') {
+      $(key).value = value;
+    } else if (key in CHOICES && CHOICES[key].includes(value)) {
+      if (key === 'grantType' || key === 'clientAuthentication') {
+        document.querySelector(`input[name="${key}"][value="${value}"]`).checked = true;
+      } else $(key).value = value;
+    } else if (key === 'timeoutSeconds' && typeof value === 'number' && value > 0) {
+      $('timeoutSeconds').value = String(value);
+    } else if (key === 'ignoreCookiesPolicy' && typeof value === 'boolean') {
+      $('ignoreCookiesPolicy').checked = value;
+    } else {
+      ignored.push(key);
+      continue;
+    }
+    applied.push(key);
+  }
+  syncGrantFields();
+  updatePreview();
+  transferStatus(`Imported ${applied.length} setting${applied.length === 1 ? '' : 's'}`
+    + (ignored.length ? `; ignored (unknown or invalid): ${ignored.join(', ')}` : '')
+    + '. Settings not in the JSON were left as they were.', ignored.length > 0);
+}
+
+$('export').addEventListener('click', () => exportSettings());
+$('download').addEventListener('click', () => downloadSettings());
+$('import').addEventListener('click', () => importSettings($('settings-json').value));
+$('import-file').addEventListener('change', async (event) => {
+  const file = event.target.files?.[0];
+  event.target.value = '';
+  if (!file) return;
+  if (file.size > 64 * 1024) {
+    transferStatus('Not imported: a settings file is a few hundred bytes; this one is over 64 KB.', true);
+    return;
+  }
+  const text = await file.text();
+  $('settings-json').value = text;
+  importSettings(text);
+});
+// The file input stays hidden; this button opens it (keyboard-operable).
+$('import-file-button')?.addEventListener('click', () => $('import-file').click());
+
+// --- Use the token: a REST call through the connection ----------------------------------------
+// One connection per settings: kept while the form describes the same settings (so its token is
+// reused), rebuilt when they change.
+const REST_BODY_CAP = 256 * 1024;
+let connection = null;
+let connectionKey = null;
+let restRunning = false;
+let restTicker = null;
+
+function connectionFor(config) {
+  const key = JSON.stringify(config);
+  if (connection && key === connectionKey) return { conn: connection, fresh: false };
+  connection = pkg.createConnection(config);
+  connectionKey = key;
+  return { conn: connection, fresh: true };
+}
+
+/** A token for display: its type and its last four characters, the rest masked. */
+function maskedToken(result) {
+  const t = result.accessToken;
+  const tail = t.length > 12 ? t.slice(-4) : '';
+  return `${result.tokenType} ${MASK_CHAR.repeat(8)}${tail}`;
+}
+
+/** "Name: value" lines to Headers; throws an Error naming the bad line. */
+function parseHeaders(text) {
+  const headers = new Headers();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const m = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:(.*)$/.exec(line);
+    if (!m) throw new Error(`Extra headers, line ${i + 1}: expected "Name: value".`);
+    try {
+      headers.append(m[1], m[2].trim());
+    } catch {
+      throw new Error(`Extra headers, line ${i + 1}: the value of ${m[1]} is not a valid header value.`);
+    }
+  });
+  return headers;
+}
+
+/** Reads at most REST_BODY_CAP bytes of the body. */
+async function readCapped(res) {
+  if (!res.body) return { text: '', size: 0, truncated: false };
+  const reader = res.body.getReader();
+  const chunks = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > REST_BODY_CAP) {
+      chunks.push(value.subarray(0, REST_BODY_CAP - size));
+      size = REST_BODY_CAP;
+      truncated = true;
+      reader.cancel().catch(() => {});
+      break;
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return { text: new TextDecoder().decode(bytes), size, truncated };
+}
+
+function showRest(...children) {
+  $('rest-result').replaceChildren(...children);
+}
+
+/** A problem with the REST form: nothing was sent. */
+function restProblem(fieldId, message) {
+  const field = fieldId ? $(fieldId) : null;
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+  showRest(h('div', { class: 'state failure', id: 'rest-problem' },
+    h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '!'),
+      h('strong', {}, 'Not sent')),
+    h('p', { class: 'message', id: 'rest-problem-message' }, message)));
+}
+
+$('rest-form').addEventListener('input', (event) => event.target.removeAttribute('aria-invalid'));
+$('rest-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendRest();
+});
+
+async function sendRest() {
+  if (restRunning || !pkg) return;
+  for (const el of $('rest-form').querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  const method = $('rest-method').value;
+  const rawUrl = $('rest-url').value.trim();
+  const bodyText = $('rest-body').value;
+  let url;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return restProblem('rest-url', rawUrl === ''
+      ? 'Enter the URL of the REST resource to call.'
+      : 'The URL is not an absolute URL: write it in full, e.g. https://api.example.com/items.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return restProblem('rest-url', `Only http: and https: URLs can be called, not ${url.protocol}.`);
+  }
+  let headers;
+  try {
+    headers = parseHeaders($('rest-headers').value);
+  } catch (e) {
+    return restProblem('rest-headers', e.message);
+  }
+  const hasBody = bodyText.trim() !== '';
+  if (hasBody) {
+    if (method === 'GET' || method === 'HEAD') {
+      return restProblem('rest-body', `A ${method} request cannot carry a body: choose POST, PUT or PATCH, or clear the body.`);
+    }
+    try {
+      JSON.parse(bodyText);
+    } catch (e) {
+      return restProblem('rest-body', `The body is not valid JSON: ${e.message}`);
+    }
+    if (!headers.has('content-type')) headers.set('Content-Type', 'application/json');
+  }
+  const ownAuthorization = headers.has('authorization');
+
+  const config = readForm();
+  const ctx = contextFor(config);
+  const { conn, fresh } = connectionFor(config);
+  restRunning = true;
+  const send = $('rest-send');
+  send.disabled = true;
+  const controller = new AbortController();
+  const started = performance.now();
+  const elapsed = h('span', { class: 'elapsed', id: 'rest-elapsed' }, '0.0 s');
+  const cancel = h('button', { type: 'button', id: 'rest-cancel', class: 'secondary', onclick: () => {
+    cancel.disabled = true;
+    controller.abort(new DOMException('Cancelled in the tester', 'AbortError'));
+  } }, 'Cancel');
+  showRest(h('div', { class: 'state busy', id: 'rest-busy', role: 'status' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('span', {}, `${method} ${url.host}… `, elapsed), cancel));
+  $('rest').setAttribute('aria-busy', 'true');
+  restTicker = setInterval(() => { elapsed.textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`; }, 100);
+  cancel.focus({ preventScroll: true });
+
+  let outcome;
+  try {
+    const held = conn.lastResult;
+    const first = ownAuthorization ? undefined : await conn.token();
+    const tokenMs = performance.now() - started;
+    if (controller.signal.aborted) throw controller.signal.reason;
+    const res = await conn.fetch(url.href, { method, headers, body: hasBody ? bodyText : undefined, signal: controller.signal });
+    const body = await readCapped(res);
+    const used = ownAuthorization ? undefined : conn.lastResult;
+    outcome = { ok: true, res, body, tokenMs, first, used, requested: first !== undefined && first !== held };
+  } catch (error) {
+    outcome = { ok: false, error };
+  } finally {
+    clearInterval(restTicker);
+    restTicker = null;
+  }
+  const took = performance.now() - started;
+  $('rest').removeAttribute('aria-busy');
+  send.disabled = false;
+  restRunning = false;
+
+  if (outcome.ok) renderRestResponse(outcome, { method, url, fresh, took, ownAuthorization });
+  else if (controller.signal.aborted) {
+    showRest(h('div', { class: 'state cancelled', id: 'rest-cancelled' },
+      h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
+        h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
+      h('p', {}, 'The REST call was aborted.')));
+  } else renderRestFailure(outcome.error, { method, url, headers, ctx, took });
+}
+
+function renderRestResponse({ res, body, tokenMs, first, used, requested }, { method, url, fresh, took, ownAuthorization }) {
+  const ok = res.ok;
+  const renewed = first !== undefined && used !== first;
+  let tokenNote;
+  if (ownAuthorization) tokenNote = 'Your own Authorization header (from Extra headers): the connection added no token.';
+  else if (renewed) tokenNote = `The resource answered 401 to ${maskedToken(first)}: the connection renewed the token once and sent the call again.`;
+  else if (requested) tokenNote = `Requested for this call${fresh ? ' by a new connection for the current settings' : ''} (${formatElapsed(tokenMs)}).`;
+  else tokenNote = 'Reused: the connection held a valid token for these settings.';
+
+  const headerRows = [...res.headers].flatMap(([name, value]) => row(name, h('span', { class: 'mono' }, value)));
+  let view;
+  let kind;
+  const type = res.headers.get('content-type') ?? '';
+  if (body.size === 0) {
+    view = h('p', { class: 'muted', id: 'rest-body-view' }, method === 'HEAD' ? 'No body (HEAD).' : 'Empty body.');
+    kind = '';
+  } else {
+    let pretty = null;
+    if (!body.truncated && (/json/i.test(type) || /^\s*[[{]/.test(body.text))) {
+      try {
+        pretty = JSON.stringify(JSON.parse(body.text), null, 2);
+      } catch { /* shown as text */ }
+    }
+    kind = pretty !== null ? 'JSON, pretty-printed'
+      : /json/i.test(type) && !body.truncated ? 'Text (Content-Type says JSON, but it does not parse)' : 'Text';
+    view = h('pre', { class: 'code json', id: 'rest-body-view', tabindex: '0', 'aria-label': 'Response body' }, pretty ?? body.text);
+  }
+  const hints = [];
+  if (res.status === 401) {
+    hints.push(ownAuthorization
+      ? 'The resource refused the Authorization header you set.'
+      : renewed
+        ? 'The resource refused a freshly issued token too: it probably does not accept tokens from this authorization server, for this client or audience.'
+        : 'The resource refused the token.');
+  } else if (res.status === 403) {
+    hints.push('The token was accepted but does not allow this call: check the access token scope.');
+  } else if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+    hints.push('A redirect: fetch follows it for same-origin CORS cases only.');
+  }
+
+  showRest(h('div', { class: `state ${ok ? 'success' : 'failure'}`, id: 'rest-response' },
+    h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, ok ? '✓' : '✕'),
+      h('span', { class: `status-badge ${ok ? 'ok' : 'bad'}`, id: 'rest-status' }, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`),
+      h('span', { class: 'muted' }, ` ${method} in ${formatElapsed(took)}`)),
+    hints.length ? h('p', { class: 'message', id: 'rest-hint' }, hints.join(' ')) : null,
+    h('dl', { class: 'facts' },
+      row('URL', h('span', { class: 'mono' }, url.href)),
+      row('Token', ownAuthorization ? h('span', { class: 'muted' }, '—') : h('code', { class: 'token', id: 'rest-token' }, maskedToken(used ?? first)),
+        h('span', { class: 'muted block', id: 'rest-token-note' }, tokenNote)),
+    ),
+    h('h3', {}, 'Response headers'),
+    headerRows.length ? h('dl', { class: 'facts headers', id: 'rest-headers-view' }, headerRows) : h('p', { class: 'muted' }, 'None visible.'),
+    h('p', { class: 'muted small-note' }, 'A page sees only the headers the resource exposes to it (CORS).'),
+    h('div', { class: 'json-head' }, h('h3', {}, 'Body'), h('span', { class: 'muted', id: 'rest-body-kind' }, kind),
+      body.truncated ? h('span', { class: 'muted', id: 'rest-truncated' }, `first ${Math.round(REST_BODY_CAP / 1024)} KB shown`) : null),
+    view,
+  ));
+}
+
+function renderRestFailure(error, { method, url, headers, ctx, took }) {
+  const isPackageError = error instanceof pkg.OAuthTokenError;
+  let title;
+  let message = error?.message ?? String(error);
+  let why;
+  if (isPackageError) {
+    title = 'No token for the call';
+    why = explain(error, ctx);
+  } else {
+    const network = error?.name === 'TypeError' && /failed to fetch|fetch failed|networkerror|load failed/i.test(message);
+    title = network ? 'The call did not complete' : 'The browser refused the call';
+    why = explainRestFailure({ network, origin: location.origin, url: url.href, method,
+      headerNames: [...headers.keys()], message });
+    if (network) message = `${message} (no status: the browser does not say why)`;
+  }
+  showRest(h('div', { class: 'state failure', id: 'rest-failure' },
+    h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✕'),
+      h('strong', {}, title),
+      isPackageError ? h('span', { class: 'code-badge', id: 'rest-error-code' }, error.code) : null,
+      isPackageError && error.status !== undefined ? h('span', { class: 'status-badge' }, `HTTP ${error.status}`) : null,
+      h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
+    h('p', { class: 'message', id: 'rest-error-message' }, message),
+    h('h3', {}, 'What it means'),
+    h('p', { id: 'rest-explanation' }, why.meaning),
+    h('h3', {}, 'What to do'),
+    h('ul', { class: 'fixes', id: 'rest-fixes' }, why.fixes.map((f) => h('li', {}, f))),
+  ));
 }
 
 syncGrantFields();

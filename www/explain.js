@@ -42,16 +42,29 @@ const OAUTH = {
       fixes,
     };
   },
-  invalid_grant: (ctx) => ({
-    meaning: ctx.grantType === 'password'
-      ? 'The resource owner\'s credentials were refused: the user name or password is wrong, or the '
-        + 'account is locked, disabled or needs multi-factor authentication.'
-      : 'The grant was refused as invalid, expired or revoked.',
-    fixes: ctx.grantType === 'password'
-      ? ['Check the user name and password (entered decoded).',
-        'Sign in once interactively to see whether the account needs attention (password change, MFA).']
-      : ['Read the server\'s error_description above.'],
-  }),
+  invalid_grant: (ctx) => {
+    if (ctx.grantType === 'password') {
+      return {
+        meaning: 'The resource owner\'s credentials were refused: the user name or password is wrong, or the '
+          + 'account is locked, disabled or needs multi-factor authentication.',
+        fixes: ['Check the user name and password (entered decoded).',
+          'Sign in once interactively to see whether the account needs attention (password change, MFA).'],
+      };
+    }
+    if (ctx.grantType === 'refresh_token') {
+      return {
+        meaning: 'The refresh token was refused: it is unknown, expired or revoked, was issued to another '
+          + 'client, or was already used (servers that rotate refresh tokens accept each one once).',
+        fixes: ['Get a new refresh token (e.g. with the password grant, then Use refresh token) and try again.',
+          'Use the refresh token with the client ID and secret it was issued to.',
+          'A scope wider than the one originally granted is refused: clear the scope to keep the original.'],
+      };
+    }
+    return {
+      meaning: 'The grant was refused as invalid, expired or revoked.',
+      fixes: ['Read the server\'s error_description above.'],
+    };
+  },
   unauthorized_client: (ctx) => ({
     meaning: `This client is not allowed to use the ${grantName(ctx.grantType)} grant.`,
     fixes: [
@@ -85,7 +98,9 @@ const OAUTH = {
 };
 
 function grantName(grantType) {
-  return grantType === 'password' ? 'resource owner password credentials' : 'client credentials';
+  if (grantType === 'password') return 'resource owner password credentials';
+  if (grantType === 'refresh_token') return 'refresh token';
+  return 'client credentials';
 }
 
 /** Error code -> explanation. */
@@ -154,11 +169,47 @@ const CODES = {
       + 'example an HTML login page, or JSON without access_token and token_type.',
     fixes: ['Check that the URL is the token endpoint and not an authorization or login page.'],
   }),
+  ERR_ABORTED: () => ({
+    meaning: 'The request was aborted by its signal (the Cancel button here) before the answer was complete; '
+      + 'nothing more will come from it.',
+    fixes: ['Test the connection again. If the endpoint is merely slow, wait for it or raise the timeout.'],
+  }),
   ERR_RESPONSE_TOO_LARGE: () => ({
     meaning: 'The response is larger than the package accepts (1 MiB by default); a token response is a few KB.',
     fixes: ['Check that the URL is the token endpoint.'],
   }),
 };
+
+/**
+ * Explains a REST call that did not produce a response (the "Use the token" panel).
+ * @param {{ network: boolean, origin: string, url: string, method: string, headerNames: string[],
+ *   message: string }} call
+ * @returns {Explanation}
+ */
+export function explainRestFailure(call) {
+  if (!call.network) {
+    return {
+      meaning: 'The browser refused to send this call before it left the page.',
+      fixes: ['Check the URL, the method and the extra headers against the message above.'],
+    };
+  }
+  const simple = ['authorization', ...call.headerNames.filter((n) => n !== 'authorization')];
+  return {
+    meaning: 'The call did not complete, and the browser does not say why. Most likely the resource '
+      + `does not allow cross-origin requests (CORS) from this page's origin, ${call.origin}: the `
+      + 'Authorization header makes the browser ask first (a preflight OPTIONS request), and the '
+      + 'resource must allow it. Or the resource is unreachable, or its certificate is not trusted '
+      + '(browsers report both the same way).',
+    fixes: [
+      `Ask the resource's owners to allow CORS from ${call.origin}: answer the preflight OPTIONS with `
+        + `Access-Control-Allow-Origin, Access-Control-Allow-Methods: ${call.method} and `
+        + `Access-Control-Allow-Headers: ${simple.join(', ')}, and send Access-Control-Allow-Origin on the `
+        + 'response too.',
+      'Open the URL in a new tab: a DNS, connection or certificate error shows up there.',
+      'Or call it from a server-side host, where CORS does not apply (the package\'s createConnection in Node.js or a Worker).',
+    ],
+  };
+}
 
 /**
  * Explains a failure.

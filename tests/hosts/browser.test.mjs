@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { launchChromium, openPage } from './support/chromium.mjs';
 import { startStaticServer } from './support/static-server.mjs';
-import { startResourceServer } from '../node/support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = join(ROOT, 'pkg');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
 import { startWorker } from './support/worker-host.mjs';
-import { startResourceServer } from '../node/support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 import { refusedPort } from './support/ports.mjs';
 
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));

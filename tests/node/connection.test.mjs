@@ -1,6 +1,6 @@
 // The connection (createConnection) against the real authorization server (demo/auth-server.mjs)
 // and a REST resource server that accepts only the tokens that server issued
-// (support/resource-server.mjs), all on 127.0.0.1. Counts are taken server-side.
+// (demo/resource-server.mjs), all on 127.0.0.1. Counts are taken server-side.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createConnection, requestToken, OAuthTokenError } from 'oauth-token-connection';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
-import { startResourceServer } from './support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 
 const { demo } = DEMO_CLIENTS;
 const alice = DEMO_USERS.alice;

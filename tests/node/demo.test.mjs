@@ -67,6 +67,15 @@ describe('scripts/demo.mjs', () => {
       const demoConfig = await (await fetch(new URL('demo-config.json', testerUrl))).json();
       assert.equal(demoConfig.tokenEndpoint, authUrl);
       assert.equal(demoConfig.clientId, DEMO_CLIENTS.demo.id);
+      // The demo REST resource: it accepts a token of the demo server, through the package's connection.
+      const restUrl = out.match(/^Demo REST resource: (\S+) /m)[1];
+      assert.equal(demoConfig.restUrl, restUrl);
+      const { createConnection } = await import('oauth-token-connection');
+      const conn = createConnection({ tokenEndpoint: authUrl, clientId: demoConfig.clientId, clientSecret: demoConfig.clientSecret });
+      const rest = await conn.fetch(restUrl);
+      assert.equal(rest.status, 200);
+      assert.deepEqual(await rest.json(), { ok: true, method: 'GET', path: '/api/profile', body: '', client: DEMO_CLIENTS.demo.id, user: `client:${DEMO_CLIENTS.demo.id}` });
+      assert.equal((await fetch(restUrl)).status, 401, 'without a token');
       assert.equal((await fetch(new URL('../package.json', testerUrl))).status, 404);
       // The page's origin differs from the demo server's: it must answer the CORS preflight.
       const preflight = await fetch(authUrl, { method: 'OPTIONS', headers: { origin: new URL(testerUrl).origin } });

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
-import { startResourceServer } from '../node/support/resource-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 import { makeCerts } from '../node/support/certs.mjs';
 import { RUNTIMES, COLUMNS, TOOLS_DIR, matrixRows, expectationsOf } from './runtimes.mjs';
 

@@ -64,7 +64,7 @@ function handle(err: unknown): OAuthTokenErrorCode | undefined {
 const codes: OAuthTokenErrorCode[] = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK',
   'ERR_TLS', 'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS',
-  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE',
+  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED',
 ];
 // @ts-expect-error not a code
 const notACode: OAuthTokenErrorCode = 'ERR_SOMETHING_ELSE';
@@ -109,6 +109,25 @@ async function rest(): Promise<unknown> {
   return res.json();
 }
 
+// Abort: an AbortSignal (ERR_ABORTED, cause = its reason), for requestToken and previewRequest.
+async function abortable(): Promise<string> {
+  const controller = new AbortController();
+  const pending = requestToken({ ...config, signal: controller.signal });
+  controller.abort(new Error('cancelled'));
+  try {
+    return (await pending).accessToken;
+  } catch (err) {
+    if (err instanceof OAuthTokenError && err.code === 'ERR_ABORTED') return String(err.cause);
+    throw err;
+  }
+}
+const timed: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', signal: AbortSignal.timeout(5000) };
+void previewRequest(timed);
+// @ts-expect-error signal is an AbortSignal, not a string
+const badSignal: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', signal: 'abort' };
+// @ts-expect-error createConnection refuses signal (its renewals are shared by every caller)
+const connectionSignal: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', signal: new AbortController().signal };
+
 // @ts-expect-error extraParams values are strings or arrays of strings
 const badExtra: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', extraParams: { max_age: 5 } };
 // @ts-expect-error connection options belong to createConnection
@@ -116,4 +135,28 @@ const notForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', r
 // @ts-expect-error lastResult is read-only
 createConnection(connectionConfig).lastResult = undefined;
 
-void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest];
+// The shared cache: a Workers KV namespace (its declared shape, overloads included) fits.
+import type { TokenCache } from 'oauth-token-connection';
+interface KVNamespaceLike {
+  get(key: string, options?: Partial<{ type: 'text'; cacheTtl: number }>): Promise<string | null>;
+  get(key: string, type: 'json'): Promise<unknown>;
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
+  put(key: string, value: string | ArrayBuffer | ReadableStream, options?: { expiration?: number; expirationTtl?: number; metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+declare const TOKENS: KVNamespaceLike;
+const memory = new Map<string, string>();
+const mapCache: TokenCache = { get: (k) => memory.get(k), put: (k, v) => void memory.set(k, v) };
+async function shared(): Promise<string | undefined> {
+  const conn = createConnection({ ...connectionConfig, cache: TOKENS });
+  createConnection({ ...connectionConfig, cache: mapCache });
+  return conn.cacheKey();
+}
+// @ts-expect-error a cache needs put
+const noPut: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', cache: { get: async () => null } };
+// @ts-expect-error cache belongs to createConnection
+const cacheForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', cache: mapCache };
+
+void [shared, noPut, cacheForRequest];
+void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest,
+  abortable, badSignal, connectionSignal];

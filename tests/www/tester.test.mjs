@@ -7,13 +7,14 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startTesterServer, demoConfigFor } from '../../demo/tester-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
+import { startResourceServer } from '../../demo/resource-server.mjs';
 
 const SHOTS = fileURLToPath(new URL('../.tmp/www-screenshots/', import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL('../../docs/tester.png', import.meta.url));
@@ -40,6 +41,7 @@ async function until(what, check, ms = 10_000) {
 describe('connection tester (www/) in Chromium', () => {
   let auth;
   let hostile;
+  let resource;
   let tester;
   let browser;
   let page;
@@ -49,7 +51,8 @@ describe('connection tester (www/) in Chromium', () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true })]);
-    tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }) });
+    resource = await startResourceServer(auth, { cors: true });
+    tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }, resource) });
     browser = await chromium.launch(CHROMIUM);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: tester.origin });
@@ -60,7 +63,7 @@ describe('connection tester (www/) in Chromium', () => {
 
   after(async () => {
     await browser?.close();
-    await Promise.all([tester?.close(), auth?.close(), hostile?.close()]);
+    await Promise.all([tester?.close(), auth?.close(), hostile?.close(), resource?.close()]);
   });
 
   /** A fresh page with the demo server's settings filled in by the page's own button. */
@@ -89,6 +92,8 @@ describe('connection tester (www/) in Chromium', () => {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       files[width] = `${SHOTS}${name}-${width}.png`;
       await page.screenshot({ path: files[width], fullPage: true });
+      // Readable at every width: nothing wider than the viewport.
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `no horizontal scroll at ${width} px`);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
     return files;
@@ -246,6 +251,8 @@ describe('connection tester (www/) in Chromium', () => {
     await until('the request to reach /hang', () => hostile.hits.get('/hang') === hits + 1);
     await page.click('#cancel');
     await page.waitForSelector('#state-cancelled');
+    // Through requestToken's signal option: the page's fetch is the browser's own.
+    assert.equal(await page.evaluate(() => Function.prototype.toString.call(fetch).includes('[native code]')), true);
     assert.match(await text('#state-cancelled'), /The request was aborted/);
     await until('the server to see the connection closed', () => hostile.abandoned.get('/hang') === abandoned + 1);
     assert.equal(await page.isDisabled('#test'), false);
@@ -289,12 +296,228 @@ describe('connection tester (www/) in Chromium', () => {
     assert.equal(await page.getAttribute('#error-uri', 'rel'), 'noopener noreferrer');
   });
 
+  /** Sends the REST panel's call and waits for its outcome. */
+  async function sendRest() {
+    await page.click('#rest-send');
+    await page.waitForSelector('#rest-response, #rest-failure, #rest-problem, #rest-cancelled');
+  }
+
+  test('the REST panel: the resource\'s JSON pretty-printed, status 200 and a header; the token is reused, and renewed for new settings', async () => {
+    await openWithDemo();
+    const tokens = auth.tokens.length;
+    const calls = resource.calls.length;
+    assert.equal(await page.inputValue('#rest-url'), `${resource.origin}/api/profile`, '"Use demo server" filled the REST URL');
+    // Keyboard only: labelled fields, Enter submits.
+    await page.getByLabel('Method').selectOption('POST');
+    await page.getByLabel('URL', { exact: true }).fill(`${resource.origin}/items`);
+    await page.getByLabel('JSON body').fill('{"name":"x","n":[1,2]}');
+    await page.getByLabel('URL', { exact: true }).press('Enter');
+    await page.waitForSelector('#rest-response');
+
+    assert.equal(auth.tokens.length, tokens + 1, 'the connection requested one token');
+    const issued = auth.tokens.at(-1).accessToken;
+    const call = resource.calls.at(-1);
+    assert.equal(resource.calls.length, calls + 1);
+    assert.equal(call.authorization, `Bearer ${issued}`);
+    assert.equal(call.body, '{"name":"x","n":[1,2]}');
+    assert.equal(await text('#rest-status'), 'HTTP 200 OK');
+    assert.equal(await text('#rest-body-kind'), 'JSON, pretty-printed');
+    const shown = await text('#rest-body-view');
+    assert.deepEqual(JSON.parse(shown), { ok: true, method: 'POST', path: '/items', body: '{"name":"x","n":[1,2]}',
+      client: 'demo-client', user: 'client:demo-client' });
+    assert.equal(shown, JSON.stringify(JSON.parse(shown), null, 2), 'pretty-printed');
+    assert.match(await text('#rest-headers-view'), /content-type\s+application\/json/);
+    const masked = await text('#rest-token');
+    assert.ok(masked.startsWith('Bearer ') && masked.endsWith(issued.slice(-4)) && !masked.includes(issued.slice(0, 8)));
+    assert.match(await text('#rest-token-note'), /Requested for this call by a new connection/);
+    assert.equal(await page.getAttribute('#rest-result', 'aria-live'), 'polite');
+    await screenshots('rest');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshots('rest-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Same settings: the connection's token is reused.
+    await page.selectOption('#rest-method', 'GET');
+    await page.fill('#rest-body', '');
+    await sendRest();
+    assert.equal(await text('#rest-status'), 'HTTP 200 OK');
+    assert.match(await text('#rest-token-note'), /^Reused/);
+    assert.equal(auth.tokens.length, tokens + 1);
+    assert.equal(resource.calls.at(-1).authorization, `Bearer ${issued}`);
+
+    // Changed settings: a new connection, a new token.
+    await page.fill('#scope', 'read');
+    await sendRest();
+    assert.equal(await text('#rest-status'), 'HTTP 200 OK');
+    assert.match(await text('#rest-token-note'), /Requested for this call by a new connection/);
+    assert.equal(auth.tokens.length, tokens + 2);
+    assert.equal(resource.calls.at(-1).authorization, `Bearer ${auth.tokens.at(-1).accessToken}`);
+  });
+
+  test('the REST panel: a resource that refuses every token shows 401 after one renewal', async () => {
+    await openWithDemo();
+    const calls = resource.calls.length;
+    const tokens = auth.tokens.length;
+    resource.state.rejectAll = true;
+    try {
+      await page.fill('#rest-url', `${resource.origin}/items`);
+      await sendRest();
+    } finally {
+      resource.state.rejectAll = false;
+    }
+    assert.equal(await text('#rest-status'), 'HTTP 401 Unauthorized');
+    const sent = resource.calls.slice(calls);
+    assert.equal(sent.length, 2, 'sent once, renewed, sent once more');
+    assert.equal(auth.tokens.length, tokens + 2);
+    assert.deepEqual(sent.map((c) => c.authorization), auth.tokens.slice(tokens).map((t) => `Bearer ${t.accessToken}`));
+    assert.match(await text('#rest-token-note'), /renewed the token once and sent the call again/);
+    assert.ok((await text('#rest-token')).endsWith(auth.tokens.at(-1).accessToken.slice(-4)));
+    assert.match(await text('#rest-hint'), /refused a freshly issued token too/);
+    assert.match(await text('#rest-headers-view'), /www-authenticate\s+Bearer error="invalid_token"/);
+    assert.equal(JSON.parse(await text('#rest-body-view')).error, 'invalid_token');
+  });
+
+  test('the REST panel: a bad URL, invalid JSON, a body on GET and a bad header are refused before sending; no CORS is explained', async () => {
+    await openWithDemo();
+    const calls = resource.calls.length;
+    const tokens = auth.tokens.length;
+    await page.fill('#rest-url', 'api/items');
+    await sendRest();
+    assert.match(await text('#rest-problem-message'), /not an absolute URL/);
+    assert.equal(await page.getAttribute('#rest-url', 'aria-invalid'), 'true');
+
+    await page.fill('#rest-url', `${resource.origin}/items`);
+    await page.selectOption('#rest-method', 'PUT');
+    await page.fill('#rest-body', '{"name": x}');
+    await sendRest();
+    assert.match(await text('#rest-problem-message'), /^The body is not valid JSON/);
+    assert.equal(await page.getAttribute('#rest-body', 'aria-invalid'), 'true');
+
+    await page.selectOption('#rest-method', 'GET');
+    await page.fill('#rest-body', '{"name": "x"}');
+    await sendRest();
+    assert.match(await text('#rest-problem-message'), /A GET request cannot carry a body/);
+
+    await page.fill('#rest-body', '');
+    await page.fill('#rest-headers', 'Accept: application/json\nno colon here');
+    await sendRest();
+    assert.match(await text('#rest-problem-message'), /Extra headers, line 2/);
+    assert.equal(resource.calls.length, calls, 'nothing was sent');
+    assert.equal(auth.tokens.length, tokens, 'no token was requested');
+
+    await page.fill('#rest-headers', '');
+    await page.fill('#rest-url', hostile.recorderUrl('/api')); // answers, but without CORS
+    await sendRest();
+    assert.match(await text('#rest-failure'), /The call did not complete/);
+    assert.match(await text('#rest-explanation'), new RegExp(`cross-origin requests \\(CORS\\) from this page's origin, ${tester.origin}`));
+    assert.match(await text('#rest-fixes'), /Access-Control-Allow-Headers: authorization/);
+  });
+
+  test('refresh token grant: password grant, then "Use refresh token", then a new token from the refresh grant', async () => {
+    await openWithDemo();
+    assert.equal(await page.isVisible('#refreshToken'), false);
+    await page.check('#grant-password');
+    await runTest();
+    await page.waitForSelector('#state-success');
+    const first = auth.tokens.at(-1);
+    assert.ok(first.refreshToken, 'the password grant returned a refresh token');
+    assert.match(await text('#state-success'), /Refresh token\s+Received/);
+
+    await page.click('#use-refresh-token');
+    assert.equal(await page.isChecked('#grant-refresh'), true);
+    assert.equal(await page.isVisible('#refreshToken'), true);
+    assert.equal(await page.isVisible('#password'), false);
+    assert.equal(await page.getAttribute('#refreshToken', 'type'), 'password', 'masked');
+    assert.equal(await page.inputValue('#refreshToken'), first.refreshToken);
+    await page.waitForFunction(() => document.querySelector('#preview').textContent.includes('grant_type=refresh_token'));
+    assert.equal((await text('#preview')).split('\n').at(-1), 'grant_type=refresh_token&refresh_token=********&scope=read+write');
+    assert.ok(!(await page.locator('body').innerText()).includes(first.refreshToken));
+    await page.click('button[data-reveal="refreshToken"]');
+    assert.equal(await page.getAttribute('#refreshToken', 'type'), 'text');
+    await page.click('button[data-reveal="refreshToken"]');
+    assert.equal(await page.getAttribute('#refreshToken', 'type'), 'password');
+
+    await runTest();
+    await page.waitForSelector('#state-success');
+    const form = new URLSearchParams(auth.requests.at(-1).body);
+    assert.equal(form.get('grant_type'), 'refresh_token');
+    assert.equal(form.get('refresh_token'), first.refreshToken);
+    const renewed = auth.tokens.at(-1);
+    assert.notEqual(renewed.accessToken, first.accessToken);
+    await page.click('#reveal-token');
+    assert.equal(await text('#access-token'), renewed.accessToken);
+    assert.equal(renewed.user.id, 'alice');
+
+    // The rotated refresh token was used up: the same one again is invalid_grant, explained.
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.equal(await text('#oauth-error'), 'invalid_grant');
+    assert.match(await text('#explanation'), /^The refresh token was refused/);
+  });
+
+  test('settings export and import: secrets only when the box is ticked', async () => {
+    await openWithDemo();
+    await page.check('#grant-refresh');
+    await page.fill('#refreshToken', 'rt-canary-20931');
+    await page.click('#transfer summary');
+    await page.click('#export');
+    const plain = JSON.parse(await page.inputValue('#settings-json'));
+    assert.deepEqual(Object.keys(plain).sort(), ['basicEncoding', 'clientAuthentication', 'clientId', 'grantType',
+      'ignoreCookiesPolicy', 'scope', 'sslMode', 'timeoutSeconds', 'tokenEndpoint']);
+    assert.equal(plain.grantType, 'refresh_token');
+    assert.match(await text('#transfer-status'), /left out: client secret, refresh token/);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    assert.equal(download.suggestedFilename(), 'oauth-token-settings.json');
+    assert.deepEqual(JSON.parse(readFileSync(await download.path(), 'utf8')), plain);
+
+    await page.check('#export-secrets');
+    await page.click('#export');
+    const full = JSON.parse(await page.inputValue('#settings-json'));
+    assert.equal(full.clientSecret, DEMO_SECRET);
+    assert.equal(full.refreshToken, 'rt-canary-20931');
+    assert.match(await text('#transfer-status'), /Exported with secrets/);
+    await page.uncheck('#export-secrets');
+
+    await page.fill('#settings-json', JSON.stringify({ tokenEndpoint: 'https://auth.example.com/token', grantType: 'password',
+      username: 'bob', clientAuthentication: 'body', timeoutSeconds: 5, bogus: 1 }));
+    await page.click('#import');
+    assert.equal(await page.inputValue('#tokenEndpoint'), 'https://auth.example.com/token');
+    assert.equal(await page.isChecked('#grant-password'), true);
+    assert.equal(await page.inputValue('#username'), 'bob');
+    assert.equal(await page.isChecked('#auth-body'), true);
+    assert.equal(await page.inputValue('#timeoutSeconds'), '5');
+    assert.equal(await page.inputValue('#clientSecret'), DEMO_SECRET, 'absent keys are left as they were');
+    assert.match(await text('#transfer-status'), /^Imported 5 settings; ignored \(unknown or invalid\): bogus/);
+    await page.waitForFunction(() => document.querySelector('#preview').textContent.includes('username=bob'));
+
+    await page.setInputFiles('#import-file', { name: 's.json', mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ ...plain, tokenEndpoint: auth.url })) });
+    await page.waitForFunction(() => document.querySelector('#transfer-status').textContent.startsWith('Imported 9'));
+    assert.equal(await page.isChecked('#grant-refresh'), true);
+    assert.equal(await page.inputValue('#refreshToken'), 'rt-canary-20931');
+
+    await page.fill('#settings-json', '{ not json');
+    await page.click('#import');
+    assert.match(await text('#transfer-status'), /^Not imported: the text is not JSON/);
+  });
+
+  test('every error code of the package has a plain-language explanation', async () => {
+    const { EXPLAINED_CODES } = await import('../../www/explain.js');
+    const errorRs = readFileSync(new URL('../../src/error.rs', import.meta.url), 'utf8');
+    const block = errorRs.slice(errorRs.indexOf('pub const CODES'), errorRs.indexOf('];', errorRs.indexOf('pub const CODES')));
+    const codes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1]);
+    assert.ok(codes.includes('ERR_ABORTED'));
+    // ERR_OAUTH is explained per RFC 6749 §5.2 error instead.
+    assert.deepEqual([...EXPLAINED_CODES].sort(), codes.filter((c) => c !== 'ERR_OAUTH').sort());
+  });
+
   test('after all runs: nothing stored, and the console never printed a secret', async () => {
     assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, '']);
     const printed = consoleLines.join('\n');
     const secrets = [DEMO_SECRET, WRONG_SECRET, DEMO_PASSWORD, encodeURIComponent(DEMO_PASSWORD),
       b64(`demo-client:${DEMO_SECRET}`), b64(`demo-client:${WRONG_SECRET}`),
-      ...auth.tokens.map((t) => t.accessToken)];
+      'rt-canary-20931', ...auth.tokens.flatMap((t) => [t.accessToken, t.refreshToken].filter(Boolean))];
     for (const s of secrets) assert.ok(!printed.includes(s), 'a secret reached the console');
     assert.ok(auth.tokens.length >= 2, 'tokens were issued during the runs');
     assert.deepEqual(pageErrors, []);

@@ -7,6 +7,7 @@ import type {
   ConnectionConfig,
   OAuthTokenErrorCode,
   RequestPreview,
+  TokenCache,
   TokenRequestConfig,
   TokenResult,
 } from 'oauth-token-connection';
@@ -77,6 +78,23 @@ export async function rest(): Promise<number> {
   void [t, last];
   return res.status;
 }
+
+// A Worker's KV binding as the shared token cache (the shape @cloudflare/workers-types declares).
+interface KVNamespaceLike {
+  get(key: string, options?: Partial<{ type: 'text'; cacheTtl: number }>): Promise<string | null>;
+  get(key: string, type: 'json'): Promise<unknown>;
+  put(key: string, value: string | ArrayBuffer | ReadableStream, options?: { expirationTtl?: number }): Promise<void>;
+}
+export async function sharedToken(env: { TOKENS: KVNamespaceLike }): Promise<string | undefined> {
+  const conn = createConnection({ ...clientCredentials, cache: env.TOKENS });
+  const t: TokenResult = await conn.token();
+  const cache: TokenCache = env.TOKENS;
+  void [t, cache];
+  return conn.cacheKey();
+}
+// @ts-expect-error the cache is a createConnection option
+const cacheNotForRequestToken: TokenRequestConfig = { ...clientCredentials, cache: { get: () => null, put: () => {} } };
+void cacheNotForRequestToken;
 
 // @ts-expect-error grantType is 'client_credentials', 'password' or 'refresh_token'
 const wrongGrant: TokenRequestConfig = { tokenEndpoint: 'https://a.example/t', clientId: 'c', grantType: 'authorization_code' };

@@ -17,10 +17,11 @@ export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'oauth_token_co
 const WASM = 'oauth_token_connection_bg.wasm';
 
 /**
- * Starts the Worker with `pkgDir` as the package.
+ * Starts the Worker with `pkgDir` as the package. `options` are further Miniflare options, e.g.
+ * `{ kvNamespaces: { TOKENS: 'id' }, kvPersist: dir }` for a KV binding.
  * @returns {Promise<{ request: (config: object) => Promise<object>, dispose: () => Promise<void> }>}
  */
-export async function startWorker(pkgDir) {
+export async function startWorker(pkgDir, options = {}) {
   const exportsMap = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).exports['.'];
   for (const condition of ['workerd', 'worker']) {
     if (exportsMap[condition] !== './workerd.js') {
@@ -36,7 +37,7 @@ export async function startWorker(pkgDir) {
     })),
     { type: 'CompiledWasm', path: join(ROOT, 'oauth-token-connection', WASM), contents: readFileSync(join(pkgDir, WASM)) },
   ];
-  const mf = new Miniflare({ modules, modulesRoot: ROOT, compatibilityDate: '2025-01-01' });
+  const mf = new Miniflare({ modules, modulesRoot: ROOT, compatibilityDate: '2025-01-01', ...options });
   await mf.ready;
   return {
     /** POSTs a JSON payload to `path` of the Worker and returns its JSON answer. */
@@ -52,6 +53,8 @@ export async function startWorker(pkgDir) {
     request(config) {
       return this.post('/', config);
     },
+    /** The Miniflare instance, e.g. for `getKVNamespace`. */
+    miniflare: mf,
     dispose: () => mf.dispose(),
   };
 }

@@ -7,6 +7,9 @@
 // isolate (module scope, created on first use), whose fetch() calls `url` with the token; it
 // answers { ok, status, body, served }.
 //
+// POST /cached with { config } runs README's shared-cache pattern: one connection per isolate
+// with `cache: env.TOKENS` (a KV namespace binding); it answers { ok, result, cacheKey, served }.
+//
 // It imports the package's `workerd` entry (the file that package.json's `workerd`/`worker`
 // condition selects), which imports the .wasm as a module. support/worker-host.mjs lays the
 // package files out next to this module under ./oauth-token-connection/.
@@ -14,13 +17,19 @@ import { requestToken, createConnection, OAuthTokenError } from './oauth-token-c
 
 let served = 0;
 let api; // one connection per isolate, as README shows
+let shared; // the same, with the KV namespace as its cache
 
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     if (request.method !== 'POST') return new Response('POST a config', { status: 405 });
     served += 1;
     const payload = await request.json();
     try {
+      if (new URL(request.url).pathname === '/cached') {
+        shared ??= createConnection({ ...payload.config, cache: env.TOKENS });
+        const result = await shared.token();
+        return Response.json({ ok: true, result, cacheKey: await shared.cacheKey(), served });
+      }
       if (new URL(request.url).pathname === '/connection') {
         api ??= createConnection(payload.config);
         const upstream = await api.fetch(payload.url);

@@ -1,6 +1,7 @@
 // A token endpoint of the tests' own for what real authorization servers won't do on purpose:
 // hang, redirect, answer HTML, send a huge body, set a foreign-domain cookie...
-// Each route is one row of ROUTES; add a row to add a case. Listens on 127.0.0.1, port 0.
+// Each route is one row of ROUTES; add a row to add a case, or pass `routes` to
+// startHostileServer for a test's own cases (the hostile corpus does). Listens on 127.0.0.1, port 0.
 
 import http from 'node:http';
 
@@ -24,7 +25,7 @@ const json = (res, status, obj, headers = {}) => {
 
 /**
  * path -> handler(req, res, ctx). ctx.recorderUrl is an absolute URL on the recorder server.
- * Handlers run after the request body has been read.
+ * Handlers run after the request body has been read (as a string in `req.body`).
  */
 const ROUTES = {
   // Accepts the request and never answers; close() destroys the socket.
@@ -85,6 +86,8 @@ const ROUTES = {
   },
   '/no-access-token': (req, res) => json(res, 200, { token_type: 'Bearer', expires_in: 3600 }),
   '/token': (req, res) => json(res, 200, GOOD_TOKEN),
+  // A valid token without expires_in (RFC 6749 §5.1 makes it optional).
+  '/no-expiry': (req, res) => json(res, 200, { access_token: 'hostile-no-expiry', token_type: 'Bearer' }),
 };
 
 /** Starts an http server on loopback; returns it with its origin. */
@@ -114,14 +117,16 @@ const CORS_PREFLIGHT = {
 /**
  * Starts the hostile server and its redirect target (the recorder).
  * With `cors`, every answer allows any origin and preflights are answered (not counted in
- * `hits`), so a page can reach the routes. `abandoned` counts, per path, the requests whose
+ * `hits`), so a page can reach the routes. `routes` adds (or overrides) path -> handler rows;
+ * a handler may also take over the raw socket (`req.socket`) to reset it or write non-HTTP. `abandoned` counts, per path, the requests whose
  * connection the client closed before an answer (e.g. a fetch aborted while /hang hangs).
- * @param {{ cors?: boolean }} [options]
+ * @param {{ cors?: boolean, routes?: Record<string, Function> }} [options]
  * @returns {Promise<{ origin: string, url: (path: string) => string, hits: Map<string, number>,
  *   abandoned: Map<string, number>, recorderUrl: (path: string) => string,
  *   recorderHits: () => number, close: () => Promise<void> }>}
  */
-export async function startHostileServer({ cors = false } = {}) {
+export async function startHostileServer({ cors = false, routes = {} } = {}) {
+  const table = { ...ROUTES, ...routes };
   const hits = new Map();
   const abandoned = new Map();
   let recorderCount = 0;
@@ -149,9 +154,11 @@ export async function startHostileServer({ cors = false } = {}) {
       if (!res.writableEnded) abandoned.set(path, (abandoned.get(path) ?? 0) + 1);
     });
     res.on('error', () => {}); // the client may drop big responses midway
-    req.resume();
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const route = ROUTES[path];
+      req.body = Buffer.concat(chunks).toString('utf8');
+      const route = table[path];
       if (!route) return json(res, 404, { error: 'not_found' });
       route(req, res, ctx);
     });

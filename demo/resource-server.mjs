@@ -1,5 +1,6 @@
-// A REST resource server of the tests' own: accepts only access tokens the authorization server
-// issued, checked with that server library's own bearer token lookup (RFC 6750 §2.1, §3.1).
+// A REST resource server: the demo's (scripts/demo.mjs serves it next to the demo authorization
+// server for the tester's "Use the token" panel) and the tests'. Accepts only access tokens the
+// authorization server issued, checked with that server library's own bearer token lookup (RFC 6750 §2.1, §3.1).
 // Listens on 127.0.0.1, port 0.
 //
 // Routes:
@@ -7,7 +8,8 @@
 //                 `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1)
 //   /echo         unauthenticated: 200 JSON { method, path, headers, body }
 // `rejectAll = true` answers 401 to every authenticated call (a resource that never accepts).
-// With `{ cors: true }` it answers CORS preflights and allows any origin, for pages.
+// With `{ cors: true }` it answers CORS preflights (Authorization and Content-Type headers) and
+// allows any origin, exposing WWW-Authenticate, for pages.
 
 import http from 'node:http';
 
@@ -25,12 +27,14 @@ export async function startResourceServer(auth, { cors = false } = {}) {
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString('utf8');
     const path = new URL(req.url, 'http://127.0.0.1').pathname;
-    const corsHeaders = cors ? { 'access-control-allow-origin': '*' } : {};
+    const corsHeaders = cors
+      ? { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'www-authenticate' }
+      : {};
     if (cors && req.method === 'OPTIONS') {
       res.writeHead(204, {
         ...corsHeaders,
         'access-control-allow-headers': 'authorization, content-type',
-        'access-control-allow-methods': 'GET, POST, PUT',
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
       });
       return res.end();
     }

@@ -1,0 +1,119 @@
+// Child process of memory.test.mjs, run with --expose-gc: many sequential calls in ONE instance of
+// the package, measuring the wasm memory (memory.buffer.byteLength), the wasm-bindgen externref
+// table and the JS heap after gc() once warmed up and again at the end. Prints one JSON line.
+//
+// Phases (each every 10th call an error, since error paths are where leaks hide):
+//   stub      requestToken against an in-process stub fetch returning canned Responses
+//   loopback  requestToken against a plain node:http token server on 127.0.0.1 (real fetch)
+//   connection token()/invalidate() cycles of one createConnection, on the stub fetch
+// argv: stubCalls loopbackCalls connectionCycles warmup
+
+import http from 'node:http';
+import { setImmediate as tick } from 'node:timers/promises';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+
+const [STUB_CALLS, LOOPBACK_CALLS, CONNECTION_CYCLES, WARMUP] = process.argv.slice(2).map(Number);
+if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
+
+// The wasm instance the package uses: the glue module the entry imported is the same module
+// (same URL), and its initSync() returns the already-initialized exports without re-instantiating.
+const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
+const wasm = glue.initSync();
+if (!(wasm.memory instanceof WebAssembly.Memory)) throw new Error('no wasm memory export');
+
+const TOKEN = JSON.stringify({ access_token: 'mem-token', token_type: 'Bearer', expires_in: 3600, scope: 'read', extra: { a: [1, 2, 3] } });
+const ERROR = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
+const HEADERS = { 'content-type': 'application/json' };
+const config = (tokenEndpoint) => ({
+  tokenEndpoint, clientId: 'memory-client', clientSecret: 'memory secret +:%ü', scope: 'read write',
+});
+
+async function measure() {
+  for (let i = 0; i < 3; i += 1) {
+    globalThis.gc();
+    await tick(); // let FinalizationRegistry callbacks (wasm-bindgen frees) run
+  }
+  globalThis.gc();
+  return {
+    wasmBytes: wasm.memory.buffer.byteLength,
+    externrefs: wasm.__wbindgen_externrefs?.length ?? null,
+    heapUsed: process.memoryUsage().heapUsed,
+  };
+}
+
+/** Runs `total` calls of `one(i)`, measuring after `WARMUP` and at the end. */
+async function phase(total, one) {
+  const t0 = performance.now();
+  const counts = { ok: 0, errors: 0 };
+  const run = async (from, to) => {
+    for (let i = from; i < to; i += 1) {
+      try {
+        await one(i);
+        counts.ok += 1;
+      } catch (e) {
+        if (!(e instanceof OAuthTokenError) || e.code !== 'ERR_OAUTH') throw e;
+        counts.errors += 1;
+      }
+    }
+  };
+  await run(0, WARMUP);
+  const before = await measure();
+  await run(WARMUP, total);
+  const after = await measure();
+  return { calls: total, ...counts, before, after, ms: Math.round(performance.now() - t0) };
+}
+
+const realFetch = globalThis.fetch;
+let stubCalls = 0;
+const stubFetch = async () => {
+  stubCalls += 1;
+  return stubCalls % 10 === 0
+    ? new Response(ERROR, { status: 401, headers: HEADERS })
+    : new Response(TOKEN, { status: 200, headers: HEADERS });
+};
+
+const out = { startWasmBytes: wasm.memory.buffer.byteLength };
+
+globalThis.fetch = stubFetch;
+out.stub = await phase(STUB_CALLS, async () => {
+  const r = await requestToken(config('https://auth.example/token'));
+  if (r.accessToken !== 'mem-token') throw new Error('wrong token');
+});
+
+globalThis.fetch = realFetch;
+let served = 0;
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    served += 1;
+    const body = served % 10 === 0 ? ERROR : TOKEN;
+    res.writeHead(served % 10 === 0 ? 400 : 200, { ...HEADERS, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+try {
+  const url = `http://127.0.0.1:${server.address().port}/token`;
+  out.loopback = await phase(LOOPBACK_CALLS, async () => {
+    const r = await requestToken(config(url));
+    if (r.accessToken !== 'mem-token') throw new Error('wrong token');
+  });
+  out.loopback.served = served;
+} finally {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+globalThis.fetch = stubFetch;
+stubCalls = 0;
+const conn = createConnection(config('https://auth.example/token'));
+out.connection = await phase(CONNECTION_CYCLES, async () => {
+  try {
+    const r = await conn.token();
+    if (r.accessToken !== 'mem-token') throw new Error('wrong token');
+  } finally {
+    conn.invalidate();
+  }
+});
+
+process.stdout.write(`${JSON.stringify(out)}\n`);
