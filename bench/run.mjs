@@ -377,7 +377,7 @@ function markdown(res) {
   L.push('');
   L.push(`**(1) Per call**, client_credentials with Basic auth through an in-process stub fetch (${p.samples.floor.length} rounds × ${COUNTS.perCallBatch} calls)`);
   L.push('');
-  L.push('| | ns/call | × floor | us ÷ it |');
+  L.push('| | ns/call | × floor | ours ÷ this peer |');
   L.push('|---|---:|---:|---:|');
   for (const n of Object.keys(p.median)) {
     L.push(`| ${n === 'floor' ? 'floor (stub fetch + `.json()`)' : n} | ${fmt(p.median[n])} | ${x(p.ratioToFloor[n])} | ${PEERS.includes(n) ? x(p.usToEachPeer[n]) : ''} |`);
