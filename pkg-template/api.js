@@ -50,6 +50,11 @@ class Connection {
   #error = undefined;
   #config = undefined;
   #headerName = 'Authorization';
+  // The cached path without a call into the .wasm: the core's reuse instant for its last
+  // result (RawConnection.reuseUntil), read again after every call that can change the held
+  // token (a renewal settling, invalidate(), a 401). Never later than the core's own.
+  #reuseUntil = -Infinity;
+  #held = undefined; // a promise of that result, shared like the core's in-flight one
 
   constructor(config) {
     // Where the module is loaded, the config is validated now; in a browser before the first
@@ -81,8 +86,18 @@ class Connection {
   /** A valid token result: the cached one, the one being requested, or a new one. */
   token() {
     const raw = this.#raw;
-    if (raw !== undefined) return raw.token();
-    return this.#connect().then((r) => r.token());
+    if (raw === undefined) return this.#connect().then(() => this.token());
+    if (Date.now() < this.#reuseUntil) return this.#held;
+    // Every caller gets the core's promise itself (one renewal for all of them).
+    const p = raw.token();
+    p.then(() => this.#sync(raw), () => this.#sync(raw));
+    return p;
+  }
+
+  /** Reads the core's reuse instant and the result it reuses. */
+  #sync(raw) {
+    this.#reuseUntil = raw.reuseUntil;
+    this.#held = Promise.resolve(raw.lastResult);
   }
 
   /**
@@ -97,19 +112,22 @@ class Connection {
     if (headers.has(name)) return globalThis.fetch(input, init);
     const replayable = canReplay(input, init);
 
-    let result = await raw.token();
+    let result = await this.token();
     const res = await send(input, init, headers, name, raw.header(result), replayable);
     // The core decides: a 401 drops the token; a replayable call is sent once more.
-    if (!raw.retryAfter(res.status, replayable, result.accessToken)) return res;
+    const retry = raw.retryAfter(res.status, replayable, result.accessToken);
+    if (res.status === 401) this.#sync(raw);
+    if (!retry) return res;
 
     res.body?.cancel().catch(() => {});
-    result = await raw.token();
+    result = await this.token();
     return send(input, init, headers, name, raw.header(result), false);
   }
 
   /** Forgets the held token; the next call requests a new one. */
   invalidate() {
     this.#raw?.invalidate();
+    this.#reuseUntil = -Infinity;
   }
 
   /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */

@@ -64,6 +64,19 @@ impl Session {
         }
     }
 
+    /// Until when [`plan`](Self::plan) says `Reuse`: `plan(now)` is `Reuse` exactly when
+    /// `now < reuse_until()` (infinity for a held token without expiry, minus infinity without a
+    /// held token). The JS wrapper keeps it to answer `token()` on the cached path without
+    /// entering the .wasm; every change of the held token goes through the adapter, which reads
+    /// it again.
+    pub fn reuse_until(&self) -> f64 {
+        match &self.held {
+            Some(Held { renew_at: None, .. }) => f64::INFINITY,
+            Some(Held { renew_at: Some(at), .. }) => *at,
+            None => f64::NEG_INFINITY,
+        }
+    }
+
     /// Reuse or renew at `now_ms`.
     pub fn plan(&self, now_ms: f64) -> Plan {
         match &self.held {
@@ -225,6 +238,35 @@ mod tests {
 
     fn oauth(error: &str) -> Error {
         Error::OAuth { status: 400, error: error.into(), error_description: None, error_uri: None }
+    }
+
+    /// `reuse_until` answers exactly what `plan` answers, at every instant around every state.
+    #[test]
+    fn reuse_until_agrees_with_plan() {
+        let agree = |s: &Session| {
+            let until = s.reuse_until();
+            for dt in [-1.0e12, -1.0, 0.0, 1.0, 14_999.0, 15_000.0, 3_539_999.0, 3_540_000.0, 1.0e12] {
+                let now = T0 + dt;
+                assert_eq!(s.plan(now) == Plan::Reuse, now < until, "{now} {until}");
+            }
+            for now in [until - 1.0, until, until + 1.0].into_iter().filter(|n| n.is_finite()) {
+                assert_eq!(s.plan(now) == Plan::Reuse, now < until, "{now} {until}");
+            }
+        };
+        let (_, mut s) = setup(&[]);
+        agree(&s);
+        s.accept(&token("a", Some(3600.0), None, T0), &Renewal::Configured);
+        agree(&s);
+        s.accept(&token("b", Some(30.0), Some("r"), T0), &Renewal::Configured);
+        agree(&s);
+        s.accept(&token("c", None, None, T0), &Renewal::Configured);
+        agree(&s);
+        s.invalidate(Some("c"));
+        agree(&s);
+        assert!(s.adopt(&token("d", Some(3600.0), None, T0), T0));
+        agree(&s);
+        assert!(s.retry_after(401, true, "d"));
+        agree(&s);
     }
 
     #[test]

@@ -131,6 +131,13 @@ impl RawConnection {
         self.inner.state.borrow().last.clone()
     }
 
+    /// Epoch ms until which `token()` reuses `lastResult` (the session's `reuse_until`): api.js
+    /// answers the cached path from it without a call into the .wasm.
+    #[wasm_bindgen(getter, js_name = reuseUntil)]
+    pub fn reuse_until(&self) -> f64 {
+        self.inner.state.borrow().session.reuse_until()
+    }
+
     #[wasm_bindgen(getter, js_name = headerName)]
     pub fn header_name(&self) -> String {
         self.inner.options.header_name.clone()
