@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use base64::Engine as _;
 
 use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant, Scope};
 use crate::secret::{ClientSecret, RefreshToken};
@@ -43,59 +44,7 @@ impl core::fmt::Debug for HttpRequest {
 /// WHATWG `application/x-www-form-urlencoded` serialization of one string, as `URLSearchParams`
 /// does it (space as `+`; `*-._` and alphanumerics unescaped).
 pub fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    form_encode_into(&mut out, s);
-    out
-}
-
-// The form and base64 encoders are written here rather than taken from form_urlencoded and
-// base64: a few lines each, where the crates cost the .wasm a 768-byte escape table and a
-// general-purpose engine (bench/SIZE.md). Tests check them against those crates.
-
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-fn form_encode_into(out: &mut String, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => out.push(char::from(b)),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-    }
-}
-
-/// A form body built pair by pair (`name=value&...`).
-struct Form(String);
-
-impl Form {
-    fn append_pair(&mut self, name: &str, value: &str) {
-        if !self.0.is_empty() {
-            self.0.push('&');
-        }
-        form_encode_into(&mut self.0, name);
-        self.0.push('=');
-        form_encode_into(&mut self.0, value);
-    }
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-fn base64_into(out: &mut String, input: &[u8]) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for chunk in input.chunks(3) {
-        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let n = byte(0) << 16 | byte(1) << 8 | byte(2);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// The Basic credentials value, `Basic <base64>`.
@@ -118,9 +67,13 @@ pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: 
             p
         }
     };
-    let mut out = String::with_capacity(6 + pair.len().div_ceil(3) * 4);
+    // encode_slice into a sized buffer: encode_string's UTF-8 check would pull Debug formatting
+    // into the .wasm. The buffer always fits (4 bytes per 3, padded), and base64 is ASCII.
+    let mut buf = vec![0u8; pair.len().div_ceil(3) * 4];
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(pair.as_bytes(), &mut buf).unwrap_or(0);
+    let mut out = String::with_capacity(6 + n);
     out.push_str("Basic ");
-    base64_into(&mut out, pair.as_bytes());
+    out.extend(buf.iter().take(n).map(|&b| char::from(b)));
     out
 }
 
@@ -137,7 +90,7 @@ pub fn build_refresh(config: &Config, refresh_token: &RefreshToken) -> HttpReque
 }
 
 fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpRequest {
-    let mut form = Form(String::new());
+    let mut form = form_urlencoded::Serializer::new(String::new());
     match grant {
         // §4.4.2
         Grant::ClientCredentials => {
@@ -183,42 +136,13 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
         method: "POST",
         url: config.token_endpoint.href().to_owned(),
         headers,
-        body: form.0,
+        body: form.finish(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
-
-    #[test]
-    fn encoders_match_the_crates() {
-        let samples = [
-            "", "a", "ab", "abc", "abcd", "client", "aaa/;&", "sécret ü+/%&=:", "*-._~!'()",
-            "\u{0}\u{7f}\u{80}\u{ff}\u{1F600}", " leading and trailing ", "%25", "a+b=c&d",
-        ];
-        for s in samples {
-            let expected: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            assert_eq!(form_encode(s), expected, "{s:?}");
-            let mut b64 = String::new();
-            base64_into(&mut b64, s.as_bytes());
-            assert_eq!(b64, base64::engine::general_purpose::STANDARD.encode(s), "{s:?}");
-        }
-        let all: Vec<u8> = (0..=255).collect();
-        let mut b64 = String::new();
-        base64_into(&mut b64, &all);
-        assert_eq!(b64, base64::engine::general_purpose::STANDARD.encode(&all));
-        let mut form = Form(String::new());
-        form.append_pair("grant_type", "client_credentials");
-        form.append_pair("scope", "read write");
-        form.append_pair("resource", "https://a/?x=1&y=2");
-        let mut expected = form_urlencoded::Serializer::new(String::new());
-        expected.append_pair("grant_type", "client_credentials");
-        expected.append_pair("scope", "read write");
-        expected.append_pair("resource", "https://a/?x=1&y=2");
-        assert_eq!(form.0, expected.finish());
-    }
     use crate::config::tests::{base, entries, parse_url, s};
     use crate::config::parse;
     use crate::value::Value;
