@@ -4,7 +4,7 @@
 
 use arbitrary::{Result, Unstructured};
 use oauth_token_connection::config::{UrlParts, CONNECTION_KEYS, KEYS};
-use oauth_token_connection::value::{Json, Value};
+use oauth_token_connection::value::Value;
 
 /// The host's WHATWG URL parser, natively (the url crate implements the same standard).
 pub fn parse_url(s: &str) -> Option<UrlParts> {
@@ -21,25 +21,8 @@ pub fn parse_url(s: &str) -> Option<UrlParts> {
     })
 }
 
-fn shallow(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::INFINITY)),
-        serde_json::Value::String(s) => Value::String(s.clone()),
-        serde_json::Value::Array(_) => Value::Array(Vec::new()),
-        serde_json::Value::Object(_) => Value::Object(Vec::new()),
-    }
-}
-
-/// What the adapter does with `JSON.parse` (a repeated key: the last wins), with serde_json.
-pub fn parse_json(text: &str) -> Json {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(m)) => Json::Object(m.iter().map(|(k, v)| (k.clone(), shallow(v))).collect()),
-        Ok(other) => Json::NotObject(shallow(&other).kind()),
-        Err(_) => Json::Invalid,
-    }
-}
+/// What the adapter does with `JSON.parse` (a repeated key: the last wins), natively.
+pub use oauth_token_connection::value::testing::parse_json;
 
 /// Strings the configuration recognises, so that generated configurations get past the
 /// first checks often.

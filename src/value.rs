@@ -63,9 +63,10 @@ impl Json {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Native stand-ins for the host's parsers, used by the unit tests.
+#[cfg(any(test, fuzzing))]
+pub mod testing {
+    //! Native stand-ins for the host's parsers, used by the unit tests and the fuzz targets
+    //! (`fuzz/`, built with `--cfg fuzzing`).
     use super::{Json, Value};
 
     pub fn shallow(v: &serde_json::Value) -> Value {

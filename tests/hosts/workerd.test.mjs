@@ -11,7 +11,7 @@ import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from '../node/support/hostile-server.mjs';
 import { startWorker } from './support/worker-host.mjs';
 import { startResourceServer } from '../../demo/resource-server.mjs';
-import { refusedPort } from './support/ports.mjs';
+import { refusedPort } from '../node/support/ports.mjs';
 
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
 const COOKIE_WARNING = 'Cookie rejected: Illegal \'domain\' attribute "evil.example". Domain of origin: "127.0.0.1"';

@@ -7,7 +7,6 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { promisify } from 'node:util';
 import { requestToken, OAuthTokenError } from 'oauth-token-connection';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS, KNOWN_SCOPES } from '../../demo/auth-server.mjs';
 import { makeCerts } from './support/certs.mjs';
+import { refusedPort } from './support/ports.mjs';
 
 const ERROR_CODES = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK', 'ERR_TLS',
@@ -100,15 +100,6 @@ async function requestInChild(config, env) {
     cwd: REPO_ROOT, env, timeout: 30_000,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1));
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort() {
-  const srv = net.createServer();
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 describe('requestToken', () => {
@@ -309,7 +300,7 @@ describe('requestToken', () => {
   });
 
   test('connection refused: ERR_NETWORK with the socket error as cause', async () => {
-    const port = await closedPort();
+    const port = await refusedPort();
     await expectErrorThenRecover(goodConfig({ tokenEndpoint: `http://127.0.0.1:${port}/token` }), (err) => {
       assert.equal(err.code, 'ERR_NETWORK');
       assert.equal(causeCode(err), 'ECONNREFUSED');

@@ -14,7 +14,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
 import { makeCerts } from './support/certs.mjs';
 import { CANARIES, CANARY_CLIENT_ID, PATTERNS, formsOf, leaksIn, leaksInError } from './support/canaries.mjs';
+import { refusedPort } from './support/ports.mjs';
 
 const CODES = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK', 'ERR_TLS',
@@ -100,14 +100,6 @@ function captureOutput({ passThrough = true } = {}) {
   return { captured, stop: () => restore.forEach((r) => r()) };
 }
 
-async function closedPort() {
-  const srv = net.createServer();
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
 async function listen(server) {
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -144,7 +136,7 @@ test('no error path, warning, preview or console output exposes a secret or a to
     res.end();
   });
   const resourcePort = await listen(resource);
-  const refused = await closedPort();
+  const refused = await refusedPort();
   t.after(async () => {
     await Promise.all([auth.close(), hostile.close(), stop(tls), stop(resource)]);
     rmSync(dir, { recursive: true, force: true });
