@@ -358,3 +358,283 @@ fn without(object: &JsValue, omit: &[&str]) -> JsValue {
         .collect();
     Object::from_entries(&kept).map(JsValue::from).unwrap_or_else(|_| Object::new().into())
 }
+
+/// Adapter tests under Node.js (wasm-bindgen-test), driving the step machine by hand with the
+/// facts api.js would gather: argument conversion, the request description, the result and
+/// error shapes, odd host answers, the session's steps (refresh first, fallback) and the cache
+/// steps. What api.js does with the steps (fetch, causes, single-flight, bounded cache I/O) is
+/// tested in tests/node/adapter.test.mjs; real servers are in the other tests/node files.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen(inline_js = r#"
+        export function config(extra) {
+          return Object.assign({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'aaa/;&', clientSecret: 'bbb/;&' }, extra);
+        }
+        export function memoryCache() { return { get() {}, put() {} }; }
+        export function tlsError() {
+          const cause = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+          return new TypeError('fetch failed', { cause });
+        }
+    "#)]
+    extern "C" {
+        fn config(extra: JsValue) -> JsValue;
+        #[wasm_bindgen(js_name = memoryCache)]
+        fn memory_cache() -> JsValue;
+        #[wasm_bindgen(js_name = tlsError)]
+        fn tls_error() -> JsValue;
+    }
+
+    fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+        let o = Object::new();
+        for (k, v) in pairs {
+            set(&o, k, v);
+        }
+        o.into()
+    }
+
+    fn s(v: &JsValue, key: &str) -> String {
+        get(v, key).as_string().unwrap_or_default()
+    }
+
+    fn t(step: &JsValue) -> f64 {
+        get(step, "t").as_f64().unwrap_or(-1.0)
+    }
+
+    fn exchange(extra: JsValue) -> RawConnection {
+        RawConnection::new(config(extra), false).unwrap()
+    }
+
+    fn connection(extra: JsValue) -> RawConnection {
+        RawConnection::new(config(extra), true).unwrap()
+    }
+
+    fn json_cookies(cookie: Option<&str>) -> JsValue {
+        let a = Array::new();
+        if let Some(c) = cookie {
+            a.push(&JsValue::from_str(c));
+        }
+        a.into()
+    }
+
+    fn respond(raw: &mut RawConnection, status: u16, body: &str, cookie: Option<&str>) -> JsValue {
+        raw.response(
+            JsValue::from(status),
+            false,
+            Some("application/json".into()),
+            json_cookies(cookie),
+            body.as_bytes(),
+            date_now(),
+        )
+    }
+
+    const TOKEN: &str = r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":"3599","scope":"read","nested":{"a":[1,2]}}"#;
+
+    #[wasm_bindgen_test]
+    fn the_fetch_step_describes_the_request() {
+        let mut raw = exchange(obj(&[("scope", "read  write".into()), ("timeoutSeconds", 2.5.into())]));
+        let step = raw.start();
+        assert_eq!(t(&step), 5.0);
+        assert_eq!(s(&step, "url"), "https://auth.example.com/token");
+        assert_eq!(get(&step, "ms").as_f64(), Some(2500.0));
+        assert_eq!(get(&step, "max").as_f64(), Some(1048576.0));
+        let init = get(&step, "init");
+        assert_eq!(s(&init, "method"), "POST");
+        assert_eq!(s(&init, "body"), "grant_type=client_credentials&scope=read+write");
+        assert_eq!(s(&init, "redirect"), "manual");
+        assert_eq!(s(&init, "credentials"), "omit");
+        assert_eq!(s(&init, "cache"), "no-store");
+        let headers = get(&init, "headers");
+        assert_eq!(s(&headers, "Authorization"), "Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==");
+        assert_eq!(s(&headers, "Accept"), "application/json");
+    }
+
+    #[wasm_bindgen_test]
+    fn result_object_shape() {
+        let mut raw = exchange(JsValue::UNDEFINED);
+        raw.start();
+        let step = respond(&mut raw, 200, TOKEN, Some("sid=1; Domain=evil.example"));
+        assert_eq!(t(&step), 0.0);
+        let r = get(&step, "v");
+        assert_eq!(s(&r, "accessToken"), "tok-1");
+        assert_eq!(s(&r, "tokenType"), "Bearer");
+        assert_eq!(get(&r, "expiresIn").as_f64().unwrap(), 3599.0);
+        let at = get(&r, "expiresAt").as_f64().unwrap();
+        assert!((at - date_now() - 3_599_000.0).abs() < 60_000.0);
+        assert_eq!(s(&r, "scope"), "read");
+        assert!(get(&r, "refreshToken").is_undefined());
+        // json is the endpoint's object verbatim, nested members included.
+        let json = get(&r, "json");
+        assert_eq!(js_sys::JSON::stringify(&json).unwrap().as_string().unwrap(), TOKEN);
+        let warnings = Array::from(&get(&r, "warnings"));
+        assert_eq!(warnings.length(), 1);
+        assert_eq!(
+            warnings.get(0).as_string().unwrap(),
+            r#"Cookie rejected: Illegal 'domain' attribute "evil.example". Domain of origin: "auth.example.com""#
+        );
+        let mut quiet = exchange(obj(&[("ignoreCookiesPolicy", true.into())]));
+        quiet.start();
+        let r = get(&respond(&mut quiet, 200, TOKEN, Some("sid=1; Domain=evil.example")), "v");
+        assert_eq!(Array::from(&get(&r, "warnings")).length(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    fn config_errors_are_thrown_as_fields() {
+        for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), JsValue::from_str("x")] {
+            let e = RawConnection::new(bad, false).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").starts_with("config must be an object"));
+        }
+        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false).err().unwrap();
+        assert!(s(&e, "message").contains("clientSecert"));
+        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
+        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false);
+        assert_eq!(s(&e.err().unwrap(), "code"), "ERR_INSECURE_ENDPOINT");
+        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+        // headerName is a connection option, not requestToken's.
+        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn oauth_error_fields() {
+        let mut raw = exchange(JsValue::UNDEFINED);
+        raw.start();
+        let step = respond(&mut raw, 400, r#"{"error":"invalid_scope","error_description":"nope","error_uri":"https://e.example/x"}"#, None);
+        assert_eq!(t(&step), 1.0);
+        let e = get(&step, "v");
+        assert_eq!(s(&e, "code"), "ERR_OAUTH");
+        assert_eq!(get(&e, "status").as_f64(), Some(400.0));
+        assert_eq!(s(&e, "error"), "invalid_scope");
+        assert_eq!(s(&e, "errorDescription"), "nope");
+        assert_eq!(s(&e, "errorUri"), "https://e.example/x");
+        assert!(s(&e, "message").contains("invalid_scope"));
+    }
+
+    #[wasm_bindgen_test]
+    fn odd_host_answers_end_in_errors_and_the_instance_survives() {
+        let mut raw = exchange(obj(&[("maxResponseBytes", 1024.into())]));
+        raw.start();
+        let e = get(&raw.failure(JsValue::from_str("gave up"), false, false), "v");
+        assert_eq!(s(&e, "code"), "ERR_NETWORK");
+        assert!(s(&e, "message").contains("gave up"));
+        let e = get(&raw.failure(tls_error(), false, false), "v");
+        assert_eq!(s(&e, "code"), "ERR_TLS");
+        assert!(s(&e, "message").contains("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
+        assert_eq!(s(&get(&raw.failure(JsValue::UNDEFINED, true, false), "v"), "code"), "ERR_ABORTED");
+        assert_eq!(s(&get(&raw.failure(tls_error(), false, true), "v"), "code"), "ERR_TIMEOUT");
+        // No status (42 or {} from a stub fetch), or a status that is not a number.
+        for status in [JsValue::UNDEFINED, JsValue::from_str("200"), JsValue::from(70000)] {
+            let step = raw.response(status, false, None, JsValue::NULL, b"", date_now());
+            assert_eq!(s(&get(&step, "v"), "code"), "ERR_INVALID_RESPONSE");
+        }
+        assert_eq!(s(&get(&raw.response(JsValue::from(0), true, None, JsValue::NULL, b"", 0.0), "v"), "code"), "ERR_UNEXPECTED_REDIRECT");
+        // The size bound: a declared length or the bytes read.
+        assert!(raw.too_large(Some("1024".into()), 0.0).is_undefined());
+        assert!(raw.too_large(Some(" nonsense ".into()), 0.0).is_undefined());
+        assert!(raw.too_large(None, 1024.0).is_undefined());
+        for step in [raw.too_large(Some("2048".into()), 0.0), raw.too_large(None, 1025.0)] {
+            assert_eq!(s(&get(&step, "v"), "code"), "ERR_RESPONSE_TOO_LARGE");
+        }
+        assert_eq!(t(&respond(&mut raw, 200, TOKEN, None)), 0.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_session_renews_with_its_refresh_token_and_falls_back_when_it_is_refused() {
+        let mut raw = connection(JsValue::UNDEFINED);
+        assert!(raw.last_result().is_undefined() && !raw.reuses());
+        assert_eq!(s(&get(&raw.start(), "init"), "body"), "grant_type=client_credentials");
+        let step = respond(&mut raw, 200, r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#, None);
+        let first = get(&step, "v");
+        assert_eq!(raw.last_result(), first);
+        assert!(raw.reuses() && raw.reuse_until() > date_now());
+        assert_eq!(raw.header(&first), "Bearer tok-1");
+        // A late 401 for an older token keeps the held one; a 401 for it drops it.
+        assert!(raw.retry_after(401, true, "tok-0"));
+        assert!(raw.reuses());
+        assert!(!raw.retry_after(401, false, "tok-1"));
+        assert!(!raw.reuses());
+        let step = raw.start();
+        assert_eq!(s(&get(&step, "init"), "body"), "grant_type=refresh_token&refresh_token=rt-1");
+        // Refused: the configured grant, within the same renewal.
+        let step = respond(&mut raw, 400, r#"{"error":"invalid_grant"}"#, None);
+        assert_eq!(t(&step), 5.0);
+        assert_eq!(s(&get(&step, "init"), "body"), "grant_type=client_credentials");
+        let r = get(&respond(&mut raw, 200, r#"{"access_token":"tok-2","token_type":"bearer","expires_in":3600}"#, None), "v");
+        assert_eq!(s(&r, "accessToken"), "tok-2");
+        raw.invalidate();
+        assert!(!raw.reuses());
+        assert_eq!(s(&get(&raw.start(), "init"), "body"), "grant_type=client_credentials");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_cache_steps_store_and_serve_a_token_without_its_refresh_token() {
+        let cached = || config(obj(&[("cache", memory_cache())]));
+        let mut a = RawConnection::new(cached(), true).unwrap();
+        assert!(a.key().is_undefined());
+        let step = a.start();
+        assert_eq!(t(&step), 2.0);
+        assert_eq!(s(&step, "v"), a.key_input().unwrap());
+        a.digest(Some(vec![0xab; 32]));
+        let key = a.key().as_string().unwrap();
+        assert!(key.starts_with("otc:v1:abab") && key.len() == 71, "{key}");
+        let step = a.start();
+        assert_eq!((t(&step), s(&step, "k"), get(&step, "ms").as_f64()), (3.0, key.clone(), Some(2000.0)));
+        assert_eq!(t(&a.got(JsValue::NULL, None)), 5.0);
+        let body = r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#;
+        let put = respond(&mut a, 200, body, None);
+        assert_eq!((t(&put), s(&put, "k"), get(&put, "ttl").as_f64()), (4.0, key.clone(), Some(3600.0)));
+        let stored = s(&put, "v");
+        assert!(stored.contains("tok-1") && !stored.contains("rt-1"), "no refresh token is stored");
+        let first = get(&a.stored(Some("TypeError".into())), "v");
+        let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
+        assert_eq!(warnings, [cache::write_failed("TypeError")]);
+
+        let mut b = RawConnection::new(cached(), true).unwrap();
+        b.digest(Some(vec![0xab; 32]));
+        assert_eq!(t(&b.start()), 3.0);
+        let r = get(&b.got(JsValue::from_str(&stored), None), "v");
+        assert_eq!(s(&r, "accessToken"), "tok-1");
+        assert_eq!(get(&r, "expiresAt"), get(&first, "expiresAt"), "the original expiry");
+        assert!(get(&r, "refreshToken").is_undefined());
+        assert!(b.reuses());
+        // An unreadable entry or a failed read: a note, and the endpoint.
+        b.invalidate();
+        b.start();
+        assert_eq!(t(&b.got(JsValue::from_str("{}"), None)), 5.0);
+        let put = respond(&mut b, 200, body, None);
+        assert!(t(&put) == 4.0 && s(&put, "v").contains(r#""warnings":[]"#), "the stored entry has no notes");
+        let r = get(&b.stored(None), "v");
+        let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
+        assert_eq!(warnings, [cache::UNREADABLE]);
+        b.invalidate();
+        b.start();
+        assert_eq!(t(&b.got(JsValue::UNDEFINED, Some("no answer within 2000 ms".into()))), 5.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn without_a_digest_the_cache_is_skipped_with_a_warning() {
+        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true).unwrap();
+        raw.digest(None);
+        assert!(raw.key().is_null());
+        assert_eq!(t(&raw.start()), 5.0);
+        let r = get(&respond(&mut raw, 200, TOKEN, None), "v");
+        let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
+        assert_eq!(warnings, [cache::NO_DIGEST]);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_cache_without_get_and_put_is_refused() {
+        for bad in [JsValue::from_str("kv"), Object::new().into(), JsValue::from(1)] {
+            let e = RawConnection::new(config(obj(&[("cache", bad)])), true).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").starts_with("cache must be an object"));
+        }
+        assert!(RawConnection::new(config(JsValue::UNDEFINED), true).unwrap().key_input().is_none());
+    }
+}
