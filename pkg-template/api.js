@@ -187,32 +187,32 @@ async function drive(raw, signal, cache) {
   let step = raw.start();
   let cause;
   for (;;) {
-    const { t } = step;
-    if (t === 0) return step.v;
-    if (t === 1) throw fail(step.v, cause);
+    const [t, a, b, c, d] = step;
+    if (t === 0) return a;
+    if (t === 1) throw fail(a, cause);
     if (t === 2) {
-      raw.digest(await digest(step.v));
+      raw.digest(await digest(a));
       step = raw.start();
     } else if (t === 3) {
-      const o = await bounded(() => cache.get(step.k), step.ms);
+      const o = await bounded(() => cache.get(a), b);
       step = raw.got(o.value, o.failed);
     } else if (t === 4) {
-      const o = await bounded(() => cache.put(step.k, step.v, { expirationTtl: step.ttl }), step.ms);
+      const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
       step = raw.stored(o.failed);
     } else {
-      [step, cause] = await exchange(raw, step, signal);
+      [step, cause] = await exchange(raw, a, b, c, signal);
     }
   }
 }
 
 /**
- * One fetch (init as the core built it) under the timeout and the caller's signal, its body
+ * One fetch (the request as the core packed it) under the timeout and the caller's signal, its body
  * read chunk by chunk up to `max` bytes: the core's next step, and the `cause` for an error
  * (the host's error: the caller's reason, the timeout's TimeoutError, or fetch's rejection).
  * One AbortController for both (AbortSignal.any is missing in Node 18); the caller's signal
  * keeps no listener afterwards.
  */
-async function exchange(raw, { url, init, ms, max }, signal) {
+async function exchange(raw, request, ms, max, signal) {
   if (signal?.aborted) return [raw.failure(undefined, true, false), { cause: signal.reason }];
   const controller = new AbortController();
   let timedOut = false;
@@ -230,8 +230,10 @@ async function exchange(raw, { url, init, ms, max }, signal) {
   try {
     let res;
     try {
-      init.signal = controller.signal;
-      res = await fetch(url, init);
+      const [url, method, body, redirect, credentials, cache, ...pairs] = request.split('\n');
+      const headers = {};
+      for (let i = 0; i < pairs.length; i += 2) headers[pairs[i]] = pairs[i + 1];
+      res = await fetch(url, { method, headers, body, redirect, credentials, cache, signal: controller.signal });
     } catch (e) {
       return failed(e);
     }

@@ -2,14 +2,20 @@
 //! synchronous step machine. Each method takes what the host did (a response's facts, a fetch
 //! failure, a cache answer, a digest) and answers the next step as `{ t, ... }`:
 //!
-//! | t | step                              | api.js does                                        |
-//! |---|-----------------------------------|----------------------------------------------------|
-//! | 0 | `v`: the token result             | resolves with it                                   |
-//! | 1 | `v`: error fields                 | throws `OAuthTokenError` (`cause`: the host's error)|
-//! | 2 | `v`: the cache key's digest input | SHA-256 → `digest(bytes)`, then `start()` again   |
-//! | 3 | `k`, `ms`: read the cache entry       | bounded `cache.get` → `got(value, failed)`         |
-//! | 4 | `k`, `v`, `ttl`, `ms`: store it | bounded `cache.put` → `stored(failed)`             |
-//! | 5 | `url`, `init`, `ms`, `max`: fetch | fetch with a timeout, read ≤ max bytes → `response`, `failure` or `tooLarge` |
+//! | step                                   | api.js does                                        |
+//! |----------------------------------------|----------------------------------------------------|
+//! | `[0, result]`                          | resolves with the token result                     |
+//! | `[1, fields]`                          | throws `OAuthTokenError` (`cause`: the host's error)|
+//! | `[2, input]`                           | SHA-256 of the cache key's input → `digest(bytes)`, then `start()` again |
+//! | `[3, key, ms]`                         | `cache.get` bounded by `ms` → `got(value, failed)` |
+//! | `[4, key, entry, ttl, ms]`             | `cache.put` bounded by `ms` → `stored(failed)`     |
+//! | `[5, request, ms, max]`                | fetch with an `ms` timeout, read ≤ `max` bytes → `response`, `failure` or `tooLarge` |
+//!
+//! Arrays and one packed string for the request: every key or string that crosses into
+//! JavaScript costs a call and a UTF-8 decode, and this is the per-call path. `request` is
+//! `url, method, body, redirect, credentials, cache, name, value, …` joined by `\n` (none of them
+//! can hold one: a parsed URL, fixed values, a form-encoded body, header values checked by the
+//! core).
 //!
 //! The decisions are the session's (src/connection.rs), src/cache.rs's and src/response.rs's.
 //! api.js holds the single-flight promise and the public `Connection`.
@@ -48,16 +54,16 @@ pub struct RawConnection {
     last: JsValue,
 }
 
-fn step(t: u32) -> Object {
-    let o = Object::new();
-    set(&o, "t", &JsValue::from(t));
-    o
+fn step(t: u32, items: &[JsValue]) -> JsValue {
+    let a = Array::of1(&JsValue::from(t));
+    for item in items {
+        a.push(item);
+    }
+    a.into()
 }
 
 fn done(t: u32, v: &JsValue) -> JsValue {
-    let o = step(t);
-    set(&o, "v", v);
-    o.into()
+    Array::of2(&JsValue::from(t), v).into()
 }
 
 #[wasm_bindgen(js_class = RawConnection)]
@@ -98,12 +104,7 @@ impl RawConnection {
             let Some(key) = &self.key else { return done(2, &JsValue::from_str(input)) };
             self.notes.clear();
             match key {
-                Some(k) => {
-                    let o = step(3);
-                    set(&o, "k", &JsValue::from_str(k));
-                    set(&o, "ms", &JsValue::from(cache::TIMEOUT_MS));
-                    return o.into();
-                }
+                Some(k) => return step(3, &[JsValue::from_str(k), JsValue::from(cache::TIMEOUT_MS)]),
                 None => self.notes.push(cache::NO_DIGEST.into()),
             }
         }
@@ -164,12 +165,8 @@ impl RawConnection {
         self.last = result.clone();
         let ttl = self.session.cache_ttl(&token, date_now());
         if let (Some(Some(key)), Some(ttl), Some(_)) = (&self.key, ttl, &self.options) {
-            let o = step(4);
-            set(&o, "k", &JsValue::from_str(key));
-            set(&o, "v", &JsValue::from_str(&entry_text(&result)));
-            set(&o, "ttl", &JsValue::from_f64(ttl as f64));
-            set(&o, "ms", &JsValue::from(cache::TIMEOUT_MS));
-            return o.into();
+            let entry = JsValue::from_str(&entry_text(&result));
+            return step(4, &[JsValue::from_str(key), entry, JsValue::from_f64(ttl as f64), JsValue::from(cache::TIMEOUT_MS)]);
         }
         self.finish()
     }
@@ -260,27 +257,27 @@ impl RawConnection {
         self.fetch()
     }
 
-    /// The request as fetch's `(url, init)`; api.js adds the signal.
+    /// The request, packed (see the module's table); api.js adds the signal.
     fn fetch(&self) -> JsValue {
         let req = self.session.request(&self.config, &self.renewal);
-        // A plain object as RequestInit.
-        let init = Object::new();
-        set(&init, "method", &JsValue::from_str(req.method));
-        let headers = Object::new();
+        let mut packed = String::with_capacity(req.url.len() + req.body.len() + 200);
+        let mut add = |s: &str| {
+            packed.push_str(s);
+            packed.push('\n');
+        };
+        add(&req.url);
+        add(req.method);
+        add(&req.body);
+        for (_, value) in request::FETCH_OPTIONS {
+            add(value);
+        }
         for (name, value) in &req.headers {
-            set(&headers, name, &JsValue::from_str(value));
+            add(name);
+            add(value);
         }
-        set(&init, "headers", &headers);
-        set(&init, "body", &JsValue::from_str(&req.body));
-        for (name, value) in request::FETCH_OPTIONS {
-            set(&init, name, &JsValue::from_str(value));
-        }
-        let o = step(5);
-        set(&o, "url", &JsValue::from_str(&req.url));
-        set(&o, "init", &init);
-        set(&o, "ms", &JsValue::from_f64(self.config.timeout_ms as f64));
-        set(&o, "max", &JsValue::from_f64(self.config.max_response_bytes as f64));
-        o.into()
+        packed.pop();
+        let ms = JsValue::from_f64(self.config.timeout_ms as f64);
+        step(5, &[JsValue::from_str(&packed), ms, JsValue::from_f64(self.config.max_response_bytes as f64)])
     }
 
     /// An exchange failed: what the session says to try next (a refused refresh token falls
@@ -400,7 +397,20 @@ mod tests {
     }
 
     fn t(step: &JsValue) -> f64 {
-        get(step, "t").as_f64().unwrap_or(-1.0)
+        at(step, 0).as_f64().unwrap_or(-1.0)
+    }
+
+    fn at(step: &JsValue, i: u32) -> JsValue {
+        step.unchecked_ref::<Array>().get(i)
+    }
+
+    /// The fetch step's packed request: url, method, body, the fetch options, header pairs.
+    fn request(step: &JsValue) -> Vec<String> {
+        at(step, 1).as_string().unwrap_or_default().split('\n').map(String::from).collect()
+    }
+
+    fn body(step: &JsValue) -> String {
+        request(step).remove(2)
     }
 
     fn exchange(extra: JsValue) -> RawConnection {
@@ -437,18 +447,25 @@ mod tests {
         let mut raw = exchange(obj(&[("scope", "read  write".into()), ("timeoutSeconds", 2.5.into())]));
         let step = raw.start();
         assert_eq!(t(&step), 5.0);
-        assert_eq!(s(&step, "url"), "https://auth.example.com/token");
-        assert_eq!(get(&step, "ms").as_f64(), Some(2500.0));
-        assert_eq!(get(&step, "max").as_f64(), Some(1048576.0));
-        let init = get(&step, "init");
-        assert_eq!(s(&init, "method"), "POST");
-        assert_eq!(s(&init, "body"), "grant_type=client_credentials&scope=read+write");
-        assert_eq!(s(&init, "redirect"), "manual");
-        assert_eq!(s(&init, "credentials"), "omit");
-        assert_eq!(s(&init, "cache"), "no-store");
-        let headers = get(&init, "headers");
-        assert_eq!(s(&headers, "Authorization"), "Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==");
-        assert_eq!(s(&headers, "Accept"), "application/json");
+        assert_eq!(at(&step, 2).as_f64(), Some(2500.0));
+        assert_eq!(at(&step, 3).as_f64(), Some(1048576.0));
+        assert_eq!(
+            request(&step),
+            [
+                "https://auth.example.com/token",
+                "POST",
+                "grant_type=client_credentials&scope=read+write",
+                "manual",
+                "omit",
+                "no-store",
+                "Content-Type",
+                "application/x-www-form-urlencoded;charset=UTF-8",
+                "Accept",
+                "application/json",
+                "Authorization",
+                "Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==",
+            ]
+        );
     }
 
     #[wasm_bindgen_test]
@@ -457,12 +474,12 @@ mod tests {
         raw.start();
         let step = respond(&mut raw, 200, TOKEN, Some("sid=1; Domain=evil.example"));
         assert_eq!(t(&step), 0.0);
-        let r = get(&step, "v");
+        let r = at(&step, 1);
         assert_eq!(s(&r, "accessToken"), "tok-1");
         assert_eq!(s(&r, "tokenType"), "Bearer");
         assert_eq!(get(&r, "expiresIn").as_f64().unwrap(), 3599.0);
-        let at = get(&r, "expiresAt").as_f64().unwrap();
-        assert!((at - date_now() - 3_599_000.0).abs() < 60_000.0);
+        let expires_at = get(&r, "expiresAt").as_f64().unwrap();
+        assert!((expires_at - date_now() - 3_599_000.0).abs() < 60_000.0);
         assert_eq!(s(&r, "scope"), "read");
         assert!(get(&r, "refreshToken").is_undefined());
         // json is the endpoint's object verbatim, nested members included.
@@ -476,7 +493,7 @@ mod tests {
         );
         let mut quiet = exchange(obj(&[("ignoreCookiesPolicy", true.into())]));
         quiet.start();
-        let r = get(&respond(&mut quiet, 200, TOKEN, Some("sid=1; Domain=evil.example")), "v");
+        let r = at(&respond(&mut quiet, 200, TOKEN, Some("sid=1; Domain=evil.example")), 1);
         assert_eq!(Array::from(&get(&r, "warnings")).length(), 0);
     }
 
@@ -507,7 +524,7 @@ mod tests {
         raw.start();
         let step = respond(&mut raw, 400, r#"{"error":"invalid_scope","error_description":"nope","error_uri":"https://e.example/x"}"#, None);
         assert_eq!(t(&step), 1.0);
-        let e = get(&step, "v");
+        let e = at(&step, 1);
         assert_eq!(s(&e, "code"), "ERR_OAUTH");
         assert_eq!(get(&e, "status").as_f64(), Some(400.0));
         assert_eq!(s(&e, "error"), "invalid_scope");
@@ -520,26 +537,26 @@ mod tests {
     fn odd_host_answers_end_in_errors_and_the_instance_survives() {
         let mut raw = exchange(obj(&[("maxResponseBytes", 1024.into())]));
         raw.start();
-        let e = get(&raw.failure(JsValue::from_str("gave up"), false, false), "v");
+        let e = at(&raw.failure(JsValue::from_str("gave up"), false, false), 1);
         assert_eq!(s(&e, "code"), "ERR_NETWORK");
         assert!(s(&e, "message").contains("gave up"));
-        let e = get(&raw.failure(tls_error(), false, false), "v");
+        let e = at(&raw.failure(tls_error(), false, false), 1);
         assert_eq!(s(&e, "code"), "ERR_TLS");
         assert!(s(&e, "message").contains("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
-        assert_eq!(s(&get(&raw.failure(JsValue::UNDEFINED, true, false), "v"), "code"), "ERR_ABORTED");
-        assert_eq!(s(&get(&raw.failure(tls_error(), false, true), "v"), "code"), "ERR_TIMEOUT");
+        assert_eq!(s(&at(&raw.failure(JsValue::UNDEFINED, true, false), 1), "code"), "ERR_ABORTED");
+        assert_eq!(s(&at(&raw.failure(tls_error(), false, true), 1), "code"), "ERR_TIMEOUT");
         // No status (42 or {} from a stub fetch), or a status that is not a number.
         for status in [JsValue::UNDEFINED, JsValue::from_str("200"), JsValue::from(70000)] {
             let step = raw.response(status, false, None, JsValue::NULL, b"", date_now());
-            assert_eq!(s(&get(&step, "v"), "code"), "ERR_INVALID_RESPONSE");
+            assert_eq!(s(&at(&step, 1), "code"), "ERR_INVALID_RESPONSE");
         }
-        assert_eq!(s(&get(&raw.response(JsValue::from(0), true, None, JsValue::NULL, b"", 0.0), "v"), "code"), "ERR_UNEXPECTED_REDIRECT");
+        assert_eq!(s(&at(&raw.response(JsValue::from(0), true, None, JsValue::NULL, b"", 0.0), 1), "code"), "ERR_UNEXPECTED_REDIRECT");
         // The size bound: a declared length or the bytes read.
         assert!(raw.too_large(Some("1024".into()), 0.0).is_undefined());
         assert!(raw.too_large(Some(" nonsense ".into()), 0.0).is_undefined());
         assert!(raw.too_large(None, 1024.0).is_undefined());
         for step in [raw.too_large(Some("2048".into()), 0.0), raw.too_large(None, 1025.0)] {
-            assert_eq!(s(&get(&step, "v"), "code"), "ERR_RESPONSE_TOO_LARGE");
+            assert_eq!(s(&at(&step, 1), "code"), "ERR_RESPONSE_TOO_LARGE");
         }
         assert_eq!(t(&respond(&mut raw, 200, TOKEN, None)), 0.0);
     }
@@ -548,9 +565,9 @@ mod tests {
     fn the_session_renews_with_its_refresh_token_and_falls_back_when_it_is_refused() {
         let mut raw = connection(JsValue::UNDEFINED);
         assert!(raw.last_result().is_undefined() && !raw.reuses());
-        assert_eq!(s(&get(&raw.start(), "init"), "body"), "grant_type=client_credentials");
+        assert_eq!(body(&raw.start()), "grant_type=client_credentials");
         let step = respond(&mut raw, 200, r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#, None);
-        let first = get(&step, "v");
+        let first = at(&step, 1);
         assert_eq!(raw.last_result(), first);
         assert!(raw.reuses() && raw.reuse_until() > date_now());
         assert_eq!(raw.header(&first), "Bearer tok-1");
@@ -560,16 +577,16 @@ mod tests {
         assert!(!raw.retry_after(401, false, "tok-1"));
         assert!(!raw.reuses());
         let step = raw.start();
-        assert_eq!(s(&get(&step, "init"), "body"), "grant_type=refresh_token&refresh_token=rt-1");
+        assert_eq!(body(&step), "grant_type=refresh_token&refresh_token=rt-1");
         // Refused: the configured grant, within the same renewal.
         let step = respond(&mut raw, 400, r#"{"error":"invalid_grant"}"#, None);
         assert_eq!(t(&step), 5.0);
-        assert_eq!(s(&get(&step, "init"), "body"), "grant_type=client_credentials");
-        let r = get(&respond(&mut raw, 200, r#"{"access_token":"tok-2","token_type":"bearer","expires_in":3600}"#, None), "v");
+        assert_eq!(body(&step), "grant_type=client_credentials");
+        let r = at(&respond(&mut raw, 200, r#"{"access_token":"tok-2","token_type":"bearer","expires_in":3600}"#, None), 1);
         assert_eq!(s(&r, "accessToken"), "tok-2");
         raw.invalidate();
         assert!(!raw.reuses());
-        assert_eq!(s(&get(&raw.start(), "init"), "body"), "grant_type=client_credentials");
+        assert_eq!(body(&raw.start()), "grant_type=client_credentials");
     }
 
     #[wasm_bindgen_test]
@@ -579,26 +596,26 @@ mod tests {
         assert!(a.key().is_undefined());
         let step = a.start();
         assert_eq!(t(&step), 2.0);
-        assert_eq!(s(&step, "v"), a.key_input().unwrap());
+        assert_eq!(at(&step, 1).as_string().unwrap(), a.key_input().unwrap());
         a.digest(Some(vec![0xab; 32]));
         let key = a.key().as_string().unwrap();
         assert!(key.starts_with("otc:v1:abab") && key.len() == 71, "{key}");
         let step = a.start();
-        assert_eq!((t(&step), s(&step, "k"), get(&step, "ms").as_f64()), (3.0, key.clone(), Some(2000.0)));
+        assert_eq!((t(&step), at(&step, 1).as_string().unwrap(), at(&step, 2).as_f64()), (3.0, key.clone(), Some(2000.0)));
         assert_eq!(t(&a.got(JsValue::NULL, None)), 5.0);
         let body = r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#;
         let put = respond(&mut a, 200, body, None);
-        assert_eq!((t(&put), s(&put, "k"), get(&put, "ttl").as_f64()), (4.0, key.clone(), Some(3600.0)));
-        let stored = s(&put, "v");
+        assert_eq!((t(&put), at(&put, 1).as_string().unwrap(), at(&put, 3).as_f64()), (4.0, key.clone(), Some(3600.0)));
+        let stored = at(&put, 2).as_string().unwrap();
         assert!(stored.contains("tok-1") && !stored.contains("rt-1"), "no refresh token is stored");
-        let first = get(&a.stored(Some("TypeError".into())), "v");
+        let first = at(&a.stored(Some("TypeError".into())), 1);
         let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::write_failed("TypeError")]);
 
         let mut b = RawConnection::new(cached(), true).unwrap();
         b.digest(Some(vec![0xab; 32]));
         assert_eq!(t(&b.start()), 3.0);
-        let r = get(&b.got(JsValue::from_str(&stored), None), "v");
+        let r = at(&b.got(JsValue::from_str(&stored), None), 1);
         assert_eq!(s(&r, "accessToken"), "tok-1");
         assert_eq!(get(&r, "expiresAt"), get(&first, "expiresAt"), "the original expiry");
         assert!(get(&r, "refreshToken").is_undefined());
@@ -608,8 +625,8 @@ mod tests {
         b.start();
         assert_eq!(t(&b.got(JsValue::from_str("{}"), None)), 5.0);
         let put = respond(&mut b, 200, body, None);
-        assert!(t(&put) == 4.0 && s(&put, "v").contains(r#""warnings":[]"#), "the stored entry has no notes");
-        let r = get(&b.stored(None), "v");
+        assert!(t(&put) == 4.0 && at(&put, 2).as_string().unwrap().contains(r#""warnings":[]"#), "the stored entry has no notes");
+        let r = at(&b.stored(None), 1);
         let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::UNREADABLE]);
         b.invalidate();
@@ -623,7 +640,7 @@ mod tests {
         raw.digest(None);
         assert!(raw.key().is_null());
         assert_eq!(t(&raw.start()), 5.0);
-        let r = get(&respond(&mut raw, 200, TOKEN, None), "v");
+        let r = at(&respond(&mut raw, 200, TOKEN, None), 1);
         let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::NO_DIGEST]);
     }
