@@ -194,17 +194,18 @@ fn members(object: &JsValue, depth: u8) -> Vec<(String, Value)> {
 }
 
 /// A JavaScript value for the core; arrays and objects keep their contents `depth` levels down.
+/// Each test is a call into JavaScript: the common kinds (strings, then numbers) come first.
 fn value(v: &JsValue, depth: u8) -> Value {
-    if v.is_undefined() {
+    if let Some(s) = v.as_string() {
+        Value::String(s)
+    } else if let Some(n) = v.as_f64() {
+        Value::Number(n)
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if v.is_undefined() {
         Value::Undefined
     } else if v.is_null() {
         Value::Null
-    } else if let Some(b) = v.as_bool() {
-        Value::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        Value::Number(n)
-    } else if let Some(s) = v.as_string() {
-        Value::String(s)
     } else if Array::is_array(v) {
         let items = match depth {
             0 => Vec::new(),
