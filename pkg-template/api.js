@@ -1,9 +1,9 @@
-import {
-  requestToken as rawRequestToken,
-  previewRequest as rawPreviewRequest,
-  RawConnection,
-} from './oauth_token_connection.js';
+import { previewRequest as rawPreviewRequest, RawConnection } from './oauth_token_connection.js';
 import { isReady, ready, subtleCrypto } from './init.js';
+
+// The .wasm decides, this module moves bytes: RawConnection (src/wasm/connection.rs) is a
+// synchronous step machine over the core; drive() below does what each step asks (fetch with a
+// timeout, the bounded body read, the cache's get and put, SHA-256) and hands the facts back.
 
 /**
  * Every failure of this package: a real Error with a stable `code`, and, where known, the HTTP
@@ -17,13 +17,31 @@ Object.defineProperty(OAuthTokenError.prototype, 'name', {
   configurable: true,
 });
 
+/** An OAuthTokenError from the core's fields; anything else thrown is passed on as it is. */
+function fail(fields, options) {
+  return typeof fields?.code === 'string'
+    ? Object.assign(new OAuthTokenError(fields.message, options), fields)
+    : fields;
+}
+
 /**
  * Requests an access token from the token endpoint (RFC 6749 §4.4, §4.3 or §6).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export async function requestToken(config) {
   await ready();
-  return rawRequestToken(config, OAuthTokenError);
+  let raw;
+  try {
+    raw = new RawConnection(config, false);
+  } catch (e) {
+    throw fail(e);
+  }
+  try {
+    // Validated by the core: absent, or an AbortSignal.
+    return await drive(raw, config.signal || undefined);
+  } finally {
+    raw.free();
+  }
 }
 
 /**
@@ -34,7 +52,11 @@ export async function requestToken(config) {
  */
 export async function previewRequest(config) {
   await ready();
-  return rawPreviewRequest(config, OAuthTokenError);
+  try {
+    return rawPreviewRequest(config);
+  } catch (e) {
+    throw fail(e);
+  }
 }
 
 /**
@@ -54,7 +76,9 @@ class Connection {
   // result (RawConnection.reuseUntil), read again after every call that can change the held
   // token (a renewal settling, invalidate(), a 401). Never later than the core's own.
   #reuseUntil = -Infinity;
-  #held = undefined; // a promise of that result, shared like the core's in-flight one
+  #held = undefined; // a promise of that result, shared like the in-flight one
+  #pending = undefined; // the renewal every caller waits on (single-flight), while one runs
+  #cache = undefined;
 
   constructor(config) {
     // Where the module is loaded, the config is validated now; in a browser before the first
@@ -66,10 +90,11 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, OAuthTokenError, CACHE_IO);
+      this.#raw = new RawConnection(config, true);
       this.#headerName = this.#raw.headerName;
+      this.#cache = config.cache;
     } catch (e) {
-      this.#error = e;
+      this.#error = fail(e);
     }
   }
 
@@ -88,9 +113,16 @@ class Connection {
     const raw = this.#raw;
     if (raw === undefined) return this.#connect().then(() => this.token());
     if (Date.now() < this.#reuseUntil) return this.#held;
-    // Every caller gets the core's promise itself (one renewal for all of them).
-    const p = raw.token();
-    p.then(() => this.#sync(raw), () => this.#sync(raw));
+    // Every caller gets the one renewal's promise itself, the same error object included.
+    if (this.#pending) return this.#pending;
+    if (raw.reuses()) return Promise.resolve(raw.lastResult);
+    // drive() starts from the microtask queue, after #pending is set.
+    const p = (this.#pending = Promise.resolve(this.#cache).then((cache) => drive(raw, undefined, cache)));
+    const settled = () => {
+      this.#pending = undefined;
+      this.#sync(raw);
+    };
+    p.then(settled, settled);
     return p;
   }
 
@@ -140,34 +172,132 @@ class Connection {
    * stored token by hand; undefined without a cache or where the host has no `crypto.subtle`.
    */
   async cacheKey() {
-    return (await this.#connect()).cacheKey();
+    const raw = await this.#connect();
+    const input = raw.keyInput;
+    if (input !== undefined && raw.key === undefined) raw.digest(await digest(input));
+    return raw.key ?? undefined;
   }
 }
 
 /**
- * The cache's I/O for the core (src/wasm/connection.rs), which decides everything else. Each call
- * settles within its bound and never rejects: a cache that throws, rejects or hangs must not fail
- * or hang a token request. Failures are reported by the error's name only (a message could quote
- * the stored token).
+ * Does what the core's steps ask until it answers a result or an error (the table in
+ * src/wasm/connection.rs). `signal`: requestToken's; `cache`: the connection's store.
  */
-const CACHE_IO = {
-  async digest(input) {
-    const subtle = subtleCrypto();
-    if (typeof subtle?.digest !== 'function') return undefined;
-    try {
-      return await subtle.digest('SHA-256', new TextEncoder().encode(input));
-    } catch {
-      return undefined;
+async function drive(raw, signal, cache) {
+  let step = raw.start();
+  let cause;
+  for (;;) {
+    const [t, a, b, c, d] = step;
+    if (t === 0) return a;
+    if (t === 1) throw fail(a, cause);
+    if (t === 2) {
+      raw.digest(await digest(a));
+      step = raw.start();
+    } else if (t === 3) {
+      const o = await bounded(() => cache.get(a), b);
+      step = raw.got(o.value, o.failed);
+    } else if (t === 4) {
+      const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
+      step = raw.stored(o.failed);
+    } else {
+      [step, cause] = await exchange(raw, a, b, c, signal);
     }
-  },
-  get(cache, key, ms) {
-    return bounded(() => cache.get(key), ms);
-  },
-  put(cache, key, value, expirationTtl, ms) {
-    return bounded(() => cache.put(key, value, { expirationTtl }), ms);
-  },
-};
+  }
+}
 
+/**
+ * One fetch (the request as the core packed it) under the timeout and the caller's signal, its body
+ * read chunk by chunk up to `max` bytes: the core's next step, and the `cause` for an error
+ * (the host's error: the caller's reason, the timeout's TimeoutError, or fetch's rejection).
+ * One AbortController for both (AbortSignal.any is missing in Node 18); the caller's signal
+ * keeps no listener afterwards.
+ */
+async function exchange(raw, request, ms, max, signal) {
+  if (signal?.aborted) return [raw.failure(undefined, true, false), { cause: signal.reason }];
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, ms);
+  const abort = () => controller.abort(signal.reason);
+  signal?.addEventListener('abort', abort);
+  const failed = (e) => {
+    const aborted = !!signal?.aborted;
+    const cause = aborted ? signal.reason : timedOut ? controller.signal.reason : e;
+    return [raw.failure(e, aborted, timedOut), { cause }];
+  };
+  try {
+    let res;
+    try {
+      const [url, method, body, redirect, credentials, cache, ...pairs] = request.split('\n');
+      const headers = {};
+      for (let i = 0; i < pairs.length; i += 2) headers[pairs[i]] = pairs[i + 1];
+      res = await fetch(url, { method, headers, body, redirect, credentials, cache, signal: controller.signal });
+    } catch (e) {
+      return failed(e);
+    }
+    const at = Date.now();
+    const headers = res?.headers;
+    // A polyfill or stub may hand back anything: the core refuses what has no status.
+    if (typeof headers?.get !== 'function') return [raw.response(res?.status, false, null, null, EMPTY, at)];
+    const declared = headers.get('content-length');
+    const refused = declared === null ? undefined : raw.tooLarge(declared, 0);
+    if (refused) {
+      await res.body?.cancel().catch(ignore);
+      return [refused];
+    }
+    let cookies;
+    try {
+      cookies = headers.getSetCookie();
+    } catch {}
+    const chunks = [];
+    let n = 0;
+    try {
+      const reader = res.body?.getReader();
+      for (let r; reader && !(r = await reader.read()).done; ) {
+        const chunk = r.value;
+        if (!(chunk instanceof Uint8Array)) continue;
+        if ((n += chunk.length) > max) {
+          await reader.cancel().catch(ignore);
+          return [raw.tooLarge(null, n)];
+        }
+        chunks.push(chunk);
+      }
+    } catch (e) {
+      return failed(e);
+    }
+    let body = chunks[0] ?? EMPTY;
+    if (chunks.length > 1) {
+      body = new Uint8Array(n);
+      n = 0;
+      for (const c of chunks) body.set(c, (n += c.length) - c.length);
+    }
+    const step = raw.response(res.status, res.type === 'opaqueredirect', headers.get('content-type'), cookies, body, at);
+    return [step];
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', abort);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const ignore = () => {};
+
+/** The SHA-256 of the cache key's input, or undefined where the host has none. */
+async function digest(input) {
+  try {
+    return new Uint8Array(await subtleCrypto().digest('SHA-256', new TextEncoder().encode(input)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A cache get or put that settles within its bound and never rejects: a cache that throws,
+ * rejects or hangs must not fail or hang a token request. Failures are reported by the error's
+ * name only (a message could quote the stored token).
+ */
 function bounded(operation, ms) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ failed: `no answer within ${ms} ms` }), ms);

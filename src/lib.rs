@@ -7,8 +7,11 @@
 //! - a pure core ([`config`], [`connection`], [`cache`], [`request`], [`response`], [`cookies`], [`error`], [`secret`],
 //!   [`value`]) that performs no I/O and never reads the clock: it validates a configuration,
 //!   describes the HTTP request to send and interprets the HTTP response it is handed;
-//! - a thin wasm adapter (`wasm`, compiled for wasm32 only) that converts JavaScript values,
-//!   calls the host's global `fetch` and turns core errors into JavaScript errors.
+//! - a synchronous wasm adapter (`wasm`, compiled for wasm32 only) that converts JavaScript
+//!   values and drives the core as a step machine (`RawConnection`): it says what to fetch or
+//!   read from the cache and interprets what the host hands back. The package's `api.js` does the
+//!   I/O (fetch, the bounded body read, timeout and abort, the cache, SHA-256), the single-flight
+//!   promise, and builds the `OAuthTokenError` from the fields the core gives.
 //!
 //! The core never formats with `format!`/`Debug` on the paths the adapter uses: that keeps the
 //! float and Debug formatting machinery out of the shipped `.wasm`.

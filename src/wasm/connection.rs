@@ -1,227 +1,328 @@
-//! The connection's adapter: keeps a core [`Session`], the last result and the one in-flight
-//! renewal, reads the clock, calls fetch and the shared cache. The decisions are the session's
-//! and src/cache.rs's. The public `Connection` (token(), fetch(), invalidate(), lastResult) is
-//! the JS wrapper in api.js, which also supplies the cache's I/O (digest, bounded get and put).
+//! `RawConnection`: one token exchange (`requestToken`) or a connection's session, as a
+//! synchronous step machine. Each method takes what the host did (a response's facts, a fetch
+//! failure, a cache answer, a digest) and answers the next step as `{ t, ... }`:
+//!
+//! | step                                   | api.js does                                        |
+//! |----------------------------------------|----------------------------------------------------|
+//! | `[0, result]`                          | resolves with the token result                     |
+//! | `[1, fields]`                          | throws `OAuthTokenError` (`cause`: the host's error)|
+//! | `[2, input]`                           | SHA-256 of the cache key's input → `digest(bytes)`, then `start()` again |
+//! | `[3, key, ms]`                         | `cache.get` bounded by `ms` → `got(value, failed)` |
+//! | `[4, key, entry, ttl, ms]`             | `cache.put` bounded by `ms` → `stored(failed)`     |
+//! | `[5, request, ms, max]`                | fetch with an `ms` timeout, read ≤ `max` bytes → `response`, `failure` or `tooLarge` |
+//!
+//! Arrays and one packed string for the request: every key or string that crosses into
+//! JavaScript costs a call and a UTF-8 decode, and this is the per-call path. `request` is
+//! `url, method, body, redirect, credentials, cache, name, value, …` joined by `\n` (none of them
+//! can hold one: a parsed URL, fixed values, a form-encoded body, header values checked by the
+//! core).
+//!
+//! The decisions are the session's (src/connection.rs), src/cache.rs's and src/response.rs's.
+//! api.js holds the single-flight promise and the public `Connection`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use core::cell::RefCell;
-use alloc::rc::Rc;
-
-use js_sys::{Array, Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-use super::{date_now, entries, exchange, get, members, parse_url, result_object, set, spawn, to_js_error, value};
+use super::{date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, set, strings, value};
 use crate::cache;
 use crate::config::{self, Config, ConnectionOptions};
-use crate::connection::{authorization_value, Plan, Session};
-use crate::error::Error;
-
-#[wasm_bindgen]
-extern "C" {
-    /// api.js's cache I/O. Each call settles within its bound and never rejects: `digest`
-    /// resolves a SHA-256 `ArrayBuffer` or `undefined`; `get` and `put` resolve `{ value }` or
-    /// `{ failed: reason }`, the reason being the host's error name or the timeout.
-    type CacheIo;
-    #[wasm_bindgen(method, catch)]
-    fn digest(this: &CacheIo, input: &str) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = get)]
-    fn get_entry(this: &CacheIo, store: &JsValue, key: &str, timeout_ms: u32) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = put)]
-    fn put_entry(
-        this: &CacheIo,
-        store: &JsValue,
-        key: &str,
-        value: &str,
-        ttl_seconds: f64,
-        timeout_ms: u32,
-    ) -> Result<Promise, JsValue>;
-}
-
-/// The configured `cache` (e.g. a Workers KV namespace) and how to reach it.
-struct Cache {
-    store: JsValue,
-    io: CacheIo,
-    key_input: String,
-}
-
-struct Inner {
-    config: Config,
-    options: ConnectionOptions,
-    error_class: Function,
-    cache: Option<Cache>,
-    state: RefCell<State>,
-}
-
-struct State {
-    session: Session,
-    /// The last `TokenResult`, or `undefined`.
-    last: JsValue,
-    /// The renewal every caller waits on (single-flight), while one runs.
-    pending: Option<Promise>,
-    /// The cache key once derived; `Some(None)`: the host has no digest.
-    key: Option<Option<String>>,
-}
+use crate::connection::{authorization_value, Plan, Renewal, Session};
+use crate::cookies;
+use crate::error::{classify_fetch_failure, Error};
+use crate::request;
+use crate::response::{self, HttpResponse};
 
 /// Used by api.js only.
 #[wasm_bindgen(js_name = RawConnection, skip_typescript)]
 pub struct RawConnection {
-    inner: Rc<Inner>,
+    config: Config,
+    /// `None` for `requestToken`'s single exchange.
+    options: Option<ConnectionOptions>,
+    session: Session,
+    /// The cache key's digest input, when the config has a `cache`.
+    key_input: Option<String>,
+    /// The cache key once derived; `Some(None)`: the host has no digest.
+    key: Option<Option<String>>,
+    renewal: Renewal,
+    /// Cache notes for the result being made.
+    notes: Vec<String>,
+    /// The last token result, or `undefined`.
+    last: JsValue,
+}
+
+fn step(t: u32, items: &[JsValue]) -> JsValue {
+    let a = Array::of1(&JsValue::from(t));
+    for item in items {
+        a.push(item);
+    }
+    a.into()
+}
+
+fn done(t: u32, v: &JsValue) -> JsValue {
+    Array::of2(&JsValue::from(t), v).into()
 }
 
 #[wasm_bindgen(js_class = RawConnection)]
 impl RawConnection {
-    /// Validates the configuration; throws an `error_class` error with ERR_INVALID_CONFIG.
-    /// `cache_io` is api.js's cache I/O, used when the config has a `cache`.
+    /// Validates `requestToken`'s config (`connection` false) or `createConnection`'s; throws the
+    /// error fields (ERR_INVALID_CONFIG and the like).
     #[wasm_bindgen(constructor)]
-    pub fn new(raw: JsValue, error_class: Function, cache_io: JsValue) -> Result<RawConnection, JsValue> {
+    pub fn new(raw: JsValue, connection: bool) -> Result<RawConnection, JsValue> {
         let parsed = entries(&raw).and_then(|e| {
-            let (config, options) = config::parse_connection(&e, &parse_url).map_err(|e| (e, None))?;
-            let cache = cache_binding(&raw, &config, cache_io).map_err(|e| (e, None))?;
-            Ok((config, options, cache))
+            if !connection {
+                return Ok((config::parse(&e, &parse_url)?, None, None));
+            }
+            let (config, options) = config::parse_connection(&e, &parse_url)?;
+            let key_input = cache_binding(&raw, &config)?;
+            Ok((config, Some(options), key_input))
         });
-        let (config, options, cache) =
-            parsed.map_err(|(e, cause)| to_js_error(&error_class, &e, cause.as_ref()))?;
-        let session = Session::new(&options);
-        let state = RefCell::new(State { session, last: JsValue::UNDEFINED, pending: None, key: None });
-        Ok(RawConnection { inner: Rc::new(Inner { config, options, error_class, cache, state }) })
+        let (config, options, key_input) = parsed.map_err(|e| fields(&e))?;
+        let session = Session::new(options.as_ref().unwrap_or(&ConnectionOptions {
+            refresh_skew_ms: 0.0,
+            header_name: String::new(),
+            header_prefix: None,
+        }));
+        Ok(RawConnection {
+            config,
+            options,
+            session,
+            key_input,
+            key: None,
+            renewal: Renewal::Configured,
+            notes: Vec::new(),
+            last: JsValue::UNDEFINED,
+        })
     }
 
-    /// The renewal in flight (it may be storing its token in the cache), else the held token
-    /// while valid, else a new renewal.
-    pub fn token(&self) -> Promise {
-        let mut state = self.inner.state.borrow_mut();
-        if let Some(p) = &state.pending {
-            return p.clone();
+    /// The first step of a renewal (or of the exchange): the digest, the cache read or the fetch.
+    pub fn start(&mut self) -> JsValue {
+        if let Some(input) = &self.key_input {
+            let Some(key) = &self.key else { return done(2, &JsValue::from_str(input)) };
+            self.notes.clear();
+            match key {
+                Some(k) => return step(3, &[JsValue::from_str(k), JsValue::from(cache::TIMEOUT_MS)]),
+                None => self.notes.push(cache::NO_DIGEST.into()),
+            }
         }
-        if state.session.plan(date_now()) == Plan::Reuse {
-            return Promise::resolve(&state.last);
+        self.first_fetch()
+    }
+
+    /// The host's SHA-256 of the digest input (32 bytes), or `undefined` without one.
+    pub fn digest(&mut self, bytes: Option<Vec<u8>>) {
+        if self.key.is_none() {
+            self.key = Some(bytes.filter(|b| b.len() == 32).map(|b| cache::key(&b)));
         }
-        // The future runs from the microtask queue, after `pending` is set below.
-        let p = spawn(Box::pin(renew(self.inner.clone())));
-        state.pending = Some(p.clone());
-        p
+    }
+
+    /// The cache's answer: a stored value (a string, `null` or `undefined` for none) or the
+    /// reason it failed.
+    pub fn got(&mut self, stored: JsValue, failed: Option<String>) -> JsValue {
+        if let Some(reason) = failed {
+            self.notes.push(cache::read_failed(&reason));
+        } else if !stored.is_undefined() && !stored.is_null() {
+            if let Some(result) = self.adopt(&stored) {
+                self.last = result.clone();
+                return done(0, &result);
+            }
+        }
+        self.first_fetch()
+    }
+
+    /// The entry was stored, or not (`failed`: the reason).
+    pub fn stored(&mut self, failed: Option<String>) -> JsValue {
+        if let Some(reason) = failed {
+            self.notes.push(cache::write_failed(&reason));
+        }
+        self.finish()
+    }
+
+    /// A response: `status` as the host gave it (anything but a number in 0..=65535 is 0, which
+    /// the core refuses), the body as read within the limit, `received_at` the clock at receipt.
+    pub fn response(
+        &mut self,
+        status: JsValue,
+        opaque_redirect: bool,
+        content_type: Option<String>,
+        set_cookies: JsValue,
+        body: &[u8],
+        received_at: f64,
+    ) -> JsValue {
+        let status = status.as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
+        let mut json = JsValue::UNDEFINED;
+        let http = HttpResponse { status, opaque_redirect, content_type: content_type.as_deref(), body };
+        let token = match response::interpret(&http, &mut |text| parse_json(text, &mut json), received_at) {
+            Ok(t) => t,
+            Err(e) => return self.failed(e),
+        };
+        let warnings =
+            cookies::check(&strings(&set_cookies), self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
+        let result = result_object(&token, &json, &warnings);
+        self.session.accept(&token, &self.renewal);
+        self.last = result.clone();
+        let ttl = self.session.cache_ttl(&token, date_now());
+        if let (Some(Some(key)), Some(ttl), Some(_)) = (&self.key, ttl, &self.options) {
+            let entry = JsValue::from_str(&entry_text(&result));
+            return step(4, &[JsValue::from_str(key), entry, JsValue::from_f64(ttl as f64), JsValue::from(cache::TIMEOUT_MS)]);
+        }
+        self.finish()
+    }
+
+    /// The fetch or the body read failed: the rejection, whether the caller's signal had aborted,
+    /// whether the timeout had fired.
+    pub fn failure(&mut self, cause: JsValue, aborted: bool, timed_out: bool) -> JsValue {
+        let facts = failure_facts(&cause, aborted, timed_out, self.config.timeout_ms);
+        self.failed(classify_fetch_failure(facts))
+    }
+
+    /// `Content-Length` (`declared`) or the bytes read so far against the limit: the next step
+    /// when the response is refused, else `undefined`.
+    #[wasm_bindgen(js_name = tooLarge)]
+    pub fn too_large(&mut self, declared: Option<String>, read: f64) -> JsValue {
+        let limit = self.config.max_response_bytes;
+        match response::check_declared_length(declared.as_deref(), limit)
+            .and_then(|()| response::check_body_length(read as u64, limit))
+        {
+            Ok(()) => JsValue::UNDEFINED,
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// Whether the held token is still valid (the session's plan).
+    pub fn reuses(&self) -> bool {
+        self.session.plan(date_now()) == Plan::Reuse
     }
 
     /// Drops the held token.
-    pub fn invalidate(&self) {
-        self.inner.state.borrow_mut().session.invalidate(None);
+    pub fn invalidate(&mut self) {
+        self.session.invalidate(None);
     }
 
     /// After a REST call's first attempt: drops the token on a 401 and says whether to retry.
     #[wasm_bindgen(js_name = retryAfter)]
-    pub fn retry_after(&self, status: u16, replayable: bool, access_token: &str) -> bool {
-        self.inner.state.borrow_mut().session.retry_after(status, replayable, access_token)
+    pub fn retry_after(&mut self, status: u16, replayable: bool, access_token: &str) -> bool {
+        self.session.retry_after(status, replayable, access_token)
     }
 
-    /// The cache key (`otc:v1:<hex SHA-256>`), or `undefined` without a cache or a digest.
-    #[wasm_bindgen(js_name = cacheKey)]
-    pub fn cache_key(&self) -> Promise {
-        let inner = self.inner.clone();
-        spawn(Box::pin(async move {
-            Ok(cache_key(&inner).await.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))
-        }))
+    /// The digest input of the cache key; `undefined` without a cache.
+    #[wasm_bindgen(getter, js_name = keyInput)]
+    pub fn key_input(&self) -> Option<String> {
+        self.key_input.clone()
+    }
+
+    /// The cache key (`otc:v1:<hex SHA-256>`); `null` once known to be unavailable (no digest),
+    /// `undefined` before it is derived or without a cache.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> JsValue {
+        match &self.key {
+            Some(Some(k)) => JsValue::from_str(k),
+            Some(None) => JsValue::NULL,
+            None => JsValue::UNDEFINED,
+        }
     }
 
     #[wasm_bindgen(getter, js_name = lastResult)]
     pub fn last_result(&self) -> JsValue {
-        self.inner.state.borrow().last.clone()
+        self.last.clone()
     }
 
     /// Epoch ms until which `token()` reuses `lastResult` (the session's `reuse_until`): api.js
     /// answers the cached path from it without a call into the .wasm.
     #[wasm_bindgen(getter, js_name = reuseUntil)]
     pub fn reuse_until(&self) -> f64 {
-        self.inner.state.borrow().session.reuse_until()
+        self.session.reuse_until()
     }
 
     #[wasm_bindgen(getter, js_name = headerName)]
     pub fn header_name(&self) -> String {
-        self.inner.options.header_name.clone()
+        self.options.as_ref().map(|o| o.header_name.clone()).unwrap_or_default()
     }
 
     /// The header value for a token result (RFC 6750 §2.1).
     pub fn header(&self, result: &JsValue) -> String {
         let token_type = get(result, "tokenType").as_string().unwrap_or_default();
         let access_token = get(result, "accessToken").as_string().unwrap_or_default();
-        authorization_value(&token_type, &access_token, self.inner.options.header_prefix.as_deref())
+        let prefix = self.options.as_ref().and_then(|o| o.header_prefix.as_deref());
+        authorization_value(&token_type, &access_token, prefix)
     }
 }
 
-/// One renewal: a valid entry of the shared cache first, then the session's choice (a held
-/// refresh token, §6), then what it says to try after a failure; a new token is stored in the
-/// cache. Every waiter gets this promise's outcome, the same error object included. A cache
-/// failure never fails it: it becomes a warning of the result.
-async fn renew(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
-    let mut notes: Vec<String> = Vec::new();
-    let mut cached = None;
-    if let Some(cache) = &inner.cache {
-        match cache_key(&inner).await {
-            Some(key) => cached = Some((cache, key)),
-            None => notes.push(cache::NO_DIGEST.into()),
-        }
-    }
-    if let Some((cache, key)) = &cached {
-        match read(cache, key).await {
-            Read::Miss => {}
-            Read::Failed(reason) => notes.push(cache::read_failed(&reason)),
-            Read::Value(v) => {
-                if let Some(result) = adopt(&inner, &v, &mut notes) {
-                    let mut state = inner.state.borrow_mut();
-                    state.last = result.clone();
-                    state.pending = None;
-                    return Ok(result);
-                }
-            }
-        }
+impl RawConnection {
+    /// The session's first choice (a held refresh token, §6, else the configured grant).
+    fn first_fetch(&mut self) -> JsValue {
+        self.renewal = self.session.renewal();
+        self.fetch()
     }
 
-    let mut renewal = inner.state.borrow().session.renewal();
-    loop {
-        let req = inner.state.borrow().session.request(&inner.config, &renewal);
-        let outcome = exchange(&inner.config, &req).await;
-        match outcome {
-            Ok(x) => {
-                let result = x.result_object();
-                let ttl = {
-                    let mut state = inner.state.borrow_mut();
-                    state.session.accept(&x.token, &renewal);
-                    state.last = result.clone();
-                    state.session.cache_ttl(&x.token, date_now())
-                };
-                if let (Some((cache, key)), Some(ttl)) = (&cached, ttl) {
-                    if let Some(reason) = write(cache, key, &entry_text(&result), ttl).await {
-                        notes.push(cache::write_failed(&reason));
-                    }
-                }
-                let warnings: Array = get(&result, "warnings").unchecked_into();
-                for n in &notes {
-                    warnings.push(&JsValue::from_str(n));
-                }
-                inner.state.borrow_mut().pending = None;
-                return Ok(result);
-            }
-            Err((e, cause)) => {
-                let mut state = inner.state.borrow_mut();
-                match state.session.after_failure(&inner.config, &renewal, &e) {
-                    Some(next) => renewal = next,
-                    None => {
-                        state.pending = None;
-                        return Err(to_js_error(&inner.error_class, &e, cause.as_ref()));
-                    }
-                }
+    /// The request, packed (see the module's table); api.js adds the signal.
+    fn fetch(&self) -> JsValue {
+        let req = self.session.request(&self.config, &self.renewal);
+        let mut packed = String::with_capacity(req.url.len() + req.body.len() + 200);
+        let mut add = |s: &str| {
+            packed.push_str(s);
+            packed.push('\n');
+        };
+        add(&req.url);
+        add(req.method);
+        add(&req.body);
+        for (_, value) in request::FETCH_OPTIONS {
+            add(value);
+        }
+        for (name, value) in &req.headers {
+            add(name);
+            add(value);
+        }
+        packed.pop();
+        let ms = JsValue::from_f64(self.config.timeout_ms as f64);
+        step(5, &[JsValue::from_str(&packed), ms, JsValue::from_f64(self.config.max_response_bytes as f64)])
+    }
+
+    /// An exchange failed: what the session says to try next (a refused refresh token falls
+    /// back to the configured grant), else the error.
+    fn failed(&mut self, e: Error) -> JsValue {
+        if let Some(next) = self.session.after_failure(&self.config, &self.renewal, &e) {
+            self.renewal = next;
+            return self.fetch();
+        }
+        done(1, &fields(&e))
+    }
+
+    /// The result with the cache's notes among its warnings.
+    fn finish(&mut self) -> JsValue {
+        if let Ok(warnings) = get(&self.last, "warnings").dyn_into::<Array>() {
+            for n in self.notes.drain(..) {
+                warnings.push(&JsValue::from_str(&n));
             }
         }
+        done(0, &self.last)
+    }
+
+    /// A cached value, as the result object, if the session takes it (still valid with its
+    /// skew, not a token it dropped). An unreadable value adds a note.
+    fn adopt(&mut self, stored: &JsValue) -> Option<JsValue> {
+        let parsed = stored
+            .as_string()
+            .and_then(|t| js_sys::JSON::parse(&t).ok())
+            .filter(|v| v.is_object() && !Array::is_array(v));
+        let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1)));
+        let (Some(parsed), Some(entry)) = (parsed, entry) else {
+            self.notes.push(cache::UNREADABLE.into());
+            return None;
+        };
+        if !self.session.adopt(&entry.token, date_now()) {
+            return None;
+        }
+        Some(result_object(&entry.token, &get(&parsed, "json"), &entry.warnings))
     }
 }
 
 /// The configured `cache`, checked: an object with `get` and `put` functions (methods of a
 /// Workers KV binding live on its prototype, which is why this is checked here and not in
-/// config.rs), and a grant it can serve.
-fn cache_binding(raw: &JsValue, config: &Config, io: JsValue) -> Result<Option<Cache>, Error> {
+/// config.rs), and a grant it can serve. Its key's digest input, when there is one.
+fn cache_binding(raw: &JsValue, config: &Config) -> Result<Option<String>, Error> {
     let store = get(raw, "cache");
     if store.is_undefined() || store.is_null() {
         return Ok(None);
@@ -229,73 +330,7 @@ fn cache_binding(raw: &JsValue, config: &Config, io: JsValue) -> Result<Option<C
     let has_methods = store.is_object() && get(&store, "get").is_function() && get(&store, "put").is_function();
     let kind = if store.is_object() { "an object without get and put methods" } else { value(&store, 0).kind() };
     cache::check(config, has_methods, kind)?;
-    Ok(Some(Cache { store, io: io.unchecked_into(), key_input: cache::key_input(config) }))
-}
-
-/// The cache key, derived once by the host's SHA-256; `None` without a cache or a digest.
-async fn cache_key(inner: &Inner) -> Option<String> {
-    let cache = inner.cache.as_ref()?;
-    if let Some(known) = &inner.state.borrow().key {
-        return known.clone();
-    }
-    let digest = match cache.io.digest(&cache.key_input) {
-        Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
-        Err(_) => JsValue::UNDEFINED,
-    };
-    let bytes = if digest.is_object() { Uint8Array::new(&digest).to_vec() } else { Vec::new() };
-    let key = (bytes.len() == 32).then(|| cache::key(&bytes));
-    inner.state.borrow_mut().key = Some(key.clone());
-    key
-}
-
-enum Read {
-    Miss,
-    Value(JsValue),
-    Failed(String),
-}
-
-/// Settles `{ value }` / `{ failed }` from api.js's bounded I/O; anything else is a failure.
-async fn io_outcome(call: Result<Promise, JsValue>) -> Result<JsValue, String> {
-    let settled = match call {
-        Ok(p) => JsFuture::from(p).await,
-        Err(e) => Err(e),
-    };
-    let o = settled.map_err(|_| String::from("an exception"))?;
-    match get(&o, "failed").as_string() {
-        Some(reason) => Err(reason),
-        None => Ok(get(&o, "value")),
-    }
-}
-
-async fn read(cache: &Cache, key: &str) -> Read {
-    match io_outcome(cache.io.get_entry(&cache.store, key, cache::TIMEOUT_MS)).await {
-        Err(reason) => Read::Failed(reason),
-        Ok(v) if v.is_undefined() || v.is_null() => Read::Miss,
-        Ok(v) => Read::Value(v),
-    }
-}
-
-/// Stores an entry; the failure's reason, if it failed.
-async fn write(cache: &Cache, key: &str, text: &str, ttl_seconds: u64) -> Option<String> {
-    io_outcome(cache.io.put_entry(&cache.store, key, text, ttl_seconds as f64, cache::TIMEOUT_MS)).await.err()
-}
-
-/// A cached value, as the result object, if the session takes it (still valid with its skew,
-/// not a token it dropped). An unreadable value adds a note.
-fn adopt(inner: &Inner, stored: &JsValue, notes: &mut Vec<String>) -> Option<JsValue> {
-    let parsed = stored
-        .as_string()
-        .and_then(|t| js_sys::JSON::parse(&t).ok())
-        .filter(|v| v.is_object() && !Array::is_array(v));
-    let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1)));
-    let (Some(parsed), Some(entry)) = (parsed, entry) else {
-        notes.push(cache::UNREADABLE.into());
-        return None;
-    };
-    if !inner.state.borrow_mut().session.adopt(&entry.token, date_now()) {
-        return None;
-    }
-    Some(result_object(&entry.token, &get(&parsed, "json"), &entry.warnings))
+    Ok(Some(cache::key_input(config)))
 }
 
 /// The entry stored for a result: its JSON without `refreshToken` and without the members of
@@ -321,217 +356,302 @@ fn without(object: &JsValue, omit: &[&str]) -> JsValue {
     Object::from_entries(&kept).map(JsValue::from).unwrap_or_else(|_| Object::new().into())
 }
 
-/// Adapter tests under Node.js with an in-process stub fetch: single-flight, one error object
-/// for every waiter, recovery, refresh first. Real servers are in tests/node/connection.test.mjs.
+/// Adapter tests under Node.js (wasm-bindgen-test), driving the step machine by hand with the
+/// facts api.js would gather: argument conversion, the request description, the result and
+/// error shapes, odd host answers, the session's steps (refresh first, fallback) and the cache
+/// steps. What api.js does with the steps (fetch, causes, single-flight, bounded cache I/O) is
+/// tested in tests/node/adapter.test.mjs; real servers are in the other tests/node files.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use js_sys::Array;
-    use wasm_bindgen_futures::JsFuture;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen(inline_js = r#"
-        export class ConnError extends Error {}
-        export function connErrorClass() { return ConnError; }
-        export function stubTokenEndpoint(mode) {
-          const state = globalThis.__tokenEndpoint = { mode, bodies: [], n: 0 };
-          globalThis.fetch = async (url, init) => {
-            state.bodies.push(init.body);
-            await new Promise((r) => setTimeout(r, 5));
-            if (state.mode === 'down') throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-            const params = new URLSearchParams(init.body);
-            if (state.mode === 'refresh-refused' && params.get('grant_type') === 'refresh_token') {
-              return new Response('{"error":"invalid_grant"}', { status: 400, headers: { 'content-type': 'application/json' } });
-            }
-            state.n += 1;
-            const body = { access_token: 'tok-' + state.n, token_type: 'bearer', expires_in: 3600, refresh_token: 'rt-' + state.n };
-            return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
-          };
+        export function config(extra) {
+          return Object.assign({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'aaa/;&', clientSecret: 'bbb/;&' }, extra);
         }
-        export function setMode(mode) { globalThis.__tokenEndpoint.mode = mode; }
-        export function bodies() { return globalThis.__tokenEndpoint.bodies.slice(); }
-        export function connConfig() {
-          return { tokenEndpoint: 'https://auth.example.com/token', clientId: 'c', clientSecret: 's' };
+        export function memoryCache() { return { get() {}, put() {} }; }
+        export function tlsError() {
+          const cause = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+          return new TypeError('fetch failed', { cause });
         }
-        // A KV-shaped store and an I/O like api.js's (without its timer).
-        export function memoryCache() {
-          const store = { map: new Map(), gets: 0, puts: [] };
-          store.get = async (key) => { store.gets += 1; return store.map.get(key) ?? null; };
-          store.put = async (key, value, options) => { store.puts.push({ key, value, options }); store.map.set(key, value); };
-          return store;
-        }
-        export function cacheIo(withDigest) {
-          const settle = (op) => Promise.resolve().then(op).then((value) => ({ value }), (e) => ({ failed: e.name }));
-          return {
-            digest: async (input) => withDigest ? crypto.subtle.digest('SHA-256', new TextEncoder().encode(input)) : undefined,
-            get: (cache, key) => settle(() => cache.get(key)),
-            put: (cache, key, value, expirationTtl) => settle(() => cache.put(key, value, { expirationTtl })),
-          };
-        }
-        export function cachedConfig(cache) { return Object.assign(connConfig(), { cache }); }
-        export function storeStats(store) { return [store.gets, store.puts.length]; }
-        export function lastPut(store) { return store.puts.at(-1); }
     "#)]
     extern "C" {
-        #[wasm_bindgen(js_name = connErrorClass)]
-        fn conn_error_class() -> Function;
-        #[wasm_bindgen(js_name = stubTokenEndpoint)]
-        fn stub_token_endpoint(mode: &str);
-        #[wasm_bindgen(js_name = setMode)]
-        fn set_mode(mode: &str);
-        fn bodies() -> Array;
-        #[wasm_bindgen(js_name = connConfig)]
-        fn conn_config() -> JsValue;
+        fn config(extra: JsValue) -> JsValue;
         #[wasm_bindgen(js_name = memoryCache)]
         fn memory_cache() -> JsValue;
-        #[wasm_bindgen(js_name = cacheIo)]
-        fn cache_io(with_digest: bool) -> JsValue;
-        #[wasm_bindgen(js_name = cachedConfig)]
-        fn cached_config(cache: &JsValue) -> JsValue;
-        #[wasm_bindgen(js_name = storeStats)]
-        fn store_stats(store: &JsValue) -> Vec<u32>;
-        #[wasm_bindgen(js_name = lastPut)]
-        fn last_put(store: &JsValue) -> JsValue;
+        #[wasm_bindgen(js_name = tlsError)]
+        fn tls_error() -> JsValue;
     }
 
-    fn connection() -> RawConnection {
-        RawConnection::new(conn_config(), conn_error_class(), JsValue::UNDEFINED).unwrap()
-    }
-
-    async fn settle(promises: &[Promise]) -> Vec<Result<JsValue, JsValue>> {
-        let mut out = Vec::new();
-        for p in promises {
-            out.push(JsFuture::from(p.clone()).await);
+    fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+        let o = Object::new();
+        for (k, v) in pairs {
+            set(&o, k, v);
         }
-        out
+        o.into()
     }
 
-    fn access_token(result: &JsValue) -> String {
-        get(result, "accessToken").as_string().unwrap_or_default()
+    fn s(v: &JsValue, key: &str) -> String {
+        get(v, key).as_string().unwrap_or_default()
     }
+
+    fn t(step: &JsValue) -> f64 {
+        at(step, 0).as_f64().unwrap_or(-1.0)
+    }
+
+    fn at(step: &JsValue, i: u32) -> JsValue {
+        step.unchecked_ref::<Array>().get(i)
+    }
+
+    /// The fetch step's packed request: url, method, body, the fetch options, header pairs.
+    fn request(step: &JsValue) -> Vec<String> {
+        at(step, 1).as_string().unwrap_or_default().split('\n').map(String::from).collect()
+    }
+
+    fn body(step: &JsValue) -> String {
+        request(step).remove(2)
+    }
+
+    fn exchange(extra: JsValue) -> RawConnection {
+        RawConnection::new(config(extra), false).unwrap()
+    }
+
+    fn connection(extra: JsValue) -> RawConnection {
+        RawConnection::new(config(extra), true).unwrap()
+    }
+
+    fn json_cookies(cookie: Option<&str>) -> JsValue {
+        let a = Array::new();
+        if let Some(c) = cookie {
+            a.push(&JsValue::from_str(c));
+        }
+        a.into()
+    }
+
+    fn respond(raw: &mut RawConnection, status: u16, body: &str, cookie: Option<&str>) -> JsValue {
+        raw.response(
+            JsValue::from(status),
+            false,
+            Some("application/json".into()),
+            json_cookies(cookie),
+            body.as_bytes(),
+            date_now(),
+        )
+    }
+
+    const TOKEN: &str = r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":"3599","scope":"read","nested":{"a":[1,2]}}"#;
 
     #[wasm_bindgen_test]
-    async fn concurrent_callers_share_one_request_and_then_the_cache() {
-        stub_token_endpoint("ok");
-        let conn = connection();
-        assert!(conn.last_result().is_undefined());
-        let calls: Vec<Promise> = (0..25).map(|_| conn.token()).collect();
-        let results = settle(&calls).await;
-        assert_eq!(bodies().length(), 1);
-        let first = results[0].as_ref().unwrap();
-        assert!(results.iter().all(|r| r.as_ref().unwrap() == first), "one result object for all");
-        assert_eq!(access_token(first), "tok-1");
-        assert_eq!(conn.header(first), "Bearer tok-1");
-        // Cached: no request.
-        let again = JsFuture::from(conn.token()).await.unwrap();
-        assert_eq!(&again, first);
-        assert_eq!(bodies().length(), 1);
-        assert_eq!(&conn.last_result(), first);
-        // A late 401 for an older token keeps the held one; a 401 for it renews with the
-        // refresh token (§6).
-        assert!(conn.retry_after(401, true, "tok-0"));
-        assert_eq!(access_token(&JsFuture::from(conn.token()).await.unwrap()), "tok-1");
-        assert!(!conn.retry_after(401, false, "tok-1"));
-        assert_eq!(access_token(&JsFuture::from(conn.token()).await.unwrap()), "tok-2");
-        assert_eq!(bodies().get(1).as_string().unwrap(), "grant_type=refresh_token&refresh_token=rt-1");
-    }
-
-    #[wasm_bindgen_test]
-    async fn a_failed_renewal_rejects_every_waiter_with_one_error_and_the_next_call_retries() {
-        stub_token_endpoint("down");
-        let conn = connection();
-        let calls: Vec<Promise> = (0..10).map(|_| conn.token()).collect();
-        let results = settle(&calls).await;
-        let first = results[0].as_ref().unwrap_err();
-        assert!(first.is_instance_of::<js_sys::Error>());
-        assert_eq!(get(first, "code").as_string().unwrap(), "ERR_NETWORK");
-        assert!(results.iter().all(|r| r.as_ref().unwrap_err() == first), "the same error object");
-        assert_eq!(bodies().length(), 1);
-        set_mode("ok");
-        assert_eq!(access_token(&JsFuture::from(conn.token()).await.unwrap()), "tok-1");
-    }
-
-    #[wasm_bindgen_test]
-    async fn a_refused_refresh_token_falls_back_within_one_renewal() {
-        stub_token_endpoint("ok");
-        let conn = connection();
-        JsFuture::from(conn.token()).await.unwrap();
-        set_mode("refresh-refused");
-        conn.invalidate();
-        let r = JsFuture::from(conn.token()).await.unwrap();
-        assert_eq!(access_token(&r), "tok-2");
-        let sent: Vec<String> = bodies().iter().filter_map(|b| b.as_string()).collect();
+    fn the_fetch_step_describes_the_request() {
+        let mut raw = exchange(obj(&[("scope", "read  write".into()), ("timeoutSeconds", 2.5.into())]));
+        let step = raw.start();
+        assert_eq!(t(&step), 5.0);
+        assert_eq!(at(&step, 2).as_f64(), Some(2500.0));
+        assert_eq!(at(&step, 3).as_f64(), Some(1048576.0));
         assert_eq!(
-            sent,
+            request(&step),
             [
-                "grant_type=client_credentials",
-                "grant_type=refresh_token&refresh_token=rt-1",
-                "grant_type=client_credentials"
+                "https://auth.example.com/token",
+                "POST",
+                "grant_type=client_credentials&scope=read+write",
+                "manual",
+                "omit",
+                "no-store",
+                "Content-Type",
+                "application/x-www-form-urlencoded;charset=UTF-8",
+                "Accept",
+                "application/json",
+                "Authorization",
+                "Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==",
             ]
         );
     }
 
     #[wasm_bindgen_test]
-    async fn a_shared_cache_serves_a_second_connection_without_a_request() {
-        stub_token_endpoint("ok");
-        let store = memory_cache();
-        let a = RawConnection::new(cached_config(&store), conn_error_class(), cache_io(true)).unwrap();
-        let calls: Vec<Promise> = (0..25).map(|_| a.token()).collect();
-        let first = settle(&calls).await.remove(0).unwrap();
-        assert_eq!(access_token(&first), "tok-1");
-        assert_eq!(bodies().length(), 1);
-        assert_eq!(store_stats(&store), vec![1, 1], "one get and one put for 25 callers");
-        let put = last_put(&store);
-        let key = get(&put, "key").as_string().unwrap();
-        assert!(key.starts_with("otc:v1:") && key.len() == 71, "{key}");
-        assert_eq!(JsFuture::from(a.cache_key()).await.unwrap().as_string().unwrap(), key);
-        assert_eq!(get(&get(&put, "options"), "expirationTtl").as_f64(), Some(3600.0));
-        let stored = get(&put, "value").as_string().unwrap();
-        assert!(stored.contains("tok-1") && !stored.contains("rt-1"), "no refresh token is stored");
-
-        let b = RawConnection::new(cached_config(&store), conn_error_class(), cache_io(true)).unwrap();
-        let r = JsFuture::from(b.token()).await.unwrap();
-        assert_eq!(access_token(&r), "tok-1");
-        assert_eq!(get(&r, "expiresAt"), get(&first, "expiresAt"), "the original expiry");
+    fn result_object_shape() {
+        let mut raw = exchange(JsValue::UNDEFINED);
+        raw.start();
+        let step = respond(&mut raw, 200, TOKEN, Some("sid=1; Domain=evil.example"));
+        assert_eq!(t(&step), 0.0);
+        let r = at(&step, 1);
+        assert_eq!(s(&r, "accessToken"), "tok-1");
+        assert_eq!(s(&r, "tokenType"), "Bearer");
+        assert_eq!(get(&r, "expiresIn").as_f64().unwrap(), 3599.0);
+        let expires_at = get(&r, "expiresAt").as_f64().unwrap();
+        assert!((expires_at - date_now() - 3_599_000.0).abs() < 60_000.0);
+        assert_eq!(s(&r, "scope"), "read");
         assert!(get(&r, "refreshToken").is_undefined());
-        assert_eq!(bodies().length(), 1);
-
-        // b drops tok-1 (a 401): the cache still holds it, b requests a new one and stores it.
-        assert!(!b.retry_after(401, false, "tok-1"));
-        assert_eq!(access_token(&JsFuture::from(b.token()).await.unwrap()), "tok-2");
-        assert_eq!(bodies().length(), 2);
-        assert!(get(&last_put(&store), "value").as_string().unwrap().contains("tok-2"));
+        // json is the endpoint's object verbatim, nested members included.
+        let json = get(&r, "json");
+        assert_eq!(js_sys::JSON::stringify(&json).unwrap().as_string().unwrap(), TOKEN);
+        let warnings = Array::from(&get(&r, "warnings"));
+        assert_eq!(warnings.length(), 1);
+        assert_eq!(
+            warnings.get(0).as_string().unwrap(),
+            r#"Cookie rejected: Illegal 'domain' attribute "evil.example". Domain of origin: "auth.example.com""#
+        );
+        let mut quiet = exchange(obj(&[("ignoreCookiesPolicy", true.into())]));
+        quiet.start();
+        let r = at(&respond(&mut quiet, 200, TOKEN, Some("sid=1; Domain=evil.example")), 1);
+        assert_eq!(Array::from(&get(&r, "warnings")).length(), 0);
     }
 
     #[wasm_bindgen_test]
-    async fn without_a_digest_the_cache_is_skipped_with_a_warning() {
-        stub_token_endpoint("ok");
-        let store = memory_cache();
-        let conn = RawConnection::new(cached_config(&store), conn_error_class(), cache_io(false)).unwrap();
-        let r = JsFuture::from(conn.token()).await.unwrap();
-        assert_eq!(access_token(&r), "tok-1");
-        assert_eq!(store_stats(&store), vec![0, 0]);
+    fn config_errors_are_thrown_as_fields() {
+        for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), JsValue::from_str("x")] {
+            let e = RawConnection::new(bad, false).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").starts_with("config must be an object"));
+        }
+        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false).err().unwrap();
+        assert!(s(&e, "message").contains("clientSecert"));
+        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
+        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false);
+        assert_eq!(s(&e.err().unwrap(), "code"), "ERR_INSECURE_ENDPOINT");
+        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+        // headerName is a connection option, not requestToken's.
+        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn oauth_error_fields() {
+        let mut raw = exchange(JsValue::UNDEFINED);
+        raw.start();
+        let step = respond(&mut raw, 400, r#"{"error":"invalid_scope","error_description":"nope","error_uri":"https://e.example/x"}"#, None);
+        assert_eq!(t(&step), 1.0);
+        let e = at(&step, 1);
+        assert_eq!(s(&e, "code"), "ERR_OAUTH");
+        assert_eq!(get(&e, "status").as_f64(), Some(400.0));
+        assert_eq!(s(&e, "error"), "invalid_scope");
+        assert_eq!(s(&e, "errorDescription"), "nope");
+        assert_eq!(s(&e, "errorUri"), "https://e.example/x");
+        assert!(s(&e, "message").contains("invalid_scope"));
+    }
+
+    #[wasm_bindgen_test]
+    fn odd_host_answers_end_in_errors_and_the_instance_survives() {
+        let mut raw = exchange(obj(&[("maxResponseBytes", 1024.into())]));
+        raw.start();
+        let e = at(&raw.failure(JsValue::from_str("gave up"), false, false), 1);
+        assert_eq!(s(&e, "code"), "ERR_NETWORK");
+        assert!(s(&e, "message").contains("gave up"));
+        let e = at(&raw.failure(tls_error(), false, false), 1);
+        assert_eq!(s(&e, "code"), "ERR_TLS");
+        assert!(s(&e, "message").contains("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
+        assert_eq!(s(&at(&raw.failure(JsValue::UNDEFINED, true, false), 1), "code"), "ERR_ABORTED");
+        assert_eq!(s(&at(&raw.failure(tls_error(), false, true), 1), "code"), "ERR_TIMEOUT");
+        // No status (42 or {} from a stub fetch), or a status that is not a number.
+        for status in [JsValue::UNDEFINED, JsValue::from_str("200"), JsValue::from(70000)] {
+            let step = raw.response(status, false, None, JsValue::NULL, b"", date_now());
+            assert_eq!(s(&at(&step, 1), "code"), "ERR_INVALID_RESPONSE");
+        }
+        assert_eq!(s(&at(&raw.response(JsValue::from(0), true, None, JsValue::NULL, b"", 0.0), 1), "code"), "ERR_UNEXPECTED_REDIRECT");
+        // The size bound: a declared length or the bytes read.
+        assert!(raw.too_large(Some("1024".into()), 0.0).is_undefined());
+        assert!(raw.too_large(Some(" nonsense ".into()), 0.0).is_undefined());
+        assert!(raw.too_large(None, 1024.0).is_undefined());
+        for step in [raw.too_large(Some("2048".into()), 0.0), raw.too_large(None, 1025.0)] {
+            assert_eq!(s(&at(&step, 1), "code"), "ERR_RESPONSE_TOO_LARGE");
+        }
+        assert_eq!(t(&respond(&mut raw, 200, TOKEN, None)), 0.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_session_renews_with_its_refresh_token_and_falls_back_when_it_is_refused() {
+        let mut raw = connection(JsValue::UNDEFINED);
+        assert!(raw.last_result().is_undefined() && !raw.reuses());
+        assert_eq!(body(&raw.start()), "grant_type=client_credentials");
+        let step = respond(&mut raw, 200, r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#, None);
+        let first = at(&step, 1);
+        assert_eq!(raw.last_result(), first);
+        assert!(raw.reuses() && raw.reuse_until() > date_now());
+        assert_eq!(raw.header(&first), "Bearer tok-1");
+        // A late 401 for an older token keeps the held one; a 401 for it drops it.
+        assert!(raw.retry_after(401, true, "tok-0"));
+        assert!(raw.reuses());
+        assert!(!raw.retry_after(401, false, "tok-1"));
+        assert!(!raw.reuses());
+        let step = raw.start();
+        assert_eq!(body(&step), "grant_type=refresh_token&refresh_token=rt-1");
+        // Refused: the configured grant, within the same renewal.
+        let step = respond(&mut raw, 400, r#"{"error":"invalid_grant"}"#, None);
+        assert_eq!(t(&step), 5.0);
+        assert_eq!(body(&step), "grant_type=client_credentials");
+        let r = at(&respond(&mut raw, 200, r#"{"access_token":"tok-2","token_type":"bearer","expires_in":3600}"#, None), 1);
+        assert_eq!(s(&r, "accessToken"), "tok-2");
+        raw.invalidate();
+        assert!(!raw.reuses());
+        assert_eq!(body(&raw.start()), "grant_type=client_credentials");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_cache_steps_store_and_serve_a_token_without_its_refresh_token() {
+        let cached = || config(obj(&[("cache", memory_cache())]));
+        let mut a = RawConnection::new(cached(), true).unwrap();
+        assert!(a.key().is_undefined());
+        let step = a.start();
+        assert_eq!(t(&step), 2.0);
+        assert_eq!(at(&step, 1).as_string().unwrap(), a.key_input().unwrap());
+        a.digest(Some(vec![0xab; 32]));
+        let key = a.key().as_string().unwrap();
+        assert!(key.starts_with("otc:v1:abab") && key.len() == 71, "{key}");
+        let step = a.start();
+        assert_eq!((t(&step), at(&step, 1).as_string().unwrap(), at(&step, 2).as_f64()), (3.0, key.clone(), Some(2000.0)));
+        assert_eq!(t(&a.got(JsValue::NULL, None)), 5.0);
+        let body = r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#;
+        let put = respond(&mut a, 200, body, None);
+        assert_eq!((t(&put), at(&put, 1).as_string().unwrap(), at(&put, 3).as_f64()), (4.0, key.clone(), Some(3600.0)));
+        let stored = at(&put, 2).as_string().unwrap();
+        assert!(stored.contains("tok-1") && !stored.contains("rt-1"), "no refresh token is stored");
+        let first = at(&a.stored(Some("TypeError".into())), 1);
+        let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
+        assert_eq!(warnings, [cache::write_failed("TypeError")]);
+
+        let mut b = RawConnection::new(cached(), true).unwrap();
+        b.digest(Some(vec![0xab; 32]));
+        assert_eq!(t(&b.start()), 3.0);
+        let r = at(&b.got(JsValue::from_str(&stored), None), 1);
+        assert_eq!(s(&r, "accessToken"), "tok-1");
+        assert_eq!(get(&r, "expiresAt"), get(&first, "expiresAt"), "the original expiry");
+        assert!(get(&r, "refreshToken").is_undefined());
+        assert!(b.reuses());
+        // An unreadable entry or a failed read: a note, and the endpoint.
+        b.invalidate();
+        b.start();
+        assert_eq!(t(&b.got(JsValue::from_str("{}"), None)), 5.0);
+        let put = respond(&mut b, 200, body, None);
+        assert!(t(&put) == 4.0 && at(&put, 2).as_string().unwrap().contains(r#""warnings":[]"#), "the stored entry has no notes");
+        let r = at(&b.stored(None), 1);
+        let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
+        assert_eq!(warnings, [cache::UNREADABLE]);
+        b.invalidate();
+        b.start();
+        assert_eq!(t(&b.got(JsValue::UNDEFINED, Some("no answer within 2000 ms".into()))), 5.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn without_a_digest_the_cache_is_skipped_with_a_warning() {
+        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true).unwrap();
+        raw.digest(None);
+        assert!(raw.key().is_null());
+        assert_eq!(t(&raw.start()), 5.0);
+        let r = at(&respond(&mut raw, 200, TOKEN, None), 1);
         let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::NO_DIGEST]);
-        assert!(JsFuture::from(conn.cache_key()).await.unwrap().is_undefined());
     }
 
     #[wasm_bindgen_test]
     fn a_cache_without_get_and_put_is_refused() {
         for bad in [JsValue::from_str("kv"), Object::new().into(), JsValue::from(1)] {
-            let e = RawConnection::new(cached_config(&bad), conn_error_class(), cache_io(true)).err().unwrap();
-            assert_eq!(get(&e, "code").as_string().unwrap(), "ERR_INVALID_CONFIG");
-            assert!(get(&e, "message").as_string().unwrap().starts_with("cache must be an object"));
+            let e = RawConnection::new(config(obj(&[("cache", bad)])), true).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").starts_with("cache must be an object"));
         }
-    }
-
-    #[wasm_bindgen_test]
-    fn invalid_config_throws_the_given_class() {
-        let mut bad = conn_config();
-        js_sys::Reflect::set(&bad, &"headerName".into(), &"Bad Name".into()).unwrap();
-        let e = RawConnection::new(bad.clone(), conn_error_class(), JsValue::UNDEFINED).err().unwrap();
-        assert_eq!(get(&e, "code").as_string().unwrap(), "ERR_INVALID_CONFIG");
-        bad = JsValue::NULL;
-        assert!(RawConnection::new(bad, conn_error_class(), JsValue::UNDEFINED).is_err());
+        assert!(RawConnection::new(config(JsValue::UNDEFINED), true).unwrap().key_input().is_none());
     }
 }
