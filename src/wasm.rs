@@ -165,9 +165,9 @@ extern "C" {
 /// `removeEventListener`), so the core can tell it from any other object.
 fn entries(config: &JsValue) -> Result<Vec<(String, Value)>, Error> {
     if !config.is_object() || Array::is_array(config) || config.is_function() {
-        return Err(Error::InvalidConfig(crate::concat(&["config must be an object, got ", value(config, 0).kind()])));
+        return Err(Error::InvalidConfig(crate::concat(&["config must be an object, got ", value(config, 0, false).kind()])));
     }
-    let mut all = members(config, 2);
+    let mut all = members(config, 2, true);
     for (key, v) in all.iter_mut() {
         if key == "signal" && matches!(v, Value::Object(_)) {
             let signal = get(config, "signal");
@@ -182,22 +182,33 @@ fn entries(config: &JsValue) -> Result<Vec<(String, Value)>, Error> {
     Ok(all)
 }
 
-/// `Object.entries(object)`, each value walked `depth` levels.
-fn members(object: &JsValue, depth: u8) -> Vec<(String, Value)> {
+/// `Object.entries(object)`, each value walked `depth` levels (`clip`: see [`value`]).
+fn members(object: &JsValue, depth: u8, clip: bool) -> Vec<(String, Value)> {
     Object::entries(object.unchecked_ref())
         .iter()
         .map(|pair| {
             let pair: Array = pair.unchecked_into();
-            (pair.get(0).as_string().unwrap_or_default(), value(&pair.get(1), depth))
+            let name = match value(&pair.get(0), 0, clip) {
+                Value::String(name) => name,
+                _ => String::new(),
+            };
+            (name, value(&pair.get(1), depth, clip))
         })
         .collect()
 }
 
 /// A JavaScript value for the core; arrays and objects keep their contents `depth` levels down.
 /// Each test is a call into JavaScript: the common kinds (strings, then numbers) come first.
-fn value(v: &JsValue, depth: u8) -> Value {
-    if let Some(s) = v.as_string() {
-        Value::String(s)
+/// `clip` (configurations): a string of more UTF-16 units than the core accepts bytes is cut just
+/// past that limit before it is copied into wasm memory, which never shrinks; the core refuses
+/// it by name all the same (at least one UTF-8 byte per unit).
+fn value(v: &JsValue, depth: u8, clip: bool) -> Value {
+    if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+        const MAX: u32 = config::MAX_STRING_BYTES as u32;
+        match clip && s.length() > MAX {
+            true => Value::String(s.slice(0, MAX + 1).into()),
+            false => Value::String(s.into()),
+        }
     } else if let Some(n) = v.as_f64() {
         Value::Number(n)
     } else if let Some(b) = v.as_bool() {
@@ -209,13 +220,13 @@ fn value(v: &JsValue, depth: u8) -> Value {
     } else if Array::is_array(v) {
         let items = match depth {
             0 => Vec::new(),
-            _ => Array::from(v).iter().map(|item| value(&item, depth - 1)).collect(),
+            _ => Array::from(v).iter().map(|item| value(&item, depth - 1, clip)).collect(),
         };
         Value::Array(items)
     } else if v.is_object() && !v.is_function() {
         Value::Object(match depth {
             0 => Vec::new(),
-            _ => members(v, depth - 1),
+            _ => members(v, depth - 1, clip),
         })
     } else {
         Value::Other
@@ -235,8 +246,8 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 /// `JSON.parse`, keeping the parsed value for the result's `json` member.
 fn parse_json(text: &str, keep: &mut JsValue) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
-    let json = match value(&v, 0) {
-        Value::Object(_) => Json::Object(members(&v, 0)),
+    let json = match value(&v, 0, false) {
+        Value::Object(_) => Json::Object(members(&v, 0, false)),
         other => Json::NotObject(other.kind()),
     };
     *keep = v;

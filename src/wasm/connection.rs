@@ -307,7 +307,7 @@ impl RawConnection {
             .as_string()
             .and_then(|t| js_sys::JSON::parse(&t).ok())
             .filter(|v| v.is_object() && !Array::is_array(v));
-        let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1)));
+        let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1, false)));
         let (Some(parsed), Some(entry)) = (parsed, entry) else {
             self.notes.push(cache::UNREADABLE.into());
             return None;
@@ -328,7 +328,7 @@ fn cache_binding(raw: &JsValue, config: &Config) -> Result<Option<String>, Error
         return Ok(None);
     }
     let has_methods = store.is_object() && get(&store, "get").is_function() && get(&store, "put").is_function();
-    let kind = if store.is_object() { "an object without get and put methods" } else { value(&store, 0).kind() };
+    let kind = if store.is_object() { "an object without get and put methods" } else { value(&store, 0, false).kind() };
     cache::check(config, has_methods, kind)?;
     Ok(Some(cache::key_input(config)))
 }

@@ -3,6 +3,8 @@
 //   - 100,000 sequential requestToken calls against an in-process stub fetch (canned Responses),
 //   - 10,000 sequential requestToken calls against a plain node:http token server on 127.0.0.1,
 //   - 10,000 token()/invalidate() cycles of one connection on the stub fetch,
+//   - 20 calls with an 8 MiB configuration string (refused; the wasm memory grows by at most
+//     4 pages, as only 64 KiB + 1 of such a string is copied in),
 // every 10th call an ERR_OAUTH (error paths leak most often). After 1,000 warm-up calls per phase
 // the wasm memory, the wasm-bindgen externref table and the JS heap (after gc()) are recorded, and
 // again at the end of the phase. The bounds (also in README "Hardening tests"):
@@ -58,5 +60,13 @@ test('wasm memory and JS heap stay bounded over 120,000 calls in one instance', 
       `${phase}: heap grew ${kib(p.after.heapUsed - p.before.heapUsed)} after warm-up`);
   }
   assert.equal(out.loopback.served, CALLS.loopback, 'the loopback server answered every call');
+  // 8 MiB configuration strings are refused without being copied into wasm memory.
+  const o = out.oversized;
+  t.diagnostic(`oversized: ${o.refused}/${o.calls} refused; wasm ${o.before.wasmBytes} -> ${o.after.wasmBytes} B`);
+  assert.equal(o.refused, o.calls, 'every 8 MiB string is ERR_INVALID_CONFIG naming its field');
+  // Only 64 KiB + 1 of each string crosses (to be refused by name): 4 pages at most, where a
+  // whole copy would grow the memory by 8 MiB.
+  assert.ok(o.after.wasmBytes - o.before.wasmBytes <= 4 * WASM_PAGE,
+    `oversized strings: wasm memory grew ${o.after.wasmBytes - o.before.wasmBytes} B`);
   t.diagnostic(`wasm memory at start ${out.startWasmBytes} B`);
 });

@@ -116,4 +116,26 @@ out.connection = await phase(CONNECTION_CYCLES, async () => {
   }
 });
 
+// Oversized configuration strings (8 MiB each, as a value, an array item and a key): refused by
+// name with ERR_INVALID_CONFIG, and never copied whole into wasm memory (which never shrinks).
+globalThis.fetch = realFetch;
+const huge = 'x'.repeat(8 * 1024 * 1024);
+const oversized = [
+  { clientSecret: huge }, { clientId: huge }, { scope: huge },
+  { extraParams: { resource: ['a', huge] } }, { [huge]: 'x' },
+];
+const beforeOversized = await measure();
+let refused = 0;
+for (let round = 0; round < 4; round += 1) {
+  for (const extra of oversized) {
+    try {
+      await requestToken({ ...config('https://auth.example/token'), ...extra });
+    } catch (e) {
+      if (e?.code !== 'ERR_INVALID_CONFIG' || !/longer than 65536 bytes|^unknown configuration key/.test(e.message)) throw e;
+      refused += 1;
+    }
+  }
+}
+out.oversized = { calls: 4 * oversized.length, refused, before: beforeOversized, after: await measure() };
+
 process.stdout.write(`${JSON.stringify(out)}\n`);
