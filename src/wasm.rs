@@ -157,6 +157,9 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
+
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
 }
 
 /// `Object.entries(config)`, walked two levels deep (for `extraParams`' arrays of strings).
@@ -338,8 +341,11 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `Reflect.set` on an object the adapter made (it cannot throw there): the key crosses as the
+/// call's own string argument, without a `JsValue` of its own or the catching wrapper
+/// `js_sys::Reflect::set` has (this is the per-call path: the result object's members).
 fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    reflect_set(target, key, value);
 }
 
 /// The request `requestToken` would send for this config, secrets masked (src/preview.rs);
