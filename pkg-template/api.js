@@ -32,7 +32,7 @@ export async function requestToken(config) {
   await ready();
   let raw;
   try {
-    raw = new RawConnection(config, false);
+    raw = new RawConnection(config, false, result);
   } catch (e) {
     throw fail(e);
   }
@@ -90,7 +90,7 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, true);
+      this.#raw = new RawConnection(config, true, result);
       this.#headerName = this.#raw.headerName;
       this.#cache = config.cache;
     } catch (e) {
@@ -282,6 +282,21 @@ async function exchange(raw, request, ms, max, signal) {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * A token result from the members the core decided (src/wasm.rs, `result_object`): one object
+ * literal instead of a call into JavaScript per member. Absent members are left out.
+ */
+function result(a, t, i, e, s, r, json, warnings) {
+  const o = { accessToken: a, tokenType: t };
+  if (i !== undefined) o.expiresIn = i;
+  if (e !== undefined) o.expiresAt = e;
+  if (s !== undefined) o.scope = s;
+  if (r !== undefined) o.refreshToken = r;
+  o.json = json;
+  o.warnings = warnings;
+  return o;
+}
 const ignore = () => {};
 
 /** The SHA-256 of the cache key's input, or undefined where the host has none. */

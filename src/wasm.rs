@@ -158,6 +158,24 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
 
+    /// api.js's `result(accessToken, tokenType, expiresIn, expiresAt, scope, refreshToken, json,
+    /// warnings)`, called as `make.call(undefined, ...)`.
+    type MakeResult;
+    #[wasm_bindgen(method, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn make(
+        this: &MakeResult,
+        context: &JsValue,
+        access_token: &str,
+        token_type: &str,
+        expires_in: Option<f64>,
+        expires_at: Option<f64>,
+        scope: Option<&str>,
+        refresh_token: Option<&str>,
+        json: &JsValue,
+        warnings: Array,
+    ) -> JsValue;
+
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
 }
@@ -295,25 +313,26 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
     facts
 }
 
-fn result_object(token: &crate::response::TokenResponse, json: &JsValue, warnings: &[String]) -> JsValue {
-    let o = Object::new();
-    set(&o, "accessToken", &JsValue::from_str(token.access_token.expose()));
-    set(&o, "tokenType", &JsValue::from_str(&token.token_type));
-    if let Some(n) = token.expires_in {
-        set(&o, "expiresIn", &JsValue::from_f64(n));
-    }
-    if let Some(n) = token.expires_at {
-        set(&o, "expiresAt", &JsValue::from_f64(n));
-    }
-    if let Some(s) = &token.scope {
-        set(&o, "scope", &JsValue::from_str(s));
-    }
-    if let Some(r) = &token.refresh_token {
-        set(&o, "refreshToken", &JsValue::from_str(r.expose()));
-    }
-    set(&o, "json", json);
-    set(&o, "warnings", &warnings.iter().map(|w| JsValue::from_str(w)).collect::<Array>());
-    o.into()
+/// The token result, made by api.js's `result` (handed to [`connection::RawConnection::new`])
+/// from its members in one call: an object literal there instead of a `Reflect.set` and a key
+/// string per member here (the per-call path). Absent members are left out of the object.
+fn result_object(
+    make: &MakeResult,
+    token: &crate::response::TokenResponse,
+    json: &JsValue,
+    warnings: &[String],
+) -> JsValue {
+    make.make(
+        &JsValue::UNDEFINED,
+        token.access_token.expose(),
+        &token.token_type,
+        token.expires_in,
+        token.expires_at,
+        token.scope.as_deref(),
+        token.refresh_token.as_ref().map(|r| r.expose()),
+        json,
+        warnings.iter().map(|w| JsValue::from_str(w)).collect::<Array>(),
+    )
 }
 
 /// An error as the fields api.js gives its `OAuthTokenError`: `code`, `message`, `status` and

@@ -27,7 +27,7 @@ use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, set, strings, value};
+use super::{MakeResult, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, set, strings, value};
 use crate::cache;
 use crate::config::{self, Config, ConnectionOptions};
 use crate::connection::{authorization_value, Plan, Renewal, Session};
@@ -52,6 +52,8 @@ pub struct RawConnection {
     notes: Vec<String>,
     /// The last token result, or `undefined`.
     last: JsValue,
+    /// Makes a result object from its members (api.js's `result`).
+    make: MakeResult,
 }
 
 fn step(t: u32, items: &[JsValue]) -> JsValue {
@@ -71,7 +73,7 @@ impl RawConnection {
     /// Validates `requestToken`'s config (`connection` false) or `createConnection`'s; throws the
     /// error fields (ERR_INVALID_CONFIG and the like).
     #[wasm_bindgen(constructor)]
-    pub fn new(raw: JsValue, connection: bool) -> Result<RawConnection, JsValue> {
+    pub fn new(raw: JsValue, connection: bool, make: JsValue) -> Result<RawConnection, JsValue> {
         let parsed = entries(&raw).and_then(|e| {
             if !connection {
                 return Ok((config::parse(&e, &parse_url)?, None, None));
@@ -95,6 +97,7 @@ impl RawConnection {
             renewal: Renewal::Configured,
             notes: Vec::new(),
             last: JsValue::UNDEFINED,
+            make: make.unchecked_into(),
         })
     }
 
@@ -160,7 +163,7 @@ impl RawConnection {
         };
         let warnings =
             cookies::check(&strings(&set_cookies), self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
-        let result = result_object(&token, &json, &warnings);
+        let result = result_object(&self.make, &token, &json, &warnings);
         self.session.accept(&token, &self.renewal);
         self.last = result.clone();
         let ttl = self.session.cache_ttl(&token, date_now());
@@ -315,7 +318,7 @@ impl RawConnection {
         if !self.session.adopt(&entry.token, date_now()) {
             return None;
         }
-        Some(result_object(&entry.token, &get(&parsed, "json"), &entry.warnings))
+        Some(result_object(&self.make, &entry.token, &get(&parsed, "json"), &entry.warnings))
     }
 }
 
@@ -370,6 +373,19 @@ mod tests {
         export function config(extra) {
           return Object.assign({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'aaa/;&', clientSecret: 'bbb/;&' }, extra);
         }
+        // api.js's result(), as the tests' host.
+        export function makeResult() {
+          return (accessToken, tokenType, expiresIn, expiresAt, scope, refreshToken, json, warnings) => {
+            const r = { accessToken, tokenType };
+            if (expiresIn !== undefined) r.expiresIn = expiresIn;
+            if (expiresAt !== undefined) r.expiresAt = expiresAt;
+            if (scope !== undefined) r.scope = scope;
+            if (refreshToken !== undefined) r.refreshToken = refreshToken;
+            r.json = json;
+            r.warnings = warnings;
+            return r;
+          };
+        }
         export function memoryCache() { return { get() {}, put() {} }; }
         export function tlsError() {
           const cause = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
@@ -378,6 +394,8 @@ mod tests {
     "#)]
     extern "C" {
         fn config(extra: JsValue) -> JsValue;
+        #[wasm_bindgen(js_name = makeResult)]
+        fn make_result() -> JsValue;
         #[wasm_bindgen(js_name = memoryCache)]
         fn memory_cache() -> JsValue;
         #[wasm_bindgen(js_name = tlsError)]
@@ -414,11 +432,11 @@ mod tests {
     }
 
     fn exchange(extra: JsValue) -> RawConnection {
-        RawConnection::new(config(extra), false).unwrap()
+        RawConnection::new(config(extra), false, make_result()).unwrap()
     }
 
     fn connection(extra: JsValue) -> RawConnection {
-        RawConnection::new(config(extra), true).unwrap()
+        RawConnection::new(config(extra), true, make_result()).unwrap()
     }
 
     fn json_cookies(cookie: Option<&str>) -> JsValue {
@@ -500,22 +518,22 @@ mod tests {
     #[wasm_bindgen_test]
     fn config_errors_are_thrown_as_fields() {
         for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), JsValue::from_str("x")] {
-            let e = RawConnection::new(bad, false).err().unwrap();
+            let e = RawConnection::new(bad, false, make_result()).err().unwrap();
             assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
             assert!(s(&e, "message").starts_with("config must be an object"));
         }
-        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false, make_result()).err().unwrap();
         assert!(s(&e, "message").contains("clientSecert"));
-        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false, make_result()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
-        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false, make_result()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
-        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false);
+        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false, make_result());
         assert_eq!(s(&e.err().unwrap(), "code"), "ERR_INSECURE_ENDPOINT");
-        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true, make_result()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
         // headerName is a connection option, not requestToken's.
-        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false).is_err());
+        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false, make_result()).is_err());
     }
 
     #[wasm_bindgen_test]
@@ -592,7 +610,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_cache_steps_store_and_serve_a_token_without_its_refresh_token() {
         let cached = || config(obj(&[("cache", memory_cache())]));
-        let mut a = RawConnection::new(cached(), true).unwrap();
+        let mut a = RawConnection::new(cached(), true, make_result()).unwrap();
         assert!(a.key().is_undefined());
         let step = a.start();
         assert_eq!(t(&step), 2.0);
@@ -612,7 +630,7 @@ mod tests {
         let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::write_failed("TypeError")]);
 
-        let mut b = RawConnection::new(cached(), true).unwrap();
+        let mut b = RawConnection::new(cached(), true, make_result()).unwrap();
         b.digest(Some(vec![0xab; 32]));
         assert_eq!(t(&b.start()), 3.0);
         let r = at(&b.got(JsValue::from_str(&stored), None), 1);
@@ -636,7 +654,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn without_a_digest_the_cache_is_skipped_with_a_warning() {
-        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true).unwrap();
+        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true, make_result()).unwrap();
         raw.digest(None);
         assert!(raw.key().is_null());
         assert_eq!(t(&raw.start()), 5.0);
@@ -648,10 +666,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_cache_without_get_and_put_is_refused() {
         for bad in [JsValue::from_str("kv"), Object::new().into(), JsValue::from(1)] {
-            let e = RawConnection::new(config(obj(&[("cache", bad)])), true).err().unwrap();
+            let e = RawConnection::new(config(obj(&[("cache", bad)])), true, make_result()).err().unwrap();
             assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
             assert!(s(&e, "message").starts_with("cache must be an object"));
         }
-        assert!(RawConnection::new(config(JsValue::UNDEFINED), true).unwrap().key_input().is_none());
+        assert!(RawConnection::new(config(JsValue::UNDEFINED), true, make_result()).unwrap().key_input().is_none());
     }
 }
