@@ -71,7 +71,8 @@ fn done(t: u32, v: &JsValue) -> JsValue {
 #[wasm_bindgen(js_class = RawConnection)]
 impl RawConnection {
     /// Validates `requestToken`'s config (`connection` false) or `createConnection`'s; throws the
-    /// error fields (ERR_INVALID_CONFIG and the like).
+    /// error fields (ERR_INVALID_CONFIG and the like). `make`: api.js's `result`, which makes
+    /// every token result object from its members (see `result_object` in src/wasm.rs).
     #[wasm_bindgen(constructor)]
     pub fn new(raw: JsValue, connection: bool, make: JsValue) -> Result<RawConnection, JsValue> {
         let parsed = entries(&raw).and_then(|e| {
