@@ -16,8 +16,8 @@ node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-featu
   pkg/oauth_token_connection_bg.wasm -o pkg/oauth_token_connection_bg.wasm
 rm -f pkg/.gitignore pkg/package.json
 # Size (bench/SIZE.md): short import/export names shared by the .wasm and the glue, then the
-# glue minified (esbuild, a dependency of the root devDependency vite) and the hand-written
-# modules a page loads stripped of whitespace and comments (their names kept: OAuthTokenError).
+# glue minified (esbuild, a dependency of the root devDependency vite) and so are the hand-written
+# modules a page loads (exported names stay; api.js sets OAuthTokenError's names itself).
 node scripts/shrink-names.mjs pkg/oauth_token_connection_bg.wasm pkg/oauth_token_connection.js pkg/oauth_token_connection.d.ts
 cp pkg-template/*.js pkg-template/index.d.ts pkg-template/README.md LICENSE pkg/
 ESBUILD=node_modules/.bin/esbuild
@@ -26,7 +26,7 @@ ESBUILD=node_modules/.bin/esbuild
 } > pkg/glue.min.js
 mv pkg/glue.min.js pkg/oauth_token_connection.js
 for f in api.js init.js browser.js; do
-  "$ESBUILD" --minify-whitespace --minify-syntax --format=esm --log-level=warning "pkg/$f" > "pkg/$f.min"
+  "$ESBUILD" --minify --format=esm --log-level=warning "pkg/$f" > "pkg/$f.min"
   mv "pkg/$f.min" "pkg/$f"
 done
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)

@@ -165,6 +165,11 @@ impl RawConnection {
         let warnings =
             cookies::check(&strings(&set_cookies), self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
         let result = result_object(&self.make, &token, &json, &warnings);
+        if self.options.is_none() {
+            // requestToken: no session to keep (api.js reuses this exchange for the next call
+            // with the same config, so nothing of this one may stay behind).
+            return done(0, &result);
+        }
         self.session.accept(&token, &self.renewal);
         self.last = result.clone();
         let ttl = self.session.cache_ttl(&token, date_now());
