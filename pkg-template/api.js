@@ -53,7 +53,7 @@ function prepare(config) {
   // Read before validation: a getter that throws fails here, before anything is allocated.
   const p = observe(config);
   try {
-    p.raw = new RawConnection(config, false, result);
+    p.raw = new RawConnection(config, false, result, pick);
   } catch (e) {
     throw fail(e);
   }
@@ -140,7 +140,7 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, true, result);
+      this.#raw = new RawConnection(config, true, result, pick);
       this.#headerName = this.#raw.headerName;
       this.#cache = config.cache;
     } catch (e) {
@@ -399,18 +399,30 @@ const EMPTY = new Uint8Array(0);
 let packed, unpacked;
 
 /**
- * A token result from the members the core decided (src/wasm.rs, `result_object`): one object
- * literal instead of a call into JavaScript per member. Absent members are left out.
+ * A token result from what the core decided (src/wasm.rs, `result_object`): one object literal
+ * instead of a call into JavaScript per member. `m`: pick()'s copy, whose access_token,
+ * token_type, scope and refresh_token the core kept as they came; `s`, `r`: whether it kept
+ * the scope and the refresh token. Absent members are left out.
  */
-function result(a, t, i, e, s, r, json, warnings) {
-  const o = { accessToken: a, tokenType: t };
+function result(m, i, e, s, r, json, warnings) {
+  const o = { accessToken: m.access_token, tokenType: m.token_type };
   if (i !== undefined) o.expiresIn = i;
   if (e !== undefined) o.expiresAt = e;
-  if (s !== undefined) o.scope = s;
-  if (r !== undefined) o.refreshToken = r;
+  if (s) o.scope = m.scope;
+  if (r) o.refreshToken = m.refresh_token;
   o.json = json;
   o.warnings = warnings;
   return o;
+}
+
+// The members of a token response the core reads (src/response.rs `MEMBERS`).
+const MEMBERS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
+
+/** A copy of a parsed response with only those members, own ones only (src/wasm.rs, `parse_json`). */
+function pick(o) {
+  const p = {};
+  for (const n of MEMBERS) if (Object.hasOwn(o, n)) p[n] = o[n];
+  return p;
 }
 const ignore = () => {};
 

@@ -73,6 +73,11 @@ pub fn not_a_response() -> Error {
     }
 }
 
+/// Every member of a token response [`interpret`] reads (§5.1, §5.2); it reads no other, so an
+/// adapter may hand over only these (api.js's `pick` does).
+pub const MEMBERS: [&str; 8] =
+    ["access_token", "token_type", "expires_in", "scope", "refresh_token", "error", "error_description", "error_uri"];
+
 /// Interprets a response. `parse_json` is the host's JSON parser; `now_ms` the host clock at
 /// receipt (epoch milliseconds).
 pub fn interpret(
@@ -485,6 +490,39 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
                 Err(e) => e.code(),
             };
             assert_eq!(got, *want, "HTTP {status} {ct:?} {}", String::from_utf8_lossy(body));
+        }
+    }
+
+    /// The adapter hands over only [`MEMBERS`]: every outcome, success or error and its message,
+    /// must be the same as with the whole object (bodies full of other members, some named like
+    /// the ones that count).
+    #[test]
+    fn only_the_listed_members_are_read() {
+        let bodies: &[(u16, &str)] = &[
+            (200, r#"{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"r","refresh_token":"x","id_token":"e.y.j","ext_expires_in":1}"#),
+            (200, r#"{"accessToken":"a","token_type":"Bearer","Access_Token":"b"}"#),
+            (200, r#"{"access_token":"a","tokenType":"Bearer","expires":5}"#),
+            (200, r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600","refresh_token":"","error":"x"}"#),
+            (200, r#"{"error":"invalid_grant","error_description":"d","error_uri":"u","message":"m","errors":[1]}"#),
+            (200, r#"{"access_token":"a b","token_type":"Bearer","token":"ok"}"#),
+            (400, r#"{"error":"invalid_client","error_description":"bad\u0007","detail":"x","error_codes":[7000215]}"#),
+            (400, r#"{"message":"no","code":400,"error_message":"x"}"#),
+            (401, r#"{"error":{"code":"x"},"error_description":"d"}"#),
+            (500, r#"{"fault":"x","errorSummary":"y"}"#),
+            (200, r#"{"access_token":"a","token_type":"Bearer","scope":["r"],"__proto__":{"x":1}}"#),
+        ];
+        let mut only = |t: &str| match parse_json(t) {
+            Json::Object(m) => Json::Object(m.into_iter().filter(|(k, _)| MEMBERS.contains(&k.as_str())).collect()),
+            other => other,
+        };
+        for (status, body) in bodies {
+            let resp = HttpResponse { status: *status, opaque_redirect: false, content_type: JSON, body: body.as_bytes() };
+            let whole = interpret(&resp, &mut |t| parse_json(t), NOW);
+            let listed = interpret(&resp, &mut only, NOW);
+            assert_eq!(whole, listed, "{body}");
+            if let (Err(a), Err(b)) = (&whole, &listed) {
+                assert_eq!(a.message(), b.message(), "{body}");
+            }
         }
     }
 

@@ -158,23 +158,30 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
 
-    /// api.js's `result(accessToken, tokenType, expiresIn, expiresAt, scope, refreshToken, json,
-    /// warnings)`, called as `make.call(undefined, ...)`.
+    /// api.js's `result(members, expiresIn, expiresAt, scope, refreshToken, json, warnings)`:
+    /// `members` as `pick` copied them (the strings the core kept as they came), `scope` and
+    /// `refreshToken` whether the core kept them. Called as `make.call(undefined, ...)`.
     type MakeResult;
     #[wasm_bindgen(method, js_name = call)]
     #[allow(clippy::too_many_arguments)]
     fn make(
         this: &MakeResult,
         context: &JsValue,
-        access_token: &str,
-        token_type: &str,
+        members: &JsValue,
         expires_in: Option<f64>,
         expires_at: Option<f64>,
-        scope: Option<&str>,
-        refresh_token: Option<&str>,
+        scope: bool,
+        refresh_token: bool,
         json: &JsValue,
         warnings: Array,
     ) -> JsValue;
+
+    /// api.js's `pick(object)`: a copy of the object with only its own members named in
+    /// [`crate::response::MEMBERS`] (JSON.parse makes only own members; an inherited one, from a
+    /// polluted `Object.prototype`, is not the server's). Called as `pick.call(undefined, object)`.
+    type Pick;
+    #[wasm_bindgen(method, js_name = call)]
+    fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
 
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
@@ -264,14 +271,18 @@ fn parse_url(input: &str) -> Option<UrlParts> {
     })
 }
 
-/// `JSON.parse`, keeping the parsed value for the result's `json` member.
-fn parse_json(text: &str, keep: &mut JsValue) -> Json {
+/// `JSON.parse`, keeping the parsed value (the result's `json`) and what `pick` made of it: only
+/// the members the core reads ([`crate::response::MEMBERS`]) cross into wasm memory, and the result
+/// hands back their own strings.
+fn parse_json(text: &str, pick: &Pick, keep: &mut (JsValue, JsValue)) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
-    let json = match value(&v, 0, false) {
-        Value::Object(_) => Json::Object(members(&v, 0, false)),
-        other => Json::NotObject(other.kind()),
+    let json = if v.is_object() && !Array::is_array(&v) {
+        keep.1 = pick.pick(&JsValue::UNDEFINED, &v);
+        Json::Object(members(&keep.1, 0, false))
+    } else {
+        Json::NotObject(value(&v, 0, false).kind())
     };
-    *keep = v;
+    keep.0 = v;
     json
 }
 
@@ -314,22 +325,39 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
 }
 
 /// The token result, made by api.js's `result` (handed to [`connection::RawConnection::new`])
-/// from its members in one call: an object literal there instead of a `Reflect.set` and a key
-/// string per member here (the per-call path). Absent members are left out of the object.
+/// in one call: an object literal there instead of a `Reflect.set` and a key string per member
+/// here (the per-call path). `members`: `pick`'s copy for a response (the core keeps
+/// `access_token`, `token_type`, `scope` and `refresh_token` exactly as they came, so their
+/// strings need not be copied out of wasm memory again); `None` for a cache entry's token,
+/// whose members are made here.
 fn result_object(
     make: &MakeResult,
     token: &crate::response::TokenResponse,
     json: &JsValue,
+    members: Option<&JsValue>,
     warnings: &[String],
 ) -> JsValue {
+    let made;
+    let members = match members {
+        Some(m) => m,
+        None => {
+            // A cache entry never holds a refresh token (src/cache.rs).
+            made = JsValue::from(Object::new());
+            set(&made, "access_token", &JsValue::from_str(token.access_token.expose()));
+            set(&made, "token_type", &JsValue::from_str(&token.token_type));
+            if let Some(scope) = &token.scope {
+                set(&made, "scope", &JsValue::from_str(scope));
+            }
+            &made
+        }
+    };
     make.make(
         &JsValue::UNDEFINED,
-        token.access_token.expose(),
-        &token.token_type,
+        members,
         token.expires_in,
         token.expires_at,
-        token.scope.as_deref(),
-        token.refresh_token.as_ref().map(|r| r.expose()),
+        token.scope.is_some(),
+        token.refresh_token.is_some(),
         json,
         warnings.iter().map(|w| JsValue::from_str(w)).collect::<Array>(),
     )

@@ -215,3 +215,23 @@ test('a shared cache: one get and one put for 25 callers; a second connection ta
   assert.equal(calls.length, 1);
   assert.equal(await createConnection(config()).cacheKey(), undefined);
 });
+
+test('only the response\'s own members count: a polluted Object.prototype supplies no token', async () => {
+  stub(() => new Response(JSON.stringify({ token_type: 'bearer' }), { headers: JSON_HEADERS }));
+  Object.prototype.access_token = 'planted';
+  try {
+    const e = await requestToken(config()).then(() => assert.fail('resolved'), (x) => x);
+    assert.equal(e.code, 'ERR_INVALID_RESPONSE');
+    assert.match(e.message, /access_token is missing/);
+  } finally {
+    delete Object.prototype.access_token;
+  }
+  // The result hands back the response's own strings; unknown members stay in `json` only.
+  stub(() => new Response(token(2, { scope: 'a b', refresh_token: 'r', id_token: 'x.y.z' }), { headers: JSON_HEADERS }));
+  const r = await requestToken(config());
+  assert.deepEqual(
+    [r.accessToken, r.tokenType, r.expiresIn, r.scope, r.refreshToken, r.json.id_token],
+    ['tok-2', 'bearer', 3600, 'a b', 'r', 'x.y.z'],
+  );
+  assert.equal(Object.hasOwn(r, 'id_token'), false);
+});
