@@ -237,8 +237,8 @@ async function drive(raw, signal, cache, first) {
   let step = first ?? raw.start();
   let cause;
   for (;;) {
+    if (!Array.isArray(step)) return step; // the result
     const [t, a, b, c, d] = step;
-    if (t === 0) return a;
     if (t === 1) throw fail(a, cause);
     if (t === 2) {
       raw.digest(await digest(a));
