@@ -27,16 +27,17 @@ function fail(fields, options) {
  * Requests an access token from the token endpoint (RFC 6749 §4.4, §4.3 or §6).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
-export async function requestToken(config) {
-  if (!isReady()) await ready();
-  const p = prepare(config);
-  p.users++;
+export function requestToken(config) {
+  if (!isReady()) return ready().then(() => requestToken(config));
+  let p;
   try {
-    // Validated by the core: absent, or an AbortSignal.
-    return await drive(p.raw, config.signal || undefined, undefined, p.first);
-  } finally {
-    if (--p.users === 0 && p !== last) p.raw.free();
+    p = prepare(config);
+  } catch (e) {
+    return Promise.reject(e);
   }
+  p.users++;
+  // Validated by the core: absent, or an AbortSignal.
+  return drive(p.raw, config.signal || undefined, undefined, p.first, p);
 }
 
 /**
@@ -231,27 +232,32 @@ class Connection {
 
 /**
  * Does what the core's steps ask until it answers a result or an error (the table in
- * src/wasm/connection.rs). `signal`: requestToken's; `cache`: the connection's store.
+ * src/wasm/connection.rs). `signal`: requestToken's; `cache`: the connection's store; `first`:
+ * the first step when known; `p`: requestToken's prepared exchange, released at the end.
  */
-async function drive(raw, signal, cache, first) {
+async function drive(raw, signal, cache, first, p) {
   let step = first ?? raw.start();
   let cause;
-  for (;;) {
-    if (!Array.isArray(step)) return step; // the result
-    const [t, a, b, c, d] = step;
-    if (t === 1) throw fail(a, cause);
-    if (t === 2) {
-      raw.digest(await digest(a));
-      step = raw.start();
-    } else if (t === 3) {
-      const o = await bounded(() => cache.get(a), b);
-      step = raw.got(o.value, o.failed);
-    } else if (t === 4) {
-      const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
-      step = raw.stored(o.failed);
-    } else {
-      [step, cause] = await exchange(raw, a, b, c, signal);
+  try {
+    for (;;) {
+      if (!Array.isArray(step)) return step; // the result
+      const [t, a, b, c, d] = step;
+      if (t === 1) throw fail(a, cause);
+      if (t === 2) {
+        raw.digest(await digest(a));
+        step = raw.start();
+      } else if (t === 3) {
+        const o = await bounded(() => cache.get(a), b);
+        step = raw.got(o.value, o.failed);
+      } else if (t === 4) {
+        const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
+        step = raw.stored(o.failed);
+      } else {
+        [step, cause] = await exchange(raw, a, b, c, signal);
+      }
     }
+  } finally {
+    if (p !== undefined && --p.users === 0 && p !== last) raw.free();
   }
 }
 
@@ -274,22 +280,16 @@ async function exchange(raw, request, ms, max, signal) {
     signal.addEventListener('abort', abort);
     timeout.signal.addEventListener('abort', expire);
   }
-  const failed = (e) => {
-    const aborted = !!signal?.aborted;
-    const timedOut = timeout.signal.aborted;
-    const cause = aborted ? signal.reason : timedOut ? timeout.signal.reason : e;
-    return [raw.failure(e, aborted, timedOut), { cause }];
-  };
   try {
     let res;
     try {
       if (request !== packed) unpacked = (packed = request).split('\n');
-      const [url, method, body, redirect, credentials, cache, ...pairs] = unpacked;
+      const [url, method, body, redirect, credentials, cache] = unpacked;
       const headers = {};
-      for (let i = 0; i < pairs.length; i += 2) headers[pairs[i]] = pairs[i + 1];
+      for (let i = 6; i < unpacked.length; i += 2) headers[unpacked[i]] = unpacked[i + 1];
       res = await fetch(url, { method, headers, body, redirect, credentials, cache, signal: (controller ?? timeout).signal });
     } catch (e) {
-      return failed(e);
+      return failed(raw, e, signal, timeout);
     }
     const at = Date.now();
     const headers = res?.headers;
@@ -319,7 +319,7 @@ async function exchange(raw, request, ms, max, signal) {
         chunks.push(chunk);
       }
     } catch (e) {
-      return failed(e);
+      return failed(raw, e, signal, timeout);
     }
     let body = chunks[0] ?? EMPTY;
     if (chunks.length > 1) {
@@ -336,6 +336,14 @@ async function exchange(raw, request, ms, max, signal) {
       timeout.signal.removeEventListener('abort', expire);
     }
   }
+}
+
+/** A failed fetch or body read: the core's step, and the `cause` (see exchange()). */
+function failed(raw, e, signal, timeout) {
+  const aborted = !!signal?.aborted;
+  const timedOut = timeout.signal.aborted;
+  const cause = aborted ? signal.reason : timedOut ? timeout.signal.reason : e;
+  return [raw.failure(e, aborted, timedOut), { cause }];
 }
 
 /**
