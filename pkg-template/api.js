@@ -347,58 +347,47 @@ function failed(raw, e, signal, timeout) {
 }
 
 /**
- * Timeouts share one AbortController and one timer per slot: a signal's creation is a large part
- * of a call (Node makes every AbortSignal transferable). A slot takes the calls with the same
- * `ms` that start within ms/256 of its opening (at most 64, each of which makes fetch add a
- * listener to the signal) and fires ms + ms/256 after it opened: never before any of its calls'
- * own deadline, at most 0.4% after it (117 ms for the default 30 s). The timer keeps the process
- * alive (Node, Bun, Deno) only while a call uses it, and is cleared once the slot is closed and
- * unused.
+ * Timeouts share one AbortController per slot: a signal's creation is a large part of a call
+ * (Node makes every AbortSignal transferable). A slot's timer runs while calls use it: started
+ * by the first, it fires ms + ms/256 later and takes the calls with the same `ms` that start
+ * within ms/256 of it (at most 64 per signal, each of which makes fetch add a listener to it), so
+ * it never fires before a call's own deadline and at most 0.4% after it (117 ms for the default
+ * 30 s). Cleared when the last call ends (no timer outlives the calls), the slot's unfired
+ * signal serves the next calls.
  */
 const slots = new Map();
 
 function deadline(ms) {
   const now = Date.now();
   let slot = slots.get(ms);
-  if (slot === undefined || now >= slot.closes || slot.joined >= 64 || slot.signal.aborted) {
-    slot?.close();
-    slots.set(ms, (slot = new Slot(ms, now)));
+  if (slot === undefined || slot.signal.aborted || slot.joined >= 64 || (slot.users > 0 && now >= slot.closes)) {
+    slots.set(ms, (slot = new Slot(ms)));
   }
-  return slot.join();
+  return slot.join(now);
 }
 
 class Slot {
-  #users = 0;
-  #open = true;
-  #timer;
-  constructor(ms, now) {
-    const controller = new AbortController();
-    this.signal = controller.signal;
-    this.closes = now + ms / 256;
-    this.joined = 0;
-    this.#timer = setTimeout(
-      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      ms + ms / 256,
-    );
+  users = 0;
+  joined = 0;
+  constructor(ms) {
+    this.ms = ms;
+    this.controller = new AbortController();
+    this.signal = this.controller.signal;
   }
-  #keepAlive(on) {
-    const t = this.#timer;
-    if (typeof t === 'object') on ? t.ref?.() : t.unref?.();
-    else globalThis.Deno?.[on ? 'refTimer' : 'unrefTimer']?.(t);
-  }
-  join() {
-    if (this.#users++ === 0 && this.joined > 0) this.#keepAlive(true);
+  join(now) {
+    if (this.users++ === 0) {
+      const { ms, controller } = this;
+      this.closes = now + ms / 256;
+      this.timer = setTimeout(
+        () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        ms + ms / 256,
+      );
+    }
     this.joined++;
     return this;
   }
   release() {
-    if (--this.#users > 0) return;
-    if (this.#open) this.#keepAlive(false);
-    else clearTimeout(this.#timer);
-  }
-  close() {
-    this.#open = false;
-    if (this.#users === 0) clearTimeout(this.#timer);
+    if (--this.users === 0) clearTimeout(this.timer);
   }
 }
 
