@@ -240,7 +240,7 @@ pub fn parse_connection(
         // A renewal is shared by every caller (single-flight): one caller's signal cannot own it.
         return Err(invalid(&[
             "signal is an option of requestToken, not of createConnection (its token requests are \
-             shared by every caller); abort a REST call with fetch's own init.signal",
+             shared); abort a REST call with fetch's init.signal",
         ]));
     }
 
@@ -331,7 +331,7 @@ fn check_controls(e: &Entries<'_>, key: &str) -> Result<(), Error> {
     match e.string(key)? {
         Some(s) if has_control(s) => Err(invalid(&[
             key,
-            " contains a control character (U+0000-U+001F, U+007F-U+009F), which is never valid there",
+            " contains a control character (U+0000-U+001F, U+007F-U+009F)",
         ])),
         _ => Ok(()),
     }
@@ -429,8 +429,8 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         _ if grant != 0 && body => None,
         _ => {
             return Err(invalid(&[
-                "clientSecret is required (a public client without a secret can use grantType \
-                 \"password\" or \"refresh_token\" with clientAuthentication \"body\")",
+                "clientSecret is required (without one: grantType \"password\" or \
+                 \"refresh_token\" with clientAuthentication \"body\")",
             ]))
         }
     };
@@ -446,7 +446,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         if !client_id.is_ascii() || !client_secret.unwrap_or_default().is_ascii() {
             return Err(invalid(&[
                 "clientId or clientSecret contains a non-ASCII character, which plain Basic \
-                 (basicEncoding \"none\") cannot carry reliably; use basicEncoding \"form\" or \
+                 (basicEncoding \"none\") cannot carry; use basicEncoding \"form\" or \
                  clientAuthentication \"body\"",
             ]));
         }
@@ -700,7 +700,7 @@ pub(crate) mod tests {
         );
         let off = err(&[("sslMode", s("off"))]);
         assert_eq!(off.code(), "ERR_UNSUPPORTED_SSL_MODE");
-        assert!(off.message().contains("clear text"));
+        assert!(off.message().contains("never skips certificate checks"));
         assert!(err(&[("trust", s("trust"))]).message().contains("unknown"));
         assert!(err(&[("sslMode", s("TRUST"))]).message().contains("\"verify\", \"trust\", \"off\""));
     }
