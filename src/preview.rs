@@ -94,7 +94,8 @@ fn notes(config: &Config) -> Vec<String> {
             }
             if secret.is_some_and(|s| form_encode(s) != s) {
                 notes.push(String::from(
-                    "The client secret changes under form encoding (all but ASCII letters, digits and \
+                    "The client secret holds characters that form encoding changes (all but ASCII \
+                     letters, digits and \
                      * - . _). If the server answers invalid_client, it may not URL-decode Basic: \
                      try basicEncoding \"none\" or clientAuthentication \"body\".",
                 ));
@@ -232,9 +233,9 @@ mod tests {
     #[test]
     fn notes_on_secrets_are_yes_no_facts() {
         let special = preview_of(&[("clientSecret", s("a+b"))]);
-        assert!(special.notes.iter().any(|n| n.contains("client secret changes under form encoding")));
+        assert!(special.notes.iter().any(|n| n.contains("form encoding changes")));
         let plain = preview_of(&[("clientSecret", s("Abc-1.2_3*"))]);
-        assert!(!plain.notes.iter().any(|n| n.contains("client secret changes under form encoding")));
+        assert!(!plain.notes.iter().any(|n| n.contains("form encoding changes")));
         let padded = preview_of(&[("clientSecret", s("secret "))]);
         assert!(padded.notes.iter().any(|n| n.starts_with("The client secret begins or ends with whitespace")));
         let pw = preview_of(&[("grantType", s("password")), ("username", s("u")), ("password", s("\tpw"))]);
