@@ -176,6 +176,14 @@ extern "C" {
         warnings: Array,
     ) -> JsValue;
 
+    /// `globalThis`, for `Reflect.has(globalThis, "document")`: a page has a `document` (a fetch
+    /// failure there may be a CORS refusal). One import instead of `js_sys::global()`'s four
+    /// accessors and its fallbacks.
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = has)]
+    fn reflect_has(target: &JsValue, key: &str) -> bool;
+
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
 }
@@ -290,7 +298,7 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
         aborted,
         timed_out,
         timeout_ms,
-        in_browser: Reflect::has(&js_sys::global(), &JsValue::from_str("document")).unwrap_or(false),
+        in_browser: GLOBAL.with(|g| reflect_has(g, "document")),
         ..FetchFailure::default()
     };
     if cause.is_object() {
