@@ -151,9 +151,9 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn hostname(this: &Url) -> String;
     #[wasm_bindgen(method, getter)]
-    fn username(this: &Url) -> String;
+    fn username(this: &Url) -> js_sys::JsString;
     #[wasm_bindgen(method, getter)]
-    fn password(this: &Url) -> String;
+    fn password(this: &Url) -> js_sys::JsString;
 
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
@@ -268,7 +268,7 @@ fn parse_url(input: &str) -> Option<UrlParts> {
         href: u.href(),
         protocol: u.protocol(),
         hostname: u.hostname(),
-        has_credentials: !u.username().is_empty() || !u.password().is_empty(),
+        has_credentials: u.username().length() > 0 || u.password().length() > 0,
     })
 }
 
