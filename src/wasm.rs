@@ -179,8 +179,9 @@ extern "C" {
     /// `globalThis`, for `Reflect.has(globalThis, "document")`: a page has a `document` (a fetch
     /// failure there may be a CORS refusal). One import instead of `js_sys::global()`'s four
     /// accessors and its fallbacks.
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
+    type Global;
+    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter, js_name = globalThis)]
+    fn global_this() -> JsValue;
     #[wasm_bindgen(js_namespace = Reflect, js_name = has)]
     fn reflect_has(target: &JsValue, key: &str) -> bool;
 
@@ -298,7 +299,7 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
         aborted,
         timed_out,
         timeout_ms,
-        in_browser: GLOBAL.with(|g| reflect_has(g, "document")),
+        in_browser: reflect_has(&Global::global_this(), "document"),
         ..FetchFailure::default()
     };
     if cause.is_object() {
