@@ -258,8 +258,8 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
     }
     if f.in_browser {
         detail.push_str(
-            "; the endpoint is unreachable or refuses cross-origin requests (CORS): the browser \
-             hides which",
+            "; the endpoint may be unreachable, or may not allow cross-origin requests from this \
+             page (CORS): the browser hides which",
         );
     }
     Error::Network { detail }
