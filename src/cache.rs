@@ -39,15 +39,15 @@ pub const NOT_STORED: &[&str] = &["refresh_token"];
 pub fn check(config: &Config, has_methods: bool, kind: &str) -> Result<(), Error> {
     if !has_methods {
         return Err(Error::InvalidConfig(concat(&[
-            "cache must be an object with get(key) and put(key, value, options) methods, such as a \
-             Workers KV namespace binding; got ",
+            "cache must be an object with get(key) and put(key, value, options) methods (e.g. a \
+             Workers KV binding); got ",
             kind,
         ])));
     }
     if let Grant::RefreshToken { .. } = config.grant {
         return Err(Error::InvalidConfig(String::from(
-            "cache cannot be used with grantType \"refresh_token\": the cache key holds no secret, so \
-             two refresh tokens (two users) would share one entry",
+            "cache cannot be used with grantType \"refresh_token\": its key holds no secret, so two \
+             users' refresh tokens would share one entry",
         )));
     }
     Ok(())
@@ -193,7 +193,7 @@ pub const UNREADABLE: &str =
 
 /// No SHA-256 on this host (no `crypto.subtle`, e.g. a page served over plain http).
 pub const NO_DIGEST: &str =
-    "Token cache: not used, this host has no crypto.subtle.digest to derive the key";
+    "Token cache: not used, this host has no crypto.subtle.digest for the key";
 
 #[cfg(test)]
 mod tests {

@@ -182,14 +182,14 @@ impl<'a> Entries<'a> {
         }
     }
 
-    /// One of a fixed set of strings; the error lists them.
-    fn choice<T: Copy>(&self, key: &str, default: T, options: &[(&str, T)]) -> Result<T, Error> {
-        let Some(s) = self.string(key)? else { return Ok(default) };
-        if let Some((_, v)) = options.iter().find(|(name, _)| *name == s) {
-            return Ok(*v);
+    /// One of a fixed set of strings: its index (`None`: absent); the error lists them.
+    fn choice(&self, key: &str, options: &[&str]) -> Result<Option<usize>, Error> {
+        let Some(s) = self.string(key)? else { return Ok(None) };
+        if let Some(i) = options.iter().position(|name| *name == s) {
+            return Ok(Some(i));
         }
         let mut m = concat(&[key, " must be one of "]);
-        for (i, (name, _)) in options.iter().enumerate() {
+        for (i, name) in options.iter().enumerate() {
             if i > 0 {
                 m.push_str(", ");
             }
@@ -217,19 +217,6 @@ impl<'a> Entries<'a> {
     }
 }
 
-#[derive(Clone, Copy)]
-enum GrantType {
-    ClientCredentials,
-    Password,
-    RefreshToken,
-}
-
-#[derive(Clone, Copy)]
-enum SslMode {
-    Verify,
-    Refused(SslModeRefused),
-}
-
 /// Validates a `requestToken` configuration. `parse_url` is the host's WHATWG URL parser
 /// (`None`: not a URL).
 pub fn parse(
@@ -253,7 +240,7 @@ pub fn parse_connection(
         // A renewal is shared by every caller (single-flight): one caller's signal cannot own it.
         return Err(invalid(&[
             "signal is an option of requestToken, not of createConnection (its token requests are \
-             shared by every caller); abort a REST call with fetch's own init.signal",
+             shared); abort a REST call with fetch's init.signal",
         ]));
     }
 
@@ -344,7 +331,7 @@ fn check_controls(e: &Entries<'_>, key: &str) -> Result<(), Error> {
     match e.string(key)? {
         Some(s) if has_control(s) => Err(invalid(&[
             key,
-            " contains a control character (U+0000-U+001F, U+007F-U+009F), which is never valid there",
+            " contains a control character (U+0000-U+001F, U+007F-U+009F)",
         ])),
         _ => Ok(()),
     }
@@ -356,90 +343,99 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         check_controls(e, key)?;
     }
 
-    let ssl = e.choice(
-        "sslMode",
-        SslMode::Verify,
-        &[
-            ("verify", SslMode::Verify),
-            ("trust", SslMode::Refused(SslModeRefused::Trust)),
-            ("off", SslMode::Refused(SslModeRefused::Off)),
-        ],
-    )?;
-    if let SslMode::Refused(mode) = ssl {
-        return Err(Error::UnsupportedSslMode { mode });
+    match e.choice("sslMode", &["verify", "trust", "off"])? {
+        Some(1) => return Err(Error::UnsupportedSslMode { mode: SslModeRefused::Trust }),
+        Some(2) => return Err(Error::UnsupportedSslMode { mode: SslModeRefused::Off }),
+        _ => {}
     }
 
-    let token_endpoint = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
-
-    let grant_type = e.choice(
-        "grantType",
-        GrantType::ClientCredentials,
-        &[
-            ("client_credentials", GrantType::ClientCredentials),
-            ("password", GrantType::Password),
-            ("refresh_token", GrantType::RefreshToken),
-        ],
-    )?;
-    let only_for = |keys: &[&str], grant: &str| -> Result<(), Error> {
-        match keys.iter().find(|k| e.get(k).is_some()) {
-            Some(key) => Err(invalid(&[key, " is only used with grantType \"", grant, "\"; remove it or change grantType"])),
-            None => Ok(()),
-        }
+    let url = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
+    // Everything else is checked on borrowed values before anything is copied: no owned value
+    // is live across the checks' early returns but the URL's parts.
+    let c = match checks(e) {
+        Ok(c) => c,
+        Err(err) => return Err(err),
     };
-    let grant = match grant_type {
-        GrantType::ClientCredentials => {
-            only_for(&["username", "password"], "password")?;
-            only_for(&["refreshToken"], "refresh_token")?;
-            Grant::ClientCredentials
-        }
-        GrantType::Password => {
-            only_for(&["refreshToken"], "refresh_token")?;
-            Grant::Password {
-                username: e.required("username", " for grantType \"password\"")?.to_owned(),
-                password: Password::new(e.required("password", " for grantType \"password\"")?.to_owned()),
-            }
-        }
-        GrantType::RefreshToken => {
-            only_for(&["username", "password"], "password")?;
-            Grant::RefreshToken {
-                refresh_token: RefreshToken::new(
-                    e.required("refreshToken", " for grantType \"refresh_token\"")?.to_owned(),
-                ),
-            }
-        }
+    let mut extra_params = Vec::new();
+    if let Some(members) = c.extra {
+        let _ = extra_params_into(members, Some(&mut extra_params));
+    }
+    Ok(Config {
+        token_endpoint: TokenEndpoint { href: url.href, host: url.hostname },
+        grant: match c.grant {
+            0 => Grant::ClientCredentials,
+            1 => Grant::Password { username: c.user.to_owned(), password: Password::new(c.pass.to_owned()) },
+            _ => Grant::RefreshToken { refresh_token: RefreshToken::new(c.pass.to_owned()) },
+        },
+        client_id: c.client_id.to_owned(),
+        client_secret: c.client_secret.map(|s| ClientSecret::new(s.to_owned())),
+        scope: scope_of(c.scope),
+        client_authentication: if c.body { ClientAuthentication::Body } else { ClientAuthentication::Header },
+        basic_encoding: if c.plain { BasicEncoding::None } else { BasicEncoding::Form },
+        extra_params,
+        timeout_ms: ceil(c.timeout_ms),
+        ignore_cookies_policy: c.ignore_cookies,
+        max_response_bytes: c.max_response_bytes,
+    })
+}
+
+/// What [`checks`] found, borrowed from the entries.
+struct Checked<'a> {
+    /// 0: client_credentials, 1: password, 2: refresh_token.
+    grant: usize,
+    user: &'a str,
+    /// The password or the refresh token.
+    pass: &'a str,
+    body: bool,
+    plain: bool,
+    client_id: &'a str,
+    client_secret: Option<&'a str>,
+    /// Already checked; [`parse_scope`] only normalizes it then.
+    scope: &'a str,
+    extra: Option<&'a [(String, Value)]>,
+    timeout_ms: f64,
+    max_response_bytes: u64,
+    ignore_cookies: bool,
+}
+
+/// The checks after the token endpoint's, in the order their errors take precedence.
+fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
+    let grant = e.choice("grantType", &["client_credentials", "password", "refresh_token"])?.unwrap_or(0);
+    // Keys of the other grants: (key, the grant it belongs to).
+    let foreign: &[(&str, &str)] = match grant {
+        0 => &[("username", "password"), ("password", "password"), ("refreshToken", "refresh_token")],
+        1 => &[("refreshToken", "refresh_token")],
+        _ => &[("username", "password"), ("password", "password")],
     };
+    if let Some((key, g)) = foreign.iter().find(|(k, _)| e.get(k).is_some()) {
+        return Err(invalid(&[key, " is only used with grantType \"", g, "\"; remove it or change grantType"]));
+    }
+    let (mut user, mut pass) = ("", "");
+    if grant == 1 {
+        user = e.required("username", " for grantType \"password\"")?;
+        pass = e.required("password", " for grantType \"password\"")?;
+    } else if grant == 2 {
+        pass = e.required("refreshToken", " for grantType \"refresh_token\"")?;
+    }
 
-    let client_authentication = e.choice(
-        "clientAuthentication",
-        ClientAuthentication::Header,
-        &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
-    )?;
-    let basic_encoding = e.choice(
-        "basicEncoding",
-        BasicEncoding::Form,
-        &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)],
-    )?;
+    let body = e.choice("clientAuthentication", &["header", "body"])? == Some(1);
+    let plain = e.choice("basicEncoding", &["form", "none"])? == Some(1);
 
-    let client_id = e.required("clientId", "")?.to_owned();
+    let client_id = e.required("clientId", "")?;
     let client_secret = match e.string("clientSecret")? {
-        Some(s) if !s.is_empty() => Some(ClientSecret::new(s.to_owned())),
+        Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
         // client_id in the body (§4.3.2, §6).
-        _ if !matches!(grant, Grant::ClientCredentials)
-            && client_authentication == ClientAuthentication::Body =>
-        {
-            None
-        }
+        _ if grant != 0 && body => None,
         _ => {
             return Err(invalid(&[
-                "clientSecret is required (a public client without a secret can use grantType \
-                 \"password\" or \"refresh_token\" with clientAuthentication \"body\")",
+                "clientSecret is required (without one: grantType \"password\" or \
+                 \"refresh_token\" with clientAuthentication \"body\")",
             ]))
         }
     };
 
-    if client_authentication == ClientAuthentication::Header && basic_encoding == BasicEncoding::None
-    {
+    if !body && plain {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
             return Err(invalid(&[
@@ -447,31 +443,30 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
                  use basicEncoding \"form\" or clientAuthentication \"body\"",
             ]));
         }
-        let secret = client_secret.as_ref().map(ClientSecret::expose).unwrap_or_default();
-        if !client_id.is_ascii() || !secret.is_ascii() {
+        if !client_id.is_ascii() || !client_secret.unwrap_or_default().is_ascii() {
             return Err(invalid(&[
                 "clientId or clientSecret contains a non-ASCII character, which plain Basic \
-                 (basicEncoding \"none\") cannot carry reliably; use basicEncoding \"form\" or \
+                 (basicEncoding \"none\") cannot carry; use basicEncoding \"form\" or \
                  clientAuthentication \"body\"",
             ]));
         }
     }
 
-    let scope = match e.string("scope")? {
-        Some(s) => parse_scope(s)?,
-        None => None,
-    };
+    let scope = e.string("scope")?.unwrap_or_default();
+    check_scope(scope)?;
 
-    let extra_params = match e.get("extraParams") {
-        None => Vec::new(),
-        Some(Value::Object(members)) => parse_extra_params(members)?,
+    let extra = match e.get("extraParams") {
+        None => None,
+        Some(Value::Object(members)) => {
+            extra_params_into(members, None)?;
+            Some(members.as_slice())
+        }
         Some(other) => {
             return Err(invalid(&["extraParams must be an object of parameter names, got ", other.kind()]))
         }
     };
 
-    let timeout_seconds = e.number("timeoutSeconds")?.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    let timeout_ms = timeout_seconds * 1000.0;
+    let timeout_ms = e.number("timeoutSeconds")?.unwrap_or(DEFAULT_TIMEOUT_SECONDS) * 1000.0;
     if !(timeout_ms.is_finite() && timeout_ms > 0.0 && timeout_ms <= MAX_TIMEOUT_MS) {
         return Err(invalid(&["timeoutSeconds must be a number greater than 0 and at most 2147483"]));
     }
@@ -487,25 +482,26 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
 
     check_signal(e)?;
 
-    Ok(Config {
-        token_endpoint,
+    Ok(Checked {
         grant,
+        user,
+        pass,
+        body,
+        plain,
         client_id,
         client_secret,
         scope,
-        client_authentication,
-        basic_encoding,
-        extra_params,
-        timeout_ms: ceil(timeout_ms),
-        ignore_cookies_policy: e.boolean("ignoreCookiesPolicy")?,
+        extra,
+        timeout_ms,
         max_response_bytes,
+        ignore_cookies: e.boolean("ignoreCookiesPolicy")?,
     })
 }
 
 fn parse_endpoint(
     raw: &str,
     parse_url: &dyn Fn(&str) -> Option<UrlParts>,
-) -> Result<TokenEndpoint, Error> {
+) -> Result<UrlParts, Error> {
     let Some(url) = parse_url(raw) else {
         return Err(invalid(&["tokenEndpoint must be an absolute URL, e.g. https://auth.example.com/oauth2/token"]));
     };
@@ -521,39 +517,40 @@ fn parse_endpoint(
         "http:" => return Err(Error::InsecureEndpoint),
         _ => return Err(invalid(&["tokenEndpoint must be an https: URL"])),
     }
-    Ok(TokenEndpoint { href: url.href, host: url.hostname })
+    Ok(url)
 }
 
 /// `extraParams`: name -> string, or array of strings for a repeated parameter (RFC 8707 §2
 /// repeats `resource`). Names the request sets itself are refused, not silently overridden.
-fn parse_extra_params(members: &[(String, Value)]) -> Result<Vec<(String, String)>, Error> {
-    let mut out = Vec::new();
+/// Checks only (`out` is `None`), or collects into `out` once the whole configuration passed.
+fn extra_params_into(members: &[(String, Value)], mut out: Option<&mut Vec<(String, String)>>) -> Result<(), Error> {
     for (name, value) in members {
-        let shown = shown(name);
         if name.is_empty() {
             return Err(invalid(&["extraParams has an empty parameter name"]));
         }
         if RESERVED_PARAMS.contains(&name.as_str()) {
             return Err(invalid(&[
                 "extraParams cannot set \"",
-                &shown,
+                &shown(name),
                 "\": the token request sets it from the configuration",
             ]));
         }
-        let not_string = || invalid(&["extraParams.", &shown, " must be a string or an array of strings"]);
-        match value {
-            Value::Undefined | Value::Null => {}
-            Value::String(v) => out.push((name.clone(), v.clone())),
-            Value::Array(items) => {
-                for item in items {
-                    let Value::String(v) = item else { return Err(not_string()) };
-                    out.push((name.clone(), v.clone()));
-                }
+        let items = match value {
+            Value::Undefined | Value::Null => &[][..],
+            Value::String(_) => core::slice::from_ref(value),
+            Value::Array(items) => items.as_slice(),
+            _ => &[Value::Other][..],
+        };
+        for item in items {
+            let Value::String(v) = item else {
+                return Err(invalid(&["extraParams.", &shown(name), " must be a string or an array of strings"]));
+            };
+            if let Some(out) = out.as_deref_mut() {
+                out.push((name.clone(), v.clone()));
             }
-            _ => return Err(not_string()),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `signal`: an `AbortSignal`, which the adapter hands over as an object with a boolean
@@ -582,20 +579,30 @@ pub fn is_loopback(hostname: &str) -> bool {
 /// RFC 6749 §3.3: `scope = scope-token *( SP scope-token )`, `scope-token = 1*NQCHAR`,
 /// `NQCHAR = %x21 / %x23-5B / %x5D-7E`. Repeated spaces are collapsed; empty means none.
 pub fn parse_scope(raw: &str) -> Result<Option<Scope>, Error> {
-    let mut out = String::with_capacity(raw.len());
+    check_scope(raw)?;
+    Ok(scope_of(raw))
+}
+
+fn check_scope(raw: &str) -> Result<(), Error> {
+    if raw.bytes().all(|b| b == b' ' || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+        return Ok(());
+    }
+    Err(invalid(&[
+        "scope must be space-delimited tokens of printable ASCII without '\"' or '\\' \
+         (RFC 6749 section 3.3)",
+    ]))
+}
+
+/// A checked scope with its repeated spaces collapsed; empty means none.
+fn scope_of(raw: &str) -> Option<Scope> {
+    let mut out = String::new();
     for token in raw.split(' ').filter(|t| !t.is_empty()) {
-        if !token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
-            return Err(invalid(&[
-                "scope must be space-delimited tokens of printable ASCII without '\"' or '\\' \
-                 (RFC 6749 section 3.3)",
-            ]));
-        }
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(token);
     }
-    Ok(if out.is_empty() { None } else { Some(Scope(out)) })
+    if out.is_empty() { None } else { Some(Scope(out)) }
 }
 
 /// `x.ceil() as u64` without std's float methods (the .wasm is no_std); NaN and negative
@@ -693,7 +700,7 @@ pub(crate) mod tests {
         );
         let off = err(&[("sslMode", s("off"))]);
         assert_eq!(off.code(), "ERR_UNSUPPORTED_SSL_MODE");
-        assert!(off.message().contains("clear text"));
+        assert!(off.message().contains("never skips certificate checks"));
         assert!(err(&[("trust", s("trust"))]).message().contains("unknown"));
         assert!(err(&[("sslMode", s("TRUST"))]).message().contains("\"verify\", \"trust\", \"off\""));
     }

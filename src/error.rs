@@ -99,26 +99,24 @@ impl Error {
         match self {
             Error::InvalidConfig(m) => m.clone(),
             Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => String::from(
-                "sslMode \"trust\" is unsupported on this host: fetch always verifies certificates \
-                 against the host's trust store. Use \"verify\" and add the CA to that store \
-                 instead (Node.js: start the process with NODE_EXTRA_CA_CERTS=ca.pem; browsers: \
-                 the system or browser certificate store).",
+                "sslMode \"trust\" is unsupported: fetch always verifies certificates. Use \
+                 \"verify\" and add the CA to the host's trust store (Node.js: \
+                 NODE_EXTRA_CA_CERTS=ca.pem; browsers: the system's or browser's store).",
             ),
             Error::UnsupportedSslMode { mode: SslModeRefused::Off } => String::from(
-                "sslMode \"off\" is unsupported on this host: it would send the client secret in \
-                 clear text or skip certificate checks, which fetch never does. Use \"verify\" with \
-                 an https endpoint (http is accepted for loopback development servers only).",
+                "sslMode \"off\" is unsupported: fetch never skips certificate checks. Use \
+                 \"verify\" with an https: endpoint (http: is accepted for loopback hosts only).",
             ),
             Error::InsecureEndpoint => String::from(
-                "tokenEndpoint must use https: (http: is allowed only for loopback hosts: \
-                 localhost, 127.0.0.0/8, [::1]); the client credentials would travel in clear text",
+                "tokenEndpoint must use https: (http: only for loopback hosts: localhost, \
+                 127.0.0.0/8, [::1]); credentials would travel in clear text",
             ),
             Error::Network { detail } => concat(&["the token request failed: ", detail]),
             Error::Tls { reason } => concat(&[
-                "TLS connection to the token endpoint failed (",
+                "TLS to the token endpoint failed (",
                 reason,
-                "): the server certificate is not trusted by this host; add its CA to the host's \
-                 trust store (Node.js: NODE_EXTRA_CA_CERTS)",
+                "): if its certificate is untrusted, add its CA to the host's trust store \
+                 (Node.js: NODE_EXTRA_CA_CERTS)",
             ]),
             Error::Timeout { timeout_ms } => concat(&[
                 "the token endpoint did not answer within ",
@@ -128,9 +126,9 @@ impl Error {
             Error::UnexpectedRedirect { status } => {
                 let s = if *status == 0 { String::from("a") } else { decimal(u64::from(*status)) };
                 concat(&[
-                    "the token endpoint answered with a redirect (HTTP ",
+                    "the token endpoint redirected (HTTP ",
                     &s,
-                    "); it was not followed and nothing was re-sent: configure the final token URL",
+                    "); not followed, nothing re-sent: configure the final token URL",
                 ])
             }
             Error::OAuth { status, error, error_description, .. } => {

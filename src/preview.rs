@@ -78,9 +78,9 @@ fn notes(config: &Config) -> Vec<String> {
     match (config.client_authentication, config.basic_encoding) {
         (ClientAuthentication::Header, BasicEncoding::Form) => {
             notes.push(String::from(
-                "Authorization: HTTP Basic (RFC 7617) over the client ID and secret, each \
-                 form-urlencoded first as RFC 6749 §2.3.1 requires, joined with \":\" and \
-                 base64-encoded. The secret is masked here.",
+                "Authorization: HTTP Basic (RFC 7617) of the client ID and secret, each \
+                 form-urlencoded first (RFC 6749 §2.3.1), joined with \":\", base64-encoded. The \
+                 secret is masked.",
             ));
             let user = basic_user(config);
             if user != config.client_id {
@@ -94,21 +94,21 @@ fn notes(config: &Config) -> Vec<String> {
             }
             if secret.is_some_and(|s| form_encode(s) != s) {
                 notes.push(String::from(
-                    "The client secret holds characters that form encoding changes (anything but \
-                     ASCII letters, digits and * - . _). Servers that do not URL-decode Basic \
-                     credentials reject it: if yours answers invalid_client, choose basicEncoding \
-                     \"none\" or client authentication \"body\".",
+                    "The client secret holds characters that form encoding changes (all but ASCII \
+                     letters, digits and \
+                     * - . _). If the server answers invalid_client, it may not URL-decode Basic: \
+                     try basicEncoding \"none\" or clientAuthentication \"body\".",
                 ));
             }
         }
         (ClientAuthentication::Header, BasicEncoding::None) => notes.push(String::from(
-            "Authorization: plain HTTP Basic (RFC 7617): the client ID and secret as entered, \
-             joined with \":\" and base64-encoded, without form encoding (basicEncoding \"none\"). \
-             The secret is masked here.",
+            "Authorization: plain HTTP Basic (RFC 7617) of the client ID and secret as entered, \
+             without form encoding (basicEncoding \"none\"), joined with \":\", base64-encoded. \
+             The secret is masked.",
         )),
         (ClientAuthentication::Body, _) if secret.is_some() => notes.push(String::from(
-            "client_id and client_secret are form parameters of the body (RFC 6749 §2.3.1), \
-             form-urlencoded like every parameter. The secret is masked here.",
+            "client_id and client_secret are form parameters of the body (RFC 6749 §2.3.1). The \
+             secret is masked.",
         )),
         (ClientAuthentication::Body, _) => notes.push(String::from(
             "client_id is a form parameter of the body; no client secret is sent (a public client, \
@@ -118,19 +118,17 @@ fn notes(config: &Config) -> Vec<String> {
     if let Grant::Password { password, .. } = &config.grant {
         notes.push(String::from(
             "The user name and password are form parameters of the body (RFC 6749 §4.3.2). The \
-             password is masked here.",
+             password is masked.",
         ));
         if has_outer_whitespace(password.expose()) {
             notes.push(String::from(
-                "The password begins or ends with whitespace, which is sent as is: check that it \
-                 was pasted without extra characters.",
+                "The password begins or ends with whitespace, sent as is: check the paste.",
             ));
         }
     }
     if secret.is_some_and(has_outer_whitespace) {
         notes.push(String::from(
-            "The client secret begins or ends with whitespace, which is sent as is: check that it \
-             was pasted without extra characters.",
+            "The client secret begins or ends with whitespace, sent as is: check the paste.",
         ));
     }
     notes

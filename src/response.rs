@@ -69,7 +69,7 @@ pub fn not_a_response() -> Error {
     Error::InvalidResponse {
         status: 0,
         content_type: None,
-        reason: String::from("the host's fetch returned something that is not an HTTP response"),
+        reason: String::from("the host's fetch returned no HTTP response"),
     }
 }
 
@@ -116,7 +116,7 @@ pub fn interpret(
             }
         }
         let detail = if status == 401 {
-            ": the client was not authenticated; check the client id and secret, or switch clientAuthentication"
+            ": the client was not authenticated; check clientId, clientSecret and clientAuthentication"
         } else if text.map_or(true, |t| t.trim().is_empty()) {
             " with an empty body"
         } else {
@@ -212,15 +212,15 @@ pub fn b64token_problem(token: &str) -> Option<&'static str> {
     if bytes.is_empty() {
         Some("access_token is empty")
     } else if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        Some("access_token contains a control character such as CR or LF; it is never put into a header (RFC 6750 section 2.1 b64token)")
+        Some("access_token contains a control character (RFC 6750 section 2.1 b64token; never put into a header)")
     } else if let Some(&b) = body.iter().find(|&&b| !is_b64token_char(b)) {
         Some(match b {
-            b' ' => "access_token contains a space, which RFC 6750 section 2.1 b64token does not allow",
-            0x80.. => "access_token contains a non-ASCII character, which RFC 6750 section 2.1 b64token does not allow",
-            _ => "access_token contains a character outside RFC 6750 section 2.1 b64token (letters, digits, '-', '.', '_', '~', '+', '/', then '=' padding)",
+            b' ' => "access_token contains a space (RFC 6750 section 2.1 b64token)",
+            0x80.. => "access_token contains a non-ASCII character (RFC 6750 section 2.1 b64token)",
+            _ => "access_token contains a character outside RFC 6750 section 2.1 b64token (A-Z a-z 0-9 - . _ ~ + / then = padding)",
         })
     } else if body.is_empty() || padding.iter().any(|&b| b != b'=') {
-        Some("access_token has '=' other than as trailing padding after at least one character (RFC 6750 section 2.1 b64token)")
+        Some("access_token has '=' other than as trailing padding (RFC 6750 section 2.1 b64token)")
     } else {
         None
     }

@@ -151,9 +151,9 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn hostname(this: &Url) -> String;
     #[wasm_bindgen(method, getter)]
-    fn username(this: &Url) -> String;
+    fn username(this: &Url) -> js_sys::JsString;
     #[wasm_bindgen(method, getter)]
-    fn password(this: &Url) -> String;
+    fn password(this: &Url) -> js_sys::JsString;
 
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
@@ -182,6 +182,15 @@ extern "C" {
     type Pick;
     #[wasm_bindgen(method, js_name = call)]
     fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
+
+    /// `globalThis`, for `Reflect.has(globalThis, "document")`: a page has a `document` (a fetch
+    /// failure there may be a CORS refusal). One import instead of `js_sys::global()`'s four
+    /// accessors and its fallbacks.
+    type Global;
+    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter, js_name = globalThis)]
+    fn global_this() -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = has)]
+    fn reflect_has(target: &JsValue, key: &str) -> bool;
 
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
@@ -267,7 +276,7 @@ fn parse_url(input: &str) -> Option<UrlParts> {
         href: u.href(),
         protocol: u.protocol(),
         hostname: u.hostname(),
-        has_credentials: !u.username().is_empty() || !u.password().is_empty(),
+        has_credentials: u.username().length() > 0 || u.password().length() > 0,
     })
 }
 
@@ -301,7 +310,7 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
         aborted,
         timed_out,
         timeout_ms,
-        in_browser: Reflect::has(&js_sys::global(), &JsValue::from_str("document")).unwrap_or(false),
+        in_browser: reflect_has(&Global::global_this(), "document"),
         ..FetchFailure::default()
     };
     if cause.is_object() {

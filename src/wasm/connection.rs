@@ -222,8 +222,8 @@ impl RawConnection {
 
     /// The digest input of the cache key; `undefined` without a cache.
     #[wasm_bindgen(getter, js_name = keyInput)]
-    pub fn key_input(&self) -> Option<String> {
-        self.key_input.clone()
+    pub fn key_input(&self) -> JsValue {
+        self.key_input.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
     /// The cache key (`otc:v1:<hex SHA-256>`); `null` once known to be unavailable (no digest),
@@ -250,16 +250,16 @@ impl RawConnection {
     }
 
     #[wasm_bindgen(getter, js_name = headerName)]
-    pub fn header_name(&self) -> String {
-        self.options.as_ref().map(|o| o.header_name.clone()).unwrap_or_default()
+    pub fn header_name(&self) -> JsValue {
+        JsValue::from_str(self.options.as_ref().map_or("", |o| o.header_name.as_str()))
     }
 
     /// The header value for a token result (RFC 6750 §2.1).
-    pub fn header(&self, result: &JsValue) -> String {
+    pub fn header(&self, result: &JsValue) -> JsValue {
         let token_type = get(result, "tokenType").as_string().unwrap_or_default();
         let access_token = get(result, "accessToken").as_string().unwrap_or_default();
         let prefix = self.options.as_ref().and_then(|o| o.header_prefix.as_deref());
-        authorization_value(&token_type, &access_token, prefix)
+        JsValue::from_str(&authorization_value(&token_type, &access_token, prefix))
     }
 }
 
@@ -610,7 +610,7 @@ mod tests {
         let first = at(&step, 1);
         assert_eq!(raw.last_result(), first);
         assert!(raw.reuses() && raw.reuse_until() > date_now());
-        assert_eq!(raw.header(&first), "Bearer tok-1");
+        assert_eq!(raw.header(&first).as_string().unwrap(), "Bearer tok-1");
         // A late 401 for an older token keeps the held one; a 401 for it drops it.
         assert!(raw.retry_after(401, true, "tok-0"));
         assert!(raw.reuses());
@@ -636,7 +636,7 @@ mod tests {
         assert!(a.key().is_undefined());
         let step = a.start();
         assert_eq!(t(&step), 2.0);
-        assert_eq!(at(&step, 1).as_string().unwrap(), a.key_input().unwrap());
+        assert_eq!(at(&step, 1).as_string().unwrap(), a.key_input().as_string().unwrap());
         a.digest(Some(vec![0xab; 32]));
         let key = a.key().as_string().unwrap();
         assert!(key.starts_with("otc:v1:abab") && key.len() == 71, "{key}");
@@ -692,6 +692,6 @@ mod tests {
             assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
             assert!(s(&e, "message").starts_with("cache must be an object"));
         }
-        assert!(RawConnection::new(config(JsValue::UNDEFINED), true, make_result(), pick()).unwrap().key_input().is_none());
+        assert!(RawConnection::new(config(JsValue::UNDEFINED), true, make_result(), pick()).unwrap().key_input().is_undefined());
     }
 }

@@ -110,7 +110,7 @@ describe('connection tester (www/) in Chromium', () => {
       '',
       'grant_type=client_credentials&scope=read+write',
     ].join('\n'));
-    assert.match(await text('#preview-notes'), /form-urlencoded first as RFC 6749 §2\.3\.1 requires/);
+    assert.match(await text('#preview-notes'), /form-urlencoded first \(RFC 6749 §2\.3\.1\)/);
     assert.equal(await text('#fetch-options'), 'fetch options: redirect manual · credentials omit · cache no-store');
 
     await page.check('#auth-body');
