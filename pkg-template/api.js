@@ -1,5 +1,5 @@
 import { previewRequest as rawPreviewRequest, RawConnection } from './oauth_token_connection.js';
-import { isReady, ready, subtleCrypto } from './init.js';
+import { isReady, ready, subtleCrypto, timeoutsShared } from './init.js';
 
 // The .wasm decides, this module moves bytes: RawConnection (src/wasm/connection.rs) is a
 // synchronous step machine over the core; drive() below does what each step asks (fetch with a
@@ -347,8 +347,8 @@ function failed(raw, e, signal, timeout) {
 }
 
 /**
- * Timeouts share one AbortController per slot: a signal's creation is a large part of a call
- * (Node makes every AbortSignal transferable). A slot's timer runs while calls use it: started
+ * In Node.js (init.js: shared timeouts), timeouts share one AbortController per slot: a signal's
+ * creation is a large part of a call (Node makes every AbortSignal transferable). A slot's timer runs while calls use it: started
  * by the first, it fires ms + ms/256 later and takes the calls with the same `ms` that start
  * within ms/256 of it (at most 64 per signal, each of which makes fetch add a listener to it), so
  * it never fires before a call's own deadline and at most 0.4% after it (117 ms for the default
@@ -359,6 +359,8 @@ const slots = new Map();
 
 function deadline(ms) {
   const now = Date.now();
+  // Where signals cannot be shared (init.js), every call has a slot of its own.
+  if (!timeoutsShared()) return new Slot(ms).join(now);
   let slot = slots.get(ms);
   if (slot === undefined || slot.signal.aborted || slot.joined >= 64 || (slot.users > 0 && now >= slot.closes)) {
     slots.set(ms, (slot = new Slot(ms)));
