@@ -11,6 +11,7 @@ import { getEventListeners } from 'node:events';
 import { requestToken, previewRequest, createConnection, OAuthTokenError } from 'oauth-token-connection';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
+import { rejection } from './support/rejection.mjs';
 
 const { demo } = DEMO_CLIENTS;
 
@@ -23,14 +24,6 @@ async function until(what, check, ms = 10_000) {
   }
 }
 
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('requestToken: the signal option', () => {
   let auth;

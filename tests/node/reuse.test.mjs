@@ -13,18 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { requestToken, OAuthTokenError } from 'oauth-token-connection';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
+import { rejection } from './support/rejection.mjs';
 
 const { demo } = DEMO_CLIENTS;
 const form = (r) => Object.fromEntries(new URLSearchParams(r.body));
 
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('requestToken: a validated config is reused only while unchanged', () => {
   let auth;
