@@ -250,7 +250,8 @@ async function drive(raw, signal, cache, first, p) {
         const o = await bounded(() => cache.get(a), b);
         step = raw.got(o.value, o.failed);
       } else if (t === 4) {
-        const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
+        const value = entry(b);
+        const o = await bounded(() => cache.put(a, value, { expirationTtl: c }), d);
         step = raw.stored(o.failed);
       } else {
         [step, cause] = await exchange(raw, a, b, c, signal);
@@ -410,6 +411,17 @@ function result(m, i, e, s, r, json, warnings) {
   o.json = json;
   o.warnings = warnings;
   return o;
+}
+
+/**
+ * The cache entry of a token result (src/cache.rs): its JSON without `refreshToken` and without
+ * the endpoint JSON's `refresh_token` (cache::NOT_STORED); every other own member is kept as it is.
+ */
+function entry(result) {
+  const { refreshToken, ...e } = result;
+  const { refresh_token, ...json } = result.json;
+  e.json = json;
+  return JSON.stringify(e);
 }
 
 // The members of a token response the core reads (src/response.rs `MEMBERS`).

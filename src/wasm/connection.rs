@@ -8,7 +8,7 @@
 //! | `[1, fields]`                          | throws `OAuthTokenError` (`cause`: the host's error)|
 //! | `[2, input]`                           | SHA-256 of the cache key's input → `digest(bytes)`, then `start()` again |
 //! | `[3, key, ms]`                         | `cache.get` bounded by `ms` → `got(value, failed)` |
-//! | `[4, key, entry, ttl, ms]`             | `cache.put` bounded by `ms` → `stored(failed)`     |
+//! | `[4, key, result, ttl, ms]`            | `cache.put` of the result's entry (api.js's `entry`) bounded by `ms` → `stored(failed)` |
 //! | `[5, request, ms, max]`                | fetch with an `ms` timeout, read ≤ `max` bytes → `response`, `failure` or `tooLarge` |
 //!
 //! Arrays and one packed string for the request: every key or string that crosses into
@@ -23,11 +23,11 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Array, Object};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{MakeResult, Pick, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, set, strings, value};
+use super::{MakeResult, Pick, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, strings, value};
 use crate::cache;
 use crate::config::{self, Config, ConnectionOptions};
 use crate::connection::{authorization_value, Plan, Renewal, Session};
@@ -178,8 +178,7 @@ impl RawConnection {
         self.last = result.clone();
         let ttl = self.session.cache_ttl(&token, date_now());
         if let (Some(Some(key)), Some(ttl), Some(_)) = (&self.key, ttl, &self.options) {
-            let entry = JsValue::from_str(&entry_text(&result));
-            return step(4, &[JsValue::from_str(key), entry, JsValue::from_f64(ttl as f64), JsValue::from(cache::TIMEOUT_MS)]);
+            return step(4, &[JsValue::from_str(key), result, JsValue::from_f64(ttl as f64), JsValue::from(cache::TIMEOUT_MS)]);
         }
         self.finish()
     }
@@ -346,29 +345,6 @@ fn cache_binding(raw: &JsValue, config: &Config) -> Result<Option<String>, Error
     Ok(Some(cache::key_input(config)))
 }
 
-/// The entry stored for a result: its JSON without `refreshToken` and without the members of
-/// `json` that are not stored (`refresh_token`). Copied with `Object.fromEntries`, which keeps
-/// every own member as it is (a `__proto__` member included).
-fn entry_text(result: &JsValue) -> String {
-    let entry = without(result, &["refreshToken"]);
-    set(&entry, "json", &without(&get(result, "json"), cache::NOT_STORED));
-    js_sys::JSON::stringify(&entry).ok().and_then(|s| s.as_string()).unwrap_or_default()
-}
-
-fn without(object: &JsValue, omit: &[&str]) -> JsValue {
-    if !object.is_object() {
-        return object.clone();
-    }
-    let kept: Array = Object::entries(object.unchecked_ref())
-        .iter()
-        .filter(|pair| {
-            let name = Array::from(pair).get(0).as_string().unwrap_or_default();
-            !omit.contains(&name.as_str())
-        })
-        .collect();
-    Object::from_entries(&kept).map(JsValue::from).unwrap_or_else(|_| Object::new().into())
-}
-
 /// Adapter tests under Node.js (wasm-bindgen-test), driving the step machine by hand with the
 /// facts api.js would gather: argument conversion, the request description, the result and
 /// error shapes, odd host answers, the session's steps (refresh first, fallback) and the cache
@@ -377,6 +353,8 @@ fn without(object: &JsValue, omit: &[&str]) -> JsValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wasm::set;
+    use js_sys::Object;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen(inline_js = r#"
@@ -400,6 +378,13 @@ mod tests {
           const names = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
           return (o) => Object.fromEntries(names.filter((n) => Object.hasOwn(o, n)).map((n) => [n, o[n]]));
         }
+        // api.js's entry(), as the tests' host.
+        export function entry(result) {
+          const { refreshToken, ...e } = result;
+          const { refresh_token, ...json } = result.json;
+          e.json = json;
+          return JSON.stringify(e);
+        }
         export function memoryCache() { return { get() {}, put() {} }; }
         export function tlsError() {
           const cause = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
@@ -411,6 +396,7 @@ mod tests {
         #[wasm_bindgen(js_name = makeResult)]
         fn make_result() -> JsValue;
         fn pick() -> JsValue;
+        fn entry(result: &JsValue) -> String;
         #[wasm_bindgen(js_name = memoryCache)]
         fn memory_cache() -> JsValue;
         #[wasm_bindgen(js_name = tlsError)]
@@ -646,7 +632,7 @@ mod tests {
         let body = r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#;
         let put = respond(&mut a, 200, body, None);
         assert_eq!((t(&put), at(&put, 1).as_string().unwrap(), at(&put, 3).as_f64()), (4.0, key.clone(), Some(3600.0)));
-        let stored = at(&put, 2).as_string().unwrap();
+        let stored = entry(&at(&put, 2));
         assert!(stored.contains("tok-1") && !stored.contains("rt-1"), "no refresh token is stored");
         let first = at(&a.stored(Some("TypeError".into())), 1);
         let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
@@ -665,7 +651,7 @@ mod tests {
         b.start();
         assert_eq!(t(&b.got(JsValue::from_str("{}"), None)), 5.0);
         let put = respond(&mut b, 200, body, None);
-        assert!(t(&put) == 4.0 && at(&put, 2).as_string().unwrap().contains(r#""warnings":[]"#), "the stored entry has no notes");
+        assert!(t(&put) == 4.0 && entry(&at(&put, 2)).contains(r#""warnings":[]"#), "the stored entry has no notes");
         let r = at(&b.stored(None), 1);
         let warnings: Vec<String> = Array::from(&get(&r, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::UNREADABLE]);
