@@ -271,7 +271,7 @@ async function drive(raw, signal, cache, first, p) {
  * listener afterwards.
  */
 async function exchange(raw, request, ms, max, signal) {
-  if (signal?.aborted) return [raw.failure(undefined, true, false), { cause: signal.reason }];
+  if (signal?.aborted) return [raw.failure(undefined, true, false, 'document' in globalThis), { cause: signal.reason }];
   const timeout = deadline(ms);
   let controller, abort, expire;
   if (signal) {
@@ -344,7 +344,8 @@ function failed(raw, e, signal, timeout) {
   const aborted = !!signal?.aborted;
   const timedOut = timeout.signal.aborted;
   const cause = aborted ? signal.reason : timedOut ? timeout.signal.reason : e;
-  return [raw.failure(e, aborted, timedOut), { cause }];
+  // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
+  return [raw.failure(e, aborted, timedOut, 'document' in globalThis), { cause }];
 }
 
 /**

@@ -183,15 +183,6 @@ extern "C" {
     #[wasm_bindgen(method, js_name = call)]
     fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
 
-    /// `globalThis`, for `Reflect.has(globalThis, "document")`: a page has a `document` (a fetch
-    /// failure there may be a CORS refusal). One import instead of `js_sys::global()`'s four
-    /// accessors and its fallbacks.
-    type Global;
-    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter, js_name = globalThis)]
-    fn global_this() -> JsValue;
-    #[wasm_bindgen(js_namespace = Reflect, js_name = has)]
-    fn reflect_has(target: &JsValue, key: &str) -> bool;
-
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
 }
@@ -305,14 +296,10 @@ fn strings(list: &JsValue) -> Vec<String> {
 }
 
 /// What a fetch rejection says about itself: message and the `code`s along its `cause` chain.
-fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u64) -> FetchFailure {
-    let mut facts = FetchFailure {
-        aborted,
-        timed_out,
-        timeout_ms,
-        in_browser: reflect_has(&Global::global_this(), "document"),
-        ..FetchFailure::default()
-    };
+/// `in_browser`: api.js's `'document' in globalThis` (a page, where a failed fetch may be a CORS
+/// refusal).
+fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, in_browser: bool, timeout_ms: u64) -> FetchFailure {
+    let mut facts = FetchFailure { aborted, timed_out, timeout_ms, in_browser, ..FetchFailure::default() };
     if cause.is_object() {
         facts.message = get(cause, "message").as_string();
         facts.cause_message = get(&get(cause, "cause"), "message").as_string();

@@ -184,9 +184,9 @@ impl RawConnection {
     }
 
     /// The fetch or the body read failed: the rejection, whether the caller's signal had aborted,
-    /// whether the timeout had fired.
-    pub fn failure(&mut self, cause: JsValue, aborted: bool, timed_out: bool) -> JsValue {
-        let facts = failure_facts(&cause, aborted, timed_out, self.config.timeout_ms);
+    /// whether the timeout had fired, whether this is a page (`'document' in globalThis`).
+    pub fn failure(&mut self, cause: JsValue, aborted: bool, timed_out: bool, in_page: bool) -> JsValue {
+        let facts = failure_facts(&cause, aborted, timed_out, in_page, self.config.timeout_ms);
         self.failed(classify_fetch_failure(facts))
     }
 
@@ -563,14 +563,14 @@ mod tests {
     fn odd_host_answers_end_in_errors_and_the_instance_survives() {
         let mut raw = exchange(obj(&[("maxResponseBytes", 1024.into())]));
         raw.start();
-        let e = at(&raw.failure(JsValue::from_str("gave up"), false, false), 1);
+        let e = at(&raw.failure(JsValue::from_str("gave up"), false, false, false), 1);
         assert_eq!(s(&e, "code"), "ERR_NETWORK");
         assert!(s(&e, "message").contains("gave up"));
-        let e = at(&raw.failure(tls_error(), false, false), 1);
+        let e = at(&raw.failure(tls_error(), false, false, false), 1);
         assert_eq!(s(&e, "code"), "ERR_TLS");
         assert!(s(&e, "message").contains("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
-        assert_eq!(s(&at(&raw.failure(JsValue::UNDEFINED, true, false), 1), "code"), "ERR_ABORTED");
-        assert_eq!(s(&at(&raw.failure(tls_error(), false, true), 1), "code"), "ERR_TIMEOUT");
+        assert_eq!(s(&at(&raw.failure(JsValue::UNDEFINED, true, false, false), 1), "code"), "ERR_ABORTED");
+        assert_eq!(s(&at(&raw.failure(tls_error(), false, true, false), 1), "code"), "ERR_TIMEOUT");
         // No status (42 or {} from a stub fetch), or a status that is not a number.
         for status in [JsValue::UNDEFINED, JsValue::from_str("200"), JsValue::from(70000)] {
             let step = raw.response(status, false, None, JsValue::NULL, b"", date_now());
