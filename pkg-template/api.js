@@ -248,7 +248,7 @@ async function drive(raw, signal, cache, first, p) {
         step = raw.start();
       } else if (t === 3) {
         const o = await bounded(() => cache.get(a), b);
-        step = raw.got(o.value, o.failed);
+        step = raw.got(parsed(o.value), o.failed);
       } else if (t === 4) {
         const value = entry(b);
         const o = await bounded(() => cache.put(a, value, { expirationTtl: c }), d);
@@ -435,6 +435,15 @@ function pick(o) {
   return p;
 }
 const ignore = () => {};
+
+/** A cached value parsed: none stays none, anything but a JSON text is 0 (unreadable). */
+function parsed(v) {
+  try {
+    return v == null ? v : typeof v === 'string' ? (JSON.parse(v) ?? 0) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** The SHA-256 of the cache key's input, or undefined where the host has none. */
 async function digest(input) {

@@ -7,7 +7,7 @@
 //! | the result (an object, not an array)   | resolves with the token result                     |
 //! | `[1, fields]`                          | throws `OAuthTokenError` (`cause`: the host's error)|
 //! | `[2, input]`                           | SHA-256 of the cache key's input → `digest(bytes)`, then `start()` again |
-//! | `[3, key, ms]`                         | `cache.get` bounded by `ms` → `got(value, failed)` |
+//! | `[3, key, ms]`                         | `cache.get` bounded by `ms` → `got(parsed(value), failed)` |
 //! | `[4, key, result, ttl, ms]`            | `cache.put` of the result's entry (api.js's `entry`) bounded by `ms` → `stored(failed)` |
 //! | `[5, request, ms, max]`                | fetch with an `ms` timeout, read ≤ `max` bytes → `response`, `failure` or `tooLarge` |
 //!
@@ -125,7 +125,8 @@ impl RawConnection {
         }
     }
 
-    /// The cache's answer: a stored value (a string, `null` or `undefined` for none) or the
+    /// The cache's answer, as api.js's `parsed` hands it over: the stored JSON text parsed (an
+    /// entry is an object; `null` or `undefined` for none; anything else is unreadable), or the
     /// reason it failed.
     pub fn got(&mut self, stored: JsValue, failed: Option<String>) -> JsValue {
         if let Some(reason) = failed {
@@ -312,13 +313,10 @@ impl RawConnection {
         self.last.clone()
     }
 
-    /// A cached value, as the result object, if the session takes it (still valid with its
+    /// A cached entry (parsed by api.js), as the result object, if the session takes it (still valid with its
     /// skew, not a token it dropped). An unreadable value adds a note.
     fn adopt(&mut self, stored: &JsValue) -> Option<JsValue> {
-        let parsed = stored
-            .as_string()
-            .and_then(|t| js_sys::JSON::parse(&t).ok())
-            .filter(|v| v.is_object() && !Array::is_array(v));
+        let parsed = Some(stored.clone()).filter(|v| v.is_object() && !Array::is_array(v));
         let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1, false)));
         let (Some(parsed), Some(entry)) = (parsed, entry) else {
             self.notes.push(cache::UNREADABLE.into());
@@ -641,7 +639,7 @@ mod tests {
         let mut b = RawConnection::new(cached(), true, make_result(), pick()).unwrap();
         b.digest(Some(vec![0xab; 32]));
         assert_eq!(t(&b.start()), 3.0);
-        let r = at(&b.got(JsValue::from_str(&stored), None), 1);
+        let r = at(&b.got(js_sys::JSON::parse(&stored).unwrap(), None), 1);
         assert_eq!(s(&r, "accessToken"), "tok-1");
         assert_eq!(get(&r, "expiresAt"), get(&first, "expiresAt"), "the original expiry");
         assert!(get(&r, "refreshToken").is_undefined());
@@ -649,7 +647,7 @@ mod tests {
         // An unreadable entry or a failed read: a note, and the endpoint.
         b.invalidate();
         b.start();
-        assert_eq!(t(&b.got(JsValue::from_str("{}"), None)), 5.0);
+        assert_eq!(t(&b.got(Object::new().into(), None)), 5.0);
         let put = respond(&mut b, 200, body, None);
         assert!(t(&put) == 4.0 && entry(&at(&put, 2)).contains(r#""warnings":[]"#), "the stored entry has no notes");
         let r = at(&b.stored(None), 1);
