@@ -6,7 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -182,6 +182,11 @@ extern "C" {
     type Pick;
     #[wasm_bindgen(method, js_name = call)]
     fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
+
+    /// `Reflect.get` with the key as the call's own string argument (no `JsValue` made for it),
+    /// catching as `js_sys::Reflect::get` does: a getter or proxy that throws reads as undefined.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
@@ -381,7 +386,7 @@ fn fields(e: &Error) -> JsValue {
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `Reflect.set` on an object the adapter made (it cannot throw there): the key crosses as the
