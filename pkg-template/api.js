@@ -54,7 +54,7 @@ function prepare(config) {
   // Read before validation: a getter that throws fails here, before anything is allocated.
   const p = observe(config);
   try {
-    p.raw = new RawConnection(config, false, result, pick);
+    p.raw = new RawConnection(config, false, host);
   } catch (e) {
     throw fail(e);
   }
@@ -141,7 +141,7 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, true, result, pick);
+      this.#raw = new RawConnection(config, true, host);
       this.#headerName = this.#raw.headerName;
       this.#cache = config.cache;
     } catch (e) {
@@ -434,6 +434,8 @@ function pick(o) {
   for (const n of MEMBERS) if (Object.hasOwn(o, n)) p[n] = o[n];
   return p;
 }
+// What the adapter calls (src/wasm.rs, `Host`).
+const host = { result, pick };
 const ignore = () => {};
 
 /** A cached value parsed: none stays none, anything but a JSON text is 0 (unreadable). */

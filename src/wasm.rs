@@ -158,15 +158,16 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
 
-    /// api.js's `result(members, expiresIn, expiresAt, scope, refreshToken, json, warnings)`:
+    /// api.js's `host`, the functions the adapter calls: `result` and `pick`.
+    type Host;
+
+    /// `host.result(members, expiresIn, expiresAt, scope, refreshToken, json, warnings)`:
     /// `members` as `pick` copied them (the strings the core kept as they came), `scope` and
-    /// `refreshToken` whether the core kept them. Called as `make.call(undefined, ...)`.
-    type MakeResult;
-    #[wasm_bindgen(method, js_name = call)]
+    /// `refreshToken` whether the core kept them.
+    #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
-    fn make(
-        this: &MakeResult,
-        context: &JsValue,
+    fn result(
+        this: &Host,
         members: &JsValue,
         expires_in: Option<f64>,
         expires_at: Option<f64>,
@@ -176,12 +177,11 @@ extern "C" {
         warnings: Array,
     ) -> JsValue;
 
-    /// api.js's `pick(object)`: a copy of the object with only its own members named in
+    /// `host.pick(object)`: a copy of the object with only its own members named in
     /// [`crate::response::MEMBERS`] (JSON.parse makes only own members; an inherited one, from a
-    /// polluted `Object.prototype`, is not the server's). Called as `pick.call(undefined, object)`.
-    type Pick;
-    #[wasm_bindgen(method, js_name = call)]
-    fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
+    /// polluted `Object.prototype`, is not the server's).
+    #[wasm_bindgen(method)]
+    fn pick(this: &Host, object: &JsValue) -> JsValue;
 
     /// `Reflect.get` with the key as the call's own string argument (no `JsValue` made for it),
     /// catching as `js_sys::Reflect::get` does: a getter or proxy that throws reads as undefined.
@@ -279,10 +279,10 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 /// `JSON.parse`, keeping the parsed value (the result's `json`) and what `pick` made of it: only
 /// the members the core reads ([`crate::response::MEMBERS`]) cross into wasm memory, and the result
 /// hands back their own strings.
-fn parse_json(text: &str, pick: &Pick, keep: &mut (JsValue, JsValue)) -> Json {
+fn parse_json(text: &str, host: &Host, keep: &mut (JsValue, JsValue)) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
     let json = if v.is_object() && !Array::is_array(&v) {
-        keep.1 = pick.pick(&JsValue::UNDEFINED, &v);
+        keep.1 = host.pick(&v);
         Json::Object(members(&keep.1, 0, false))
     } else {
         Json::NotObject(value(&v, 0, false).kind())
@@ -325,14 +325,14 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, in_browser: bo
     facts
 }
 
-/// The token result, made by api.js's `result` (handed to [`connection::RawConnection::new`])
+/// The token result, made by api.js's `host.result` (handed to [`connection::RawConnection::new`])
 /// in one call: an object literal there instead of a `Reflect.set` and a key string per member
 /// here (the per-call path). `members`: `pick`'s copy for a response (the core keeps
 /// `access_token`, `token_type`, `scope` and `refresh_token` exactly as they came, so their
 /// strings need not be copied out of wasm memory again); `None` for a cache entry's token,
 /// whose members are made here.
 fn result_object(
-    make: &MakeResult,
+    host: &Host,
     token: &crate::response::TokenResponse,
     json: &JsValue,
     members: Option<&JsValue>,
@@ -352,8 +352,7 @@ fn result_object(
             &made
         }
     };
-    make.make(
-        &JsValue::UNDEFINED,
+    host.result(
         members,
         token.expires_in,
         token.expires_at,

@@ -27,7 +27,7 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{MakeResult, Pick, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, strings, value};
+use super::{Host, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, strings, value};
 use crate::cache;
 use crate::config::{self, Config, ConnectionOptions};
 use crate::connection::{authorization_value, Plan, Renewal, Session};
@@ -52,10 +52,9 @@ pub struct RawConnection {
     notes: Vec<String>,
     /// The last token result, or `undefined`.
     last: JsValue,
-    /// Makes a result object from its members (api.js's `result`).
-    make: MakeResult,
-    /// Reads the members the core needs from a parsed response (api.js's `pick`).
-    pick: Pick,
+    /// api.js's `host`: `result` makes a result object from its members, `pick` reads the
+    /// members the core needs from a parsed response.
+    host: Host,
 }
 
 fn step(t: u32, items: &[JsValue]) -> JsValue {
@@ -73,10 +72,10 @@ fn done(t: u32, v: &JsValue) -> JsValue {
 #[wasm_bindgen(js_class = RawConnection)]
 impl RawConnection {
     /// Validates `requestToken`'s config (`connection` false) or `createConnection`'s; throws the
-    /// error fields (ERR_INVALID_CONFIG and the like). `make`: api.js's `result`, which makes
-    /// every token result object from its members (see `result_object` in src/wasm.rs).
+    /// error fields (ERR_INVALID_CONFIG and the like). `host`: api.js's `{ result, pick }`; `result`
+    /// makes every token result object from its members (see `result_object` in src/wasm.rs).
     #[wasm_bindgen(constructor)]
-    pub fn new(raw: JsValue, connection: bool, make: JsValue, pick: JsValue) -> Result<RawConnection, JsValue> {
+    pub fn new(raw: JsValue, connection: bool, host: JsValue) -> Result<RawConnection, JsValue> {
         let parsed = entries(&raw).and_then(|e| {
             if !connection {
                 return Ok((config::parse(&e, &parse_url)?, None, None));
@@ -100,8 +99,7 @@ impl RawConnection {
             renewal: Renewal::Configured,
             notes: Vec::new(),
             last: JsValue::UNDEFINED,
-            make: make.unchecked_into(),
-            pick: pick.unchecked_into(),
+            host: host.unchecked_into(),
         })
     }
 
@@ -162,14 +160,14 @@ impl RawConnection {
         let status = status.as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
         let mut parsed = (JsValue::UNDEFINED, JsValue::UNDEFINED);
         let http = HttpResponse { status, opaque_redirect, content_type: content_type.as_deref(), body };
-        let pick = &self.pick;
-        let token = match response::interpret(&http, &mut |text| parse_json(text, pick, &mut parsed), received_at) {
+        let host = &self.host;
+        let token = match response::interpret(&http, &mut |text| parse_json(text, host, &mut parsed), received_at) {
             Ok(t) => t,
             Err(e) => return self.failed(e),
         };
         let warnings =
             cookies::check(&strings(&set_cookies), self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
-        let result = result_object(&self.make, &token, &parsed.0, Some(&parsed.1), &warnings);
+        let result = result_object(&self.host, &token, &parsed.0, Some(&parsed.1), &warnings);
         if self.options.is_none() {
             // requestToken: no session to keep (api.js reuses this exchange for the next call
             // with the same config, so nothing of this one may stay behind).
@@ -325,7 +323,7 @@ impl RawConnection {
         if !self.session.adopt(&entry.token, date_now()) {
             return None;
         }
-        Some(result_object(&self.make, &entry.token, &get(&parsed, "json"), None, &entry.warnings))
+        Some(result_object(&self.host, &entry.token, &get(&parsed, "json"), None, &entry.warnings))
     }
 }
 
@@ -359,22 +357,22 @@ mod tests {
         export function config(extra) {
           return Object.assign({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'aaa/;&', clientSecret: 'bbb/;&' }, extra);
         }
-        // api.js's result() and pick(), as the tests' host.
-        export function makeResult() {
-          return (m, expiresIn, expiresAt, scope, refreshToken, json, warnings) => {
-            const r = { accessToken: m.access_token, tokenType: m.token_type };
-            if (expiresIn !== undefined) r.expiresIn = expiresIn;
-            if (expiresAt !== undefined) r.expiresAt = expiresAt;
-            if (scope) r.scope = m.scope;
-            if (refreshToken) r.refreshToken = m.refresh_token;
-            r.json = json;
-            r.warnings = warnings;
-            return r;
-          };
-        }
-        export function pick() {
+        // api.js's host (result() and pick()), as the tests' host.
+        export function host() {
           const names = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
-          return (o) => Object.fromEntries(names.filter((n) => Object.hasOwn(o, n)).map((n) => [n, o[n]]));
+          return {
+            result(m, expiresIn, expiresAt, scope, refreshToken, json, warnings) {
+              const r = { accessToken: m.access_token, tokenType: m.token_type };
+              if (expiresIn !== undefined) r.expiresIn = expiresIn;
+              if (expiresAt !== undefined) r.expiresAt = expiresAt;
+              if (scope) r.scope = m.scope;
+              if (refreshToken) r.refreshToken = m.refresh_token;
+              r.json = json;
+              r.warnings = warnings;
+              return r;
+            },
+            pick: (o) => Object.fromEntries(names.filter((n) => Object.hasOwn(o, n)).map((n) => [n, o[n]])),
+          };
         }
         // api.js's entry(), as the tests' host.
         export function entry(result) {
@@ -391,9 +389,7 @@ mod tests {
     "#)]
     extern "C" {
         fn config(extra: JsValue) -> JsValue;
-        #[wasm_bindgen(js_name = makeResult)]
-        fn make_result() -> JsValue;
-        fn pick() -> JsValue;
+        fn host() -> JsValue;
         fn entry(result: &JsValue) -> String;
         #[wasm_bindgen(js_name = memoryCache)]
         fn memory_cache() -> JsValue;
@@ -438,11 +434,11 @@ mod tests {
     }
 
     fn exchange(extra: JsValue) -> RawConnection {
-        RawConnection::new(config(extra), false, make_result(), pick()).unwrap()
+        RawConnection::new(config(extra), false, host()).unwrap()
     }
 
     fn connection(extra: JsValue) -> RawConnection {
-        RawConnection::new(config(extra), true, make_result(), pick()).unwrap()
+        RawConnection::new(config(extra), true, host()).unwrap()
     }
 
     fn json_cookies(cookie: Option<&str>) -> JsValue {
@@ -524,22 +520,22 @@ mod tests {
     #[wasm_bindgen_test]
     fn config_errors_are_thrown_as_fields() {
         for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), JsValue::from_str("x")] {
-            let e = RawConnection::new(bad, false, make_result(), pick()).err().unwrap();
+            let e = RawConnection::new(bad, false, host()).err().unwrap();
             assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
             assert!(s(&e, "message").starts_with("config must be an object"));
         }
-        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false, make_result(), pick()).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("clientSecert", "x".into())])), false, host()).err().unwrap();
         assert!(s(&e, "message").contains("clientSecert"));
-        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false, make_result(), pick()).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("timeoutSeconds", "30".into())])), false, host()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
-        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false, make_result(), pick()).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("sslMode", "off".into())])), false, host()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
-        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false, make_result(), pick());
+        let e = RawConnection::new(config(obj(&[("tokenEndpoint", "http://auth.example.com/t".into())])), false, host());
         assert_eq!(s(&e.err().unwrap(), "code"), "ERR_INSECURE_ENDPOINT");
-        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true, make_result(), pick()).err().unwrap();
+        let e = RawConnection::new(config(obj(&[("headerName", "Bad Name".into())])), true, host()).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
         // headerName is a connection option, not requestToken's.
-        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false, make_result(), pick()).is_err());
+        assert!(RawConnection::new(config(obj(&[("headerName", "X-Token".into())])), false, host()).is_err());
     }
 
     #[wasm_bindgen_test]
@@ -616,7 +612,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_cache_steps_store_and_serve_a_token_without_its_refresh_token() {
         let cached = || config(obj(&[("cache", memory_cache())]));
-        let mut a = RawConnection::new(cached(), true, make_result(), pick()).unwrap();
+        let mut a = RawConnection::new(cached(), true, host()).unwrap();
         assert!(a.key().is_undefined());
         let step = a.start();
         assert_eq!(t(&step), 2.0);
@@ -636,7 +632,7 @@ mod tests {
         let warnings: Vec<String> = Array::from(&get(&first, "warnings")).iter().filter_map(|w| w.as_string()).collect();
         assert_eq!(warnings, [cache::write_failed("TypeError")]);
 
-        let mut b = RawConnection::new(cached(), true, make_result(), pick()).unwrap();
+        let mut b = RawConnection::new(cached(), true, host()).unwrap();
         b.digest(Some(vec![0xab; 32]));
         assert_eq!(t(&b.start()), 3.0);
         let r = at(&b.got(js_sys::JSON::parse(&stored).unwrap(), None), 1);
@@ -660,7 +656,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn without_a_digest_the_cache_is_skipped_with_a_warning() {
-        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true, make_result(), pick()).unwrap();
+        let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true, host()).unwrap();
         raw.digest(None);
         assert!(raw.key().is_null());
         assert_eq!(t(&raw.start()), 5.0);
@@ -672,10 +668,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_cache_without_get_and_put_is_refused() {
         for bad in [JsValue::from_str("kv"), Object::new().into(), JsValue::from(1)] {
-            let e = RawConnection::new(config(obj(&[("cache", bad)])), true, make_result(), pick()).err().unwrap();
+            let e = RawConnection::new(config(obj(&[("cache", bad)])), true, host()).err().unwrap();
             assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
             assert!(s(&e, "message").starts_with("cache must be an object"));
         }
-        assert!(RawConnection::new(config(JsValue::UNDEFINED), true, make_result(), pick()).unwrap().key_input().is_undefined());
+        assert!(RawConnection::new(config(JsValue::UNDEFINED), true, host()).unwrap().key_input().is_undefined());
     }
 }
