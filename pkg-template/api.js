@@ -54,7 +54,7 @@ function prepare(config) {
   // Read before validation: a getter that throws fails here, before anything is allocated.
   const p = observe(config);
   try {
-    p.raw = new RawConnection(config, false, result, pick);
+    p.raw = new RawConnection(config, false, host);
   } catch (e) {
     throw fail(e);
   }
@@ -141,7 +141,7 @@ class Connection {
 
   #build(config) {
     try {
-      this.#raw = new RawConnection(config, true, result, pick);
+      this.#raw = new RawConnection(config, true, host);
       this.#headerName = this.#raw.headerName;
       this.#cache = config.cache;
     } catch (e) {
@@ -248,9 +248,10 @@ async function drive(raw, signal, cache, first, p) {
         step = raw.start();
       } else if (t === 3) {
         const o = await bounded(() => cache.get(a), b);
-        step = raw.got(o.value, o.failed);
+        step = raw.got(parsed(o.value), o.failed);
       } else if (t === 4) {
-        const o = await bounded(() => cache.put(a, b, { expirationTtl: c }), d);
+        const value = entry(b);
+        const o = await bounded(() => cache.put(a, value, { expirationTtl: c }), d);
         step = raw.stored(o.failed);
       } else {
         [step, cause] = await exchange(raw, a, b, c, signal);
@@ -270,7 +271,7 @@ async function drive(raw, signal, cache, first, p) {
  * listener afterwards.
  */
 async function exchange(raw, request, ms, max, signal) {
-  if (signal?.aborted) return [raw.failure(undefined, true, false), { cause: signal.reason }];
+  if (signal?.aborted) return [raw.failure(undefined, true, false, 'document' in globalThis), { cause: signal.reason }];
   const timeout = deadline(ms);
   let controller, abort, expire;
   if (signal) {
@@ -343,7 +344,8 @@ function failed(raw, e, signal, timeout) {
   const aborted = !!signal?.aborted;
   const timedOut = timeout.signal.aborted;
   const cause = aborted ? signal.reason : timedOut ? timeout.signal.reason : e;
-  return [raw.failure(e, aborted, timedOut), { cause }];
+  // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
+  return [raw.failure(e, aborted, timedOut, 'document' in globalThis), { cause }];
 }
 
 /**
@@ -414,6 +416,17 @@ function result(m, i, e, s, r, json, warnings) {
   return o;
 }
 
+/**
+ * The cache entry of a token result (src/cache.rs): its JSON without `refreshToken` and without
+ * the endpoint JSON's `refresh_token` (cache::NOT_STORED); every other own member is kept as it is.
+ */
+function entry(result) {
+  const { refreshToken, ...e } = result;
+  const { refresh_token, ...json } = result.json;
+  e.json = json;
+  return JSON.stringify(e);
+}
+
 // The members of a token response the core reads (src/response.rs `MEMBERS`).
 const MEMBERS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
 
@@ -423,7 +436,18 @@ function pick(o) {
   for (const n of MEMBERS) if (Object.hasOwn(o, n)) p[n] = o[n];
   return p;
 }
+// What the adapter calls (src/wasm.rs, `Host`).
+const host = { result, pick };
 const ignore = () => {};
+
+/** A cached value parsed: none stays none, anything but a JSON text is 0 (unreadable). */
+function parsed(v) {
+  try {
+    return v == null ? v : typeof v === 'string' ? (JSON.parse(v) ?? 0) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** The SHA-256 of the cache key's input, or undefined where the host has none. */
 async function digest(input) {

@@ -8,6 +8,7 @@
 //!   client secret, the password or a refresh token.
 //! - Entry: the token result as JSON (what `lastResult` holds, `expiresAt` included) without
 //!   `refreshToken` and without the endpoint JSON's `refresh_token` member.
+//!   (api.js's `entry` makes it from the result the step hands over.)
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -30,7 +31,7 @@ pub const MIN_TTL_SECONDS: u64 = 60;
 pub const TIMEOUT_MS: u32 = 2_000;
 
 /// Members of the endpoint's JSON that are not stored (a refresh token stays with the connection
-/// that received it).
+/// that received it). api.js's `entry` drops them (and the result's `refreshToken`).
 pub const NOT_STORED: &[&str] = &["refresh_token"];
 
 /// Whether a connection can use a cache: `has_methods` says the `cache` value is an object with

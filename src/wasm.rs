@@ -6,7 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -158,15 +158,16 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
 
-    /// api.js's `result(members, expiresIn, expiresAt, scope, refreshToken, json, warnings)`:
+    /// api.js's `host`, the functions the adapter calls: `result` and `pick`.
+    type Host;
+
+    /// `host.result(members, expiresIn, expiresAt, scope, refreshToken, json, warnings)`:
     /// `members` as `pick` copied them (the strings the core kept as they came), `scope` and
-    /// `refreshToken` whether the core kept them. Called as `make.call(undefined, ...)`.
-    type MakeResult;
-    #[wasm_bindgen(method, js_name = call)]
+    /// `refreshToken` whether the core kept them.
+    #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
-    fn make(
-        this: &MakeResult,
-        context: &JsValue,
+    fn result(
+        this: &Host,
         members: &JsValue,
         expires_in: Option<f64>,
         expires_at: Option<f64>,
@@ -176,21 +177,16 @@ extern "C" {
         warnings: Array,
     ) -> JsValue;
 
-    /// api.js's `pick(object)`: a copy of the object with only its own members named in
+    /// `host.pick(object)`: a copy of the object with only its own members named in
     /// [`crate::response::MEMBERS`] (JSON.parse makes only own members; an inherited one, from a
-    /// polluted `Object.prototype`, is not the server's). Called as `pick.call(undefined, object)`.
-    type Pick;
-    #[wasm_bindgen(method, js_name = call)]
-    fn pick(this: &Pick, context: &JsValue, object: &JsValue) -> JsValue;
+    /// polluted `Object.prototype`, is not the server's).
+    #[wasm_bindgen(method)]
+    fn pick(this: &Host, object: &JsValue) -> JsValue;
 
-    /// `globalThis`, for `Reflect.has(globalThis, "document")`: a page has a `document` (a fetch
-    /// failure there may be a CORS refusal). One import instead of `js_sys::global()`'s four
-    /// accessors and its fallbacks.
-    type Global;
-    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter, js_name = globalThis)]
-    fn global_this() -> JsValue;
-    #[wasm_bindgen(js_namespace = Reflect, js_name = has)]
-    fn reflect_has(target: &JsValue, key: &str) -> bool;
+    /// `Reflect.get` with the key as the call's own string argument (no `JsValue` made for it),
+    /// catching as `js_sys::Reflect::get` does: a getter or proxy that throws reads as undefined.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
@@ -283,10 +279,10 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 /// `JSON.parse`, keeping the parsed value (the result's `json`) and what `pick` made of it: only
 /// the members the core reads ([`crate::response::MEMBERS`]) cross into wasm memory, and the result
 /// hands back their own strings.
-fn parse_json(text: &str, pick: &Pick, keep: &mut (JsValue, JsValue)) -> Json {
+fn parse_json(text: &str, host: &Host, keep: &mut (JsValue, JsValue)) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
     let json = if v.is_object() && !Array::is_array(&v) {
-        keep.1 = pick.pick(&JsValue::UNDEFINED, &v);
+        keep.1 = host.pick(&v);
         Json::Object(members(&keep.1, 0, false))
     } else {
         Json::NotObject(value(&v, 0, false).kind())
@@ -305,14 +301,10 @@ fn strings(list: &JsValue) -> Vec<String> {
 }
 
 /// What a fetch rejection says about itself: message and the `code`s along its `cause` chain.
-fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u64) -> FetchFailure {
-    let mut facts = FetchFailure {
-        aborted,
-        timed_out,
-        timeout_ms,
-        in_browser: reflect_has(&Global::global_this(), "document"),
-        ..FetchFailure::default()
-    };
+/// `in_browser`: api.js's `'document' in globalThis` (a page, where a failed fetch may be a CORS
+/// refusal).
+fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, in_browser: bool, timeout_ms: u64) -> FetchFailure {
+    let mut facts = FetchFailure { aborted, timed_out, timeout_ms, in_browser, ..FetchFailure::default() };
     if cause.is_object() {
         facts.message = get(cause, "message").as_string();
         facts.cause_message = get(&get(cause, "cause"), "message").as_string();
@@ -333,14 +325,14 @@ fn failure_facts(cause: &JsValue, aborted: bool, timed_out: bool, timeout_ms: u6
     facts
 }
 
-/// The token result, made by api.js's `result` (handed to [`connection::RawConnection::new`])
+/// The token result, made by api.js's `host.result` (handed to [`connection::RawConnection::new`])
 /// in one call: an object literal there instead of a `Reflect.set` and a key string per member
 /// here (the per-call path). `members`: `pick`'s copy for a response (the core keeps
 /// `access_token`, `token_type`, `scope` and `refresh_token` exactly as they came, so their
 /// strings need not be copied out of wasm memory again); `None` for a cache entry's token,
 /// whose members are made here.
 fn result_object(
-    make: &MakeResult,
+    host: &Host,
     token: &crate::response::TokenResponse,
     json: &JsValue,
     members: Option<&JsValue>,
@@ -360,8 +352,7 @@ fn result_object(
             &made
         }
     };
-    make.make(
-        &JsValue::UNDEFINED,
+    host.result(
         members,
         token.expires_in,
         token.expires_at,
@@ -394,7 +385,7 @@ fn fields(e: &Error) -> JsValue {
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `Reflect.set` on an object the adapter made (it cannot throw there): the key crosses as the
