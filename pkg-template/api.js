@@ -401,16 +401,16 @@ let packed, unpacked;
 
 /**
  * A token result from what the core decided (src/wasm.rs, `result_object`): one object literal
- * instead of a call into JavaScript per member. `m`: pick()'s copy, whose access_token,
+ * instead of a call into JavaScript per member. `m`: pick()'s answer, whose access_token,
  * token_type, scope and refresh_token the core kept as they came; `s`, `r`: whether it kept
  * the scope and the refresh token. Absent members are left out.
  */
 function result(m, i, e, s, r, json, warnings) {
-  const o = { accessToken: m.access_token, tokenType: m.token_type };
+  const o = { accessToken: m[0], tokenType: m[1] };
   if (i !== undefined) o.expiresIn = i;
   if (e !== undefined) o.expiresAt = e;
-  if (s) o.scope = m.scope;
-  if (r) o.refreshToken = m.refresh_token;
+  if (s) o.scope = m[3];
+  if (r) o.refreshToken = m[4];
   o.json = json;
   o.warnings = warnings;
   return o;
@@ -427,14 +427,15 @@ function entry(result) {
   return JSON.stringify(e);
 }
 
-// The members of a token response the core reads (src/response.rs `MEMBERS`).
+// The members of a token response the core reads: src/response.rs `MEMBERS`, in its order.
 const MEMBERS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
 
-/** A copy of a parsed response with only those members, own ones only (src/wasm.rs, `parse_json`). */
+/**
+ * Their values in a parsed response, in that order, `undefined` where it has no such own member
+ * (src/wasm.rs, `parse_json`): no member name crosses into the .wasm.
+ */
 function pick(o) {
-  const p = {};
-  for (const n of MEMBERS) if (Object.hasOwn(o, n)) p[n] = o[n];
-  return p;
+  return MEMBERS.map((n) => (Object.hasOwn(o, n) ? o[n] : undefined));
 }
 // What the adapter calls (src/wasm.rs, `Host`).
 const host = { result, pick };

@@ -10,7 +10,7 @@ use crate::prelude::*;
 
 /// The warnings for a response's Set-Cookie values (none when the policy is ignored).
 pub fn check(set_cookies: &[String], host: &str, ignore_policy: bool) -> Vec<String> {
-    if ignore_policy {
+    if ignore_policy || set_cookies.is_empty() {
         return Vec::new();
     }
     let host = host.to_ascii_lowercase();

@@ -57,11 +57,11 @@ fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
-fn essence(content_type: Option<&str>) -> String {
+/// Whether the media type's essence (before any `;`, trimmed) is `text/html`, in any case.
+fn is_html(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|c| c.split(';').next())
-        .map(|c| c.trim().to_ascii_lowercase())
-        .unwrap_or_default()
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("text/html"))
 }
 
 /// The host's fetch (or a polyfill) did not return a real Response: no object, or no HTTP status.
@@ -92,17 +92,14 @@ pub fn interpret(
     if !(100..=599).contains(&status) {
         return Err(not_a_response());
     }
-    let content_type = resp.content_type.map(str::to_owned);
-    let invalid = |reason: &str| Error::InvalidResponse {
-        status,
-        content_type: content_type.clone(),
-        reason: reason.to_owned(),
-    };
+    // Copied only into an error: a token response needs no owned copy.
+    let content_type = || resp.content_type.map(str::to_owned);
+    let invalid = |reason: &str| Error::InvalidResponse { status, content_type: content_type(), reason: reason.to_owned() };
     let success = (200..300).contains(&status);
 
     // RFC 8259 §8.1: JSON is UTF-8; a leading BOM may be ignored.
     let text = core::str::from_utf8(resp.body).ok().map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
-    let html = essence(resp.content_type) == "text/html";
+    let html = is_html(resp.content_type);
     let parsed = match text {
         Some(t) if !t.trim().is_empty() && !html => parse_json(t),
         _ => Json::Invalid,
@@ -122,7 +119,7 @@ pub fn interpret(
         } else {
             " without an OAuth error body (RFC 6749 section 5.2)"
         };
-        return Err(Error::HttpStatus { status, content_type, detail });
+        return Err(Error::HttpStatus { status, content_type: content_type(), detail });
     }
 
     let members = match parsed {

@@ -177,9 +177,10 @@ extern "C" {
         warnings: Array,
     ) -> JsValue;
 
-    /// `host.pick(object)`: a copy of the object with only its own members named in
-    /// [`crate::response::MEMBERS`] (JSON.parse makes only own members; an inherited one, from a
-    /// polluted `Object.prototype`, is not the server's).
+    /// `host.pick(object)`: the values of the object's own members named in
+    /// [`crate::response::MEMBERS`], in that order, `undefined` where it has none (JSON.parse
+    /// makes only own members; an inherited one, from a polluted `Object.prototype`, is not the
+    /// server's). No member name crosses.
     #[wasm_bindgen(method)]
     fn pick(this: &Host, object: &JsValue) -> JsValue;
 
@@ -282,8 +283,16 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 fn parse_json(text: &str, host: &Host, keep: &mut (JsValue, JsValue)) -> Json {
     let Ok(v) = js_sys::JSON::parse(text) else { return Json::Invalid };
     let json = if v.is_object() && !Array::is_array(&v) {
-        keep.1 = host.pick(&v);
-        Json::Object(members(&keep.1, 0, false))
+        let picked: Array = host.pick(&v).unchecked_into();
+        let mut members = Vec::new();
+        for (i, name) in (0..).zip(crate::response::MEMBERS) {
+            let m = picked.get(i);
+            if !m.is_undefined() {
+                members.push((String::from(name), value(&m, 0, false)));
+            }
+        }
+        keep.1 = picked.into();
+        Json::Object(members)
     } else {
         Json::NotObject(value(&v, 0, false).kind())
     };
@@ -343,12 +352,14 @@ fn result_object(
         Some(m) => m,
         None => {
             // A cache entry never holds a refresh token (src/cache.rs).
-            made = JsValue::from(Object::new());
-            set(&made, "access_token", &JsValue::from_str(token.access_token.expose()));
-            set(&made, "token_type", &JsValue::from_str(&token.token_type));
-            if let Some(scope) = &token.scope {
-                set(&made, "scope", &JsValue::from_str(scope));
-            }
+            let scope = token.scope.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+            made = Array::of4(
+                &JsValue::from_str(token.access_token.expose()),
+                &JsValue::from_str(&token.token_type),
+                &JsValue::UNDEFINED,
+                &scope,
+            )
+            .into();
             &made
         }
     };

@@ -362,16 +362,16 @@ mod tests {
           const names = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'error', 'error_description', 'error_uri'];
           return {
             result(m, expiresIn, expiresAt, scope, refreshToken, json, warnings) {
-              const r = { accessToken: m.access_token, tokenType: m.token_type };
+              const r = { accessToken: m[0], tokenType: m[1] };
               if (expiresIn !== undefined) r.expiresIn = expiresIn;
               if (expiresAt !== undefined) r.expiresAt = expiresAt;
-              if (scope) r.scope = m.scope;
-              if (refreshToken) r.refreshToken = m.refresh_token;
+              if (scope) r.scope = m[3];
+              if (refreshToken) r.refreshToken = m[4];
               r.json = json;
               r.warnings = warnings;
               return r;
             },
-            pick: (o) => Object.fromEntries(names.filter((n) => Object.hasOwn(o, n)).map((n) => [n, o[n]])),
+            pick: (o) => names.map((n) => (Object.hasOwn(o, n) ? o[n] : undefined)),
           };
         }
         // api.js's entry(), as the tests' host.
