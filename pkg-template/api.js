@@ -1,5 +1,10 @@
-import { previewRequest as rawPreviewRequest, RawConnection } from './oauth_token_connection.js';
+import * as wasm from './oauth_token_connection.js';
 import { isReady, ready, subtleCrypto, timeoutsShared } from './init.js';
+
+const { RawConnection } = wasm;
+// FULL is replaced by scripts/build.sh (esbuild --define): true in oauth-token-connection/full,
+// whose .wasm has previewRequest and the shared cache; false in the default entry, whose build
+// leaves them out (and drops the code below that only they use).
 
 // The .wasm decides, this module moves bytes: RawConnection (src/wasm/connection.rs) is a
 // synchronous step machine over the core; drive() below does what each step asks (fetch with a
@@ -102,9 +107,10 @@ function unchanged(p, config) {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export async function previewRequest(config) {
+  if (!FULL) throw new TypeError("previewRequest is in 'oauth-token-connection/full'; import it from there");
   await ready();
   try {
-    return rawPreviewRequest(config);
+    return wasm.previewRequest(config);
   } catch (e) {
     throw fail(e);
   }
@@ -224,9 +230,11 @@ class Connection {
    */
   async cacheKey() {
     const raw = await this.#connect();
-    const input = raw.keyInput;
-    if (input !== undefined && raw.key === undefined) raw.digest(await digest(input));
-    return raw.key ?? undefined;
+    if (FULL) {
+      const input = raw.keyInput;
+      if (input !== undefined && raw.key === undefined) raw.digest(await digest(input));
+      return raw.key ?? undefined;
+    }
   }
 }
 
@@ -243,7 +251,9 @@ async function drive(raw, signal, cache, first, p) {
       if (!Array.isArray(step)) return step; // the result
       const [t, a, b, c, d] = step;
       if (t === 1) throw fail(a, cause);
-      if (t === 2) {
+      if (!FULL) {
+        [step, cause] = await exchange(raw, a, b, c, signal);
+      } else if (t === 2) {
         raw.digest(await digest(a));
         step = raw.start();
       } else if (t === 3) {

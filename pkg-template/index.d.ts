@@ -63,7 +63,8 @@ export interface Connection {
   /**
    * The key of this connection's entry in `cache`: `otc:v1:` + the hex SHA-256 of the endpoint,
    * client id, grant type, scope, user name and extra parameters (never a secret), e.g. to
-   * delete a stored token by hand. Undefined without a cache or without `crypto.subtle`.
+   * delete a stored token by hand. Undefined without a cache (always, in the default entry: the
+   * cache is in `oauth-token-connection/full`) or without `crypto.subtle`.
    */
   cacheKey(): Promise<string | undefined>;
 }
@@ -72,15 +73,19 @@ export interface Connection {
  * Creates a connection. It never throws: an invalid configuration rejects every `token()` and
  * `fetch()` with the same ERR_INVALID_CONFIG error. Renewal uses a refresh token the endpoint
  * issued first (RFC 6749 §6), keeps a rotated one, and falls back to the configured grant when
- * the endpoint refuses it. With `cache` (e.g. a Workers KV namespace), a renewal first takes a
- * valid token another connection stored there, and stores the one it gets from the endpoint.
+ * the endpoint refuses it. With `cache` (e.g. a Workers KV namespace; `oauth-token-connection/full`
+ * only), a renewal first takes a valid token another connection stored there, and stores the one
+ * it gets from the endpoint.
  */
 export declare function createConnection(config: ConnectionConfig): Connection;
 
+// full-only:start
 /**
+ * Only in `oauth-token-connection/full`.
  * The request {@link requestToken} would send for `config`, with the client secret, password and
  * refresh token masked (`********`; Authorization as `Basic base64(<id>:********)`). Nothing is sent. Rejects
  * with {@link OAuthTokenError} for an invalid config.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export declare function previewRequest(config: TokenRequestConfig): Promise<RequestPreview>;
+// full-only:end

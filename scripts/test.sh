@@ -9,12 +9,15 @@ step() { printf '\n== %s\n' "$*"; }
 step "cargo test: the pure core, natively"
 cargo test --quiet
 
-step "cargo check for wasm32 with -D warnings (catches unexpected cfgs and dead code)"
+step "cargo check for wasm32 with -D warnings (catches unexpected cfgs and dead code), both builds"
 RUSTFLAGS="-D warnings" cargo check --quiet --target wasm32-unknown-unknown --tests --target-dir target/check
+RUSTFLAGS="-D warnings" cargo check --quiet --target wasm32-unknown-unknown --tests --target-dir target/check --features full
 
-step "wasm-bindgen-test: the adapter under Node.js"
+step "wasm-bindgen-test: the adapter under Node.js, the default build and the full one (cache steps)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --features full
 
 step "build pkg/"
 SKIP_SETUP=1 bash scripts/build.sh

@@ -12,7 +12,6 @@ use wasm_bindgen::JsCast;
 
 use crate::config::{self, UrlParts};
 use crate::error::{Error, FetchFailure};
-use crate::request;
 use crate::value::{Json, Value};
 
 mod connection;
@@ -75,6 +74,7 @@ export interface ConnectionConfig extends Omit<TokenRequestConfig, 'signal'> {
    * A store shared by many connections, e.g. a Workers KV namespace binding, so that isolates
    * share one token. It holds the token result without its refresh token: whoever can read it
    * can use the token. Not with grantType 'refresh_token'. See README, "Sharing one token".
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   cache?: TokenCache;
 }
@@ -407,7 +407,9 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 }
 
 /// The request `requestToken` would send for this config, secrets masked (src/preview.rs);
-/// nothing is sent. An invalid config throws the error fields requestToken rejects with.
+/// nothing is sent. An invalid config throws the error fields requestToken rejects with. In the
+/// `full` build only (`oauth-token-connection/full`).
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = previewRequest, unchecked_return_type = "RequestPreview")]
 pub fn preview_request(
     #[wasm_bindgen(unchecked_param_type = "TokenRequestConfig")] config: JsValue,
@@ -422,7 +424,7 @@ pub fn preview_request(
     set(&o, "headers", &headers);
     set(&o, "body", &JsValue::from_str(&p.body));
     let fetch_options = Object::new();
-    for (k, v) in request::FETCH_OPTIONS {
+    for (k, v) in crate::request::FETCH_OPTIONS {
         set(&fetch_options, k, &JsValue::from_str(v));
     }
     set(&o, "fetchOptions", &fetch_options);

@@ -28,10 +28,10 @@ function h(tag, props = {}, ...children) {
 // --- The package -------------------------------------------------------------------------------
 let pkg = null;
 try {
-  pkg = await import('/pkg/browser.js');
+  pkg = await import('/pkg/full/browser.js');
 } catch {
   const banner = $('load-error');
-  banner.textContent = 'The package could not be loaded from /pkg/browser.js. Build it with '
+  banner.textContent = 'The package could not be loaded from /pkg/full/browser.js. Build it with '
     + '"bash scripts/build.sh" and serve this page with "bash scripts/demo.sh".';
   banner.hidden = false;
   $('test').disabled = true;

@@ -27,7 +27,8 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{Host, date_now, entries, failure_facts, fields, get, members, parse_json, parse_url, result_object, strings, value};
+use super::{Host, date_now, entries, failure_facts, fields, get, parse_json, parse_url, result_object, strings};
+#[cfg(feature = "full")]
 use crate::cache;
 use crate::config::{self, Config, ConnectionOptions};
 use crate::connection::{authorization_value, Plan, Renewal, Session};
@@ -44,11 +45,14 @@ pub struct RawConnection {
     options: Option<ConnectionOptions>,
     session: Session,
     /// The cache key's digest input, when the config has a `cache`.
+    #[cfg(feature = "full")]
     key_input: Option<String>,
     /// The cache key once derived; `Some(None)`: the host has no digest.
+    #[cfg(feature = "full")]
     key: Option<Option<String>>,
     renewal: Renewal,
     /// Cache notes for the result being made.
+    #[cfg(feature = "full")]
     notes: Vec<String>,
     /// The last token result, or `undefined`.
     last: JsValue,
@@ -90,13 +94,18 @@ impl RawConnection {
             header_name: String::new(),
             header_prefix: None,
         }));
+        #[cfg(not(feature = "full"))]
+        let _ = key_input;
         Ok(RawConnection {
             config,
             options,
             session,
+            #[cfg(feature = "full")]
             key_input,
+            #[cfg(feature = "full")]
             key: None,
             renewal: Renewal::Configured,
+            #[cfg(feature = "full")]
             notes: Vec::new(),
             last: JsValue::UNDEFINED,
             host: host.unchecked_into(),
@@ -105,6 +114,7 @@ impl RawConnection {
 
     /// The first step of a renewal (or of the exchange): the digest, the cache read or the fetch.
     pub fn start(&mut self) -> JsValue {
+        #[cfg(feature = "full")]
         if let Some(input) = &self.key_input {
             let Some(key) = &self.key else { return done(2, &JsValue::from_str(input)) };
             self.notes.clear();
@@ -116,35 +126,8 @@ impl RawConnection {
         self.first_fetch()
     }
 
-    /// The host's SHA-256 of the digest input (32 bytes), or `undefined` without one.
-    pub fn digest(&mut self, bytes: Option<Vec<u8>>) {
-        if self.key.is_none() {
-            self.key = Some(bytes.filter(|b| b.len() == 32).map(|b| cache::key(&b)));
-        }
-    }
 
-    /// The cache's answer, as api.js's `parsed` hands it over: the stored JSON text parsed (an
-    /// entry is an object; `null` or `undefined` for none; anything else is unreadable), or the
-    /// reason it failed.
-    pub fn got(&mut self, stored: JsValue, failed: Option<String>) -> JsValue {
-        if let Some(reason) = failed {
-            self.notes.push(cache::read_failed(&reason));
-        } else if !stored.is_undefined() && !stored.is_null() {
-            if let Some(result) = self.adopt(&stored) {
-                self.last = result.clone();
-                return result;
-            }
-        }
-        self.first_fetch()
-    }
 
-    /// The entry was stored, or not (`failed`: the reason).
-    pub fn stored(&mut self, failed: Option<String>) -> JsValue {
-        if let Some(reason) = failed {
-            self.notes.push(cache::write_failed(&reason));
-        }
-        self.finish()
-    }
 
     /// A response: `status` as the host gave it (anything but a number in 0..=65535 is 0, which
     /// the core refuses), the body as read within the limit, `received_at` the clock at receipt.
@@ -175,8 +158,8 @@ impl RawConnection {
         }
         self.session.accept(&token, &self.renewal);
         self.last = result.clone();
-        let ttl = self.session.cache_ttl(&token, date_now());
-        if let (Some(Some(key)), Some(ttl), Some(_)) = (&self.key, ttl, &self.options) {
+        #[cfg(feature = "full")]
+        if let (Some(Some(key)), Some(ttl)) = (&self.key, self.session.cache_ttl(&token, date_now())) {
             return step(4, &[JsValue::from_str(key), result, JsValue::from_f64(ttl as f64), JsValue::from(cache::TIMEOUT_MS)]);
         }
         self.finish()
@@ -218,22 +201,7 @@ impl RawConnection {
         self.session.retry_after(status, replayable, access_token)
     }
 
-    /// The digest input of the cache key; `undefined` without a cache.
-    #[wasm_bindgen(getter, js_name = keyInput)]
-    pub fn key_input(&self) -> JsValue {
-        self.key_input.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)
-    }
 
-    /// The cache key (`otc:v1:<hex SHA-256>`); `null` once known to be unavailable (no digest),
-    /// `undefined` before it is derived or without a cache.
-    #[wasm_bindgen(getter)]
-    pub fn key(&self) -> JsValue {
-        match &self.key {
-            Some(Some(k)) => JsValue::from_str(k),
-            Some(None) => JsValue::NULL,
-            None => JsValue::UNDEFINED,
-        }
-    }
 
     #[wasm_bindgen(getter, js_name = lastResult)]
     pub fn last_result(&self) -> JsValue {
@@ -258,6 +226,54 @@ impl RawConnection {
         let access_token = get(result, "accessToken").as_string().unwrap_or_default();
         let prefix = self.options.as_ref().and_then(|o| o.header_prefix.as_deref());
         JsValue::from_str(&authorization_value(&token_type, &access_token, prefix))
+    }
+}
+
+/// The shared cache's steps (the `full` build: `oauth-token-connection/full`).
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_class = RawConnection)]
+impl RawConnection {
+    /// The host's SHA-256 of the digest input (32 bytes), or `undefined` without one.
+    pub fn digest(&mut self, bytes: Option<Vec<u8>>) {
+        if self.key.is_none() {
+            self.key = Some(bytes.filter(|b| b.len() == 32).map(|b| cache::key(&b)));
+        }
+    }
+    /// The cache's answer, as api.js's `parsed` hands it over: the stored JSON text parsed (an
+    /// entry is an object; `null` or `undefined` for none; anything else is unreadable), or the
+    /// reason it failed.
+    pub fn got(&mut self, stored: JsValue, failed: Option<String>) -> JsValue {
+        if let Some(reason) = failed {
+            self.notes.push(cache::read_failed(&reason));
+        } else if !stored.is_undefined() && !stored.is_null() {
+            if let Some(result) = self.adopt(&stored) {
+                self.last = result.clone();
+                return result;
+            }
+        }
+        self.first_fetch()
+    }
+    /// The entry was stored, or not (`failed`: the reason).
+    pub fn stored(&mut self, failed: Option<String>) -> JsValue {
+        if let Some(reason) = failed {
+            self.notes.push(cache::write_failed(&reason));
+        }
+        self.finish()
+    }
+    /// The digest input of the cache key; `undefined` without a cache.
+    #[wasm_bindgen(getter, js_name = keyInput)]
+    pub fn key_input(&self) -> JsValue {
+        self.key_input.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)
+    }
+    /// The cache key (`otc:v1:<hex SHA-256>`); `null` once known to be unavailable (no digest),
+    /// `undefined` before it is derived or without a cache.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> JsValue {
+        match &self.key {
+            Some(Some(k)) => JsValue::from_str(k),
+            Some(None) => JsValue::NULL,
+            None => JsValue::UNDEFINED,
+        }
     }
 }
 
@@ -301,7 +317,14 @@ impl RawConnection {
         done(1, &fields(&e))
     }
 
+    /// The result with the cache's notes among its warnings (the `full` build's; none without).
+    #[cfg(not(feature = "full"))]
+    fn finish(&mut self) -> JsValue {
+        self.last.clone()
+    }
+
     /// The result with the cache's notes among its warnings.
+    #[cfg(feature = "full")]
     fn finish(&mut self) -> JsValue {
         if let Ok(warnings) = get(&self.last, "warnings").dyn_into::<Array>() {
             for n in self.notes.drain(..) {
@@ -311,11 +334,12 @@ impl RawConnection {
         self.last.clone()
     }
 
+    #[cfg(feature = "full")]
     /// A cached entry (parsed by api.js), as the result object, if the session takes it (still valid with its
     /// skew, not a token it dropped). An unreadable value adds a note.
     fn adopt(&mut self, stored: &JsValue) -> Option<JsValue> {
         let parsed = Some(stored.clone()).filter(|v| v.is_object() && !Array::is_array(v));
-        let entry = parsed.as_ref().and_then(|v| cache::read_entry(&members(v, 1, false)));
+        let entry = parsed.as_ref().and_then(|v| cache::read_entry(&super::members(v, 1, false)));
         let (Some(parsed), Some(entry)) = (parsed, entry) else {
             self.notes.push(cache::UNREADABLE.into());
             return None;
@@ -330,15 +354,29 @@ impl RawConnection {
 /// The configured `cache`, checked: an object with `get` and `put` functions (methods of a
 /// Workers KV binding live on its prototype, which is why this is checked here and not in
 /// config.rs), and a grant it can serve. Its key's digest input, when there is one.
+#[cfg(feature = "full")]
 fn cache_binding(raw: &JsValue, config: &Config) -> Result<Option<String>, Error> {
     let store = get(raw, "cache");
     if store.is_undefined() || store.is_null() {
         return Ok(None);
     }
     let has_methods = store.is_object() && get(&store, "get").is_function() && get(&store, "put").is_function();
-    let kind = if store.is_object() { "an object without get and put methods" } else { value(&store, 0, false).kind() };
+    let kind = if store.is_object() { "an object without get and put methods" } else { super::value(&store, 0, false).kind() };
     cache::check(config, has_methods, kind)?;
     Ok(Some(cache::key_input(config)))
+}
+
+/// Without the `full` build, a configured `cache` is refused by name (its code is not in this
+/// module: the default entry stays small).
+#[cfg(not(feature = "full"))]
+fn cache_binding(raw: &JsValue, _config: &Config) -> Result<Option<String>, Error> {
+    let store = get(raw, "cache");
+    if store.is_undefined() || store.is_null() {
+        return Ok(None);
+    }
+    Err(Error::InvalidConfig(String::from(
+        "cache is an option of oauth-token-connection/full: import createConnection from there",
+    )))
 }
 
 /// Adapter tests under Node.js (wasm-bindgen-test), driving the step machine by hand with the
@@ -609,6 +647,7 @@ mod tests {
         assert_eq!(body(&raw.start()), "grant_type=client_credentials");
     }
 
+    #[cfg(feature = "full")]
     #[wasm_bindgen_test]
     fn the_cache_steps_store_and_serve_a_token_without_its_refresh_token() {
         let cached = || config(obj(&[("cache", memory_cache())]));
@@ -654,6 +693,7 @@ mod tests {
         assert_eq!(t(&b.got(JsValue::UNDEFINED, Some("no answer within 2000 ms".into()))), 5.0);
     }
 
+    #[cfg(feature = "full")]
     #[wasm_bindgen_test]
     fn without_a_digest_the_cache_is_skipped_with_a_warning() {
         let mut raw = RawConnection::new(config(obj(&[("cache", memory_cache())])), true, host()).unwrap();
@@ -665,6 +705,7 @@ mod tests {
         assert_eq!(warnings, [cache::NO_DIGEST]);
     }
 
+    #[cfg(feature = "full")]
     #[wasm_bindgen_test]
     fn a_cache_without_get_and_put_is_refused() {
         for bad in [JsValue::from_str("kv"), Object::new().into(), JsValue::from(1)] {
@@ -673,5 +714,18 @@ mod tests {
             assert!(s(&e, "message").starts_with("cache must be an object"));
         }
         assert!(RawConnection::new(config(JsValue::UNDEFINED), true, host()).unwrap().key_input().is_undefined());
+    }
+
+    /// The default build has no cache code: a configured cache is refused by name, pointing to
+    /// the full build; none (or `null`) is fine.
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_a_cache_by_name() {
+        for store in [memory_cache(), JsValue::from_str("kv")] {
+            let e = RawConnection::new(config(obj(&[("cache", store)])), true, host()).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").contains("oauth-token-connection/full"), "{}", s(&e, "message"));
+        }
+        assert!(RawConnection::new(config(obj(&[("cache", JsValue::NULL)])), true, host()).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 // Run by node18.test.mjs in Node.js 18 (which has no global `crypto`): a connection with an
 // in-memory KV-shaped cache requests a token from the URL in argv[2] and prints what happened.
-import { createConnection } from 'oauth-token-connection';
+import { createConnection } from 'oauth-token-connection/full';
 
 const [tokenEndpoint, clientId, clientSecret] = process.argv.slice(2);
 const map = new Map();

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { createConnection } from 'oauth-token-connection';
+import { createConnection } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { RUNTIMES, TOOLS_DIR } from '../runtimes/runtimes.mjs';
 

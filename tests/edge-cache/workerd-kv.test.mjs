@@ -30,7 +30,7 @@ test('two Workers bound to one persisted KV namespace get one token between them
 
   auth = await startAuthServer();
   const kv = { kvNamespaces: { TOKENS: 'otc-test-tokens' }, kvPersist: dir };
-  workers.push(await startWorker(PKG, kv), await startWorker(PKG, kv));
+  workers.push(await startWorker(PKG, kv, './full'), await startWorker(PKG, kv, './full'));
   const [a, b] = workers;
   const config = {
     tokenEndpoint: auth.url,

@@ -22,7 +22,7 @@ const TSC = join(ROOT, 'node_modules/.bin/tsc');
 const TYPES_DIR = fileURLToPath(new URL('./package-types/', import.meta.url));
 const { demo } = DEMO_CLIENTS;
 
-/** Exactly what users need: entries, glue, wasm, declarations, README, LICENSE, package.json. */
+/** Exactly what users need: entries, glue, wasm, declarations (twice: the default entry and full/), README, LICENSE, package.json. */
 const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
@@ -37,6 +37,9 @@ const EXPECTED_FILES = [
   'oauth_token_connection_bg.wasm',
   'package.json',
   'workerd.js',
+  // oauth-token-connection/full: previewRequest and the shared cache.
+  ...['api.js', 'browser.js', 'deno.js', 'index.d.ts', 'init.js', 'node.js', 'oauth_token_connection.d.ts',
+    'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'workerd.js'].map((f) => `full/${f}`),
 ];
 
 let tmp;
@@ -75,12 +78,15 @@ async function nodeIn(code, { conditions = [], env = {} } = {}) {
 }
 
 test('the tarball holds exactly the files users need, and the install has them', (t) => {
-  assert.deepEqual(pack.files.map((f) => f.path).sort(), EXPECTED_FILES);
-  assert.deepEqual(listFiles(installed), EXPECTED_FILES);
+  assert.deepEqual(pack.files.map((f) => f.path).sort(), [...EXPECTED_FILES].sort());
+  assert.deepEqual(listFiles(installed), [...EXPECTED_FILES].sort());
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
   // Every file `files` names was packed (npm pack skips missing ones silently).
-  for (const f of manifest.files) assert.ok(EXPECTED_FILES.includes(f), `files names ${f}, which was not packed`);
+  for (const f of manifest.files) {
+    const packed = f.endsWith('/') ? EXPECTED_FILES.some((e) => e.startsWith(f)) : EXPECTED_FILES.includes(f);
+    assert.ok(packed, `files names ${f}, which was not packed`);
+  }
 
   const gz = (files) => gzipSync(Buffer.concat(files.map((f) => readFileSync(join(installed, f)))), { level: 9 }).length;
   t.diagnostic(`tarball ${pack.size} B, unpacked ${pack.unpackedSize} B`);
@@ -89,23 +95,27 @@ test('the tarball holds exactly the files users need, and the install has them',
     + `glue+browser entry ${gz(['oauth_token_connection.js', 'api.js', 'init.js', 'browser.js'])} B`);
 });
 
-test('each export condition resolves to an existing file in the installed package', async () => {
+test('each export condition resolves to an existing file in the installed package, for both entries', async () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  const map = manifest.exports['.'];
-  assert.deepEqual(Object.keys(map), ['types', 'deno', 'workerd', 'worker', 'browser', 'node', 'default']);
-  for (const [condition, target] of Object.entries(map)) {
-    assert.ok(existsSync(join(installed, target)), `${condition} -> ${target} is missing`);
+  assert.deepEqual(Object.keys(manifest.exports), ['.', './full', './package.json']);
+  for (const [subpath, dir] of [['.', ''], ['./full', 'full/']]) {
+    const map = manifest.exports[subpath];
+    assert.deepEqual(Object.keys(map), ['types', 'deno', 'workerd', 'worker', 'browser', 'node', 'default']);
+    for (const [condition, target] of Object.entries(map)) {
+      assert.ok(existsSync(join(installed, target)), `${subpath} ${condition} -> ${target} is missing`);
+    }
+    // Node's own resolver, as each host's condition set would pick (first matching key wins).
+    const specifier = subpath === '.' ? 'oauth-token-connection' : 'oauth-token-connection/full';
+    const resolveCode = `process.stdout.write(import.meta.resolve('${specifier}'))`;
+    const expect = { node: [[], 'node.js'], deno: [['deno'], 'deno.js'], workerd: [['workerd'], 'workerd.js'], worker: [['worker'], 'workerd.js'],
+      browser: [['browser'], 'browser.js'] };
+    for (const [name, [conditions, file]] of Object.entries(expect)) {
+      const url = await nodeIn(resolveCode, { conditions });
+      assert.equal(url, pathToFileURL(join(installed, dir + file)).href, `${subpath} ${name} condition`);
+    }
+    assert.equal(map.default, `./${dir}browser.js`, 'hosts with none of the conditions get the fetch-based entry');
   }
-  assert.equal(manifest.types, map.types);
-  // Node's own resolver, as each host's condition set would pick (first matching key wins).
-  const resolveCode = "process.stdout.write(import.meta.resolve('oauth-token-connection'))";
-  const expect = { node: [[], 'node.js'], deno: [['deno'], 'deno.js'], workerd: [['workerd'], 'workerd.js'], worker: [['worker'], 'workerd.js'],
-    browser: [['browser'], 'browser.js'] };
-  for (const [name, [conditions, file]] of Object.entries(expect)) {
-    const url = await nodeIn(resolveCode, { conditions });
-    assert.equal(url, pathToFileURL(join(installed, file)).href, `${name} condition`);
-  }
-  assert.equal(map.default, './browser.js', 'hosts with none of the conditions get the fetch-based entry');
+  assert.equal(manifest.types, manifest.exports['.'].types);
 });
 
 test('node: the installed package imports and gets a token from the real server', async () => {
@@ -120,12 +130,27 @@ test('node: the installed package imports and gets a token from the real server'
   assert.equal(errorClass, 'function');
 });
 
-test('browser/default: the entry imports cleanly (the .wasm is fetched only on the first call)', async () => {
+test('browser/default: both entries import cleanly (the .wasm is fetched only on the first call)', async () => {
+  for (const specifier of ['oauth-token-connection', 'oauth-token-connection/full']) {
+    const out = await nodeIn(`
+      import * as m from '${specifier}';
+      process.stdout.write(Object.keys(m).sort().join(','));
+    `, { conditions: ['browser'] });
+    assert.equal(out, 'OAuthTokenError,createConnection,previewRequest,requestToken', specifier);
+  }
+});
+
+test('node: the installed full entry previews a request and keys a cache', async () => {
   const out = await nodeIn(`
-    import * as m from 'oauth-token-connection';
-    process.stdout.write(Object.keys(m).sort().join(','));
-  `, { conditions: ['browser'] });
-  assert.equal(out, 'OAuthTokenError,createConnection,previewRequest,requestToken');
+    import { previewRequest, createConnection } from 'oauth-token-connection/full';
+    const config = { tokenEndpoint: 'https://auth.example.com/t', clientId: 'c', clientSecret: 's' };
+    const p = await previewRequest(config);
+    const key = await createConnection({ ...config, cache: { get() {}, put() {} } }).cacheKey();
+    process.stdout.write(JSON.stringify({ method: p.method, key }));
+  `);
+  const { method, key } = JSON.parse(out);
+  assert.equal(method, 'POST');
+  assert.match(key, /^otc:v1:[0-9a-f]{64}$/);
 });
 
 test('workerd: the installed package runs in workerd and gets a token', async () => {

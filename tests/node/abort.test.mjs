@@ -8,7 +8,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 
-import { requestToken, previewRequest, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import { previewRequest } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
 import { rejection } from './support/rejection.mjs';

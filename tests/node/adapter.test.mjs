@@ -6,7 +6,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import { requestToken, createConnection, previewRequest, OAuthTokenError } from 'oauth-token-connection';
+import * as full from 'oauth-token-connection/full';
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -198,7 +199,7 @@ test('a shared cache: one get and one put for 25 callers; a second connection ta
     get: async (key) => { gets += 1; return map.get(key) ?? null; },
     put: async (key, value, options) => { puts.push({ key, value, options }); map.set(key, value); },
   };
-  const a = createConnection(config({ cache }));
+  const a = full.createConnection(config({ cache }));
   const results = await Promise.all(Array.from({ length: 25 }, () => a.token()));
   assert.equal(results[0].accessToken, 'tok-1');
   assert.deepEqual([calls.length, gets, puts.length], [1, 1, 1]);
@@ -207,13 +208,13 @@ test('a shared cache: one get and one put for 25 callers; a second connection ta
   assert.deepEqual(puts[0].options, { expirationTtl: 3600 });
   assert.ok(!puts[0].value.includes('"rt"'), 'no refresh token is stored');
 
-  const b = createConnection(config({ cache }));
+  const b = full.createConnection(config({ cache }));
   const r = await b.token();
   assert.equal(r.accessToken, 'tok-1');
   assert.equal(r.expiresAt, results[0].expiresAt);
   assert.equal(r.refreshToken, undefined);
   assert.equal(calls.length, 1);
-  assert.equal(await createConnection(config()).cacheKey(), undefined);
+  assert.equal(await full.createConnection(config()).cacheKey(), undefined);
 });
 
 test('only the response\'s own members count: a polluted Object.prototype supplies no token', async () => {
@@ -234,4 +235,21 @@ test('only the response\'s own members count: a polluted Object.prototype suppli
     ['tok-2', 'bearer', 3600, 'a b', 'r', 'x.y.z'],
   );
   assert.equal(Object.hasOwn(r, 'id_token'), false);
+});
+
+test('the default entry leaves the cache and previewRequest to oauth-token-connection/full, and says so', async () => {
+  const calls = stub(() => new Response(token(3), { headers: JSON_HEADERS }));
+  const cache = { get: async () => null, put: async () => {} };
+  const e = await createConnection(config({ cache })).token().then(() => assert.fail('resolved'), (x) => x);
+  assert.ok(e instanceof OAuthTokenError);
+  assert.equal(e.code, 'ERR_INVALID_CONFIG');
+  assert.match(e.message, /oauth-token-connection\/full/);
+  assert.equal(calls.length, 0);
+  assert.equal(await createConnection(config()).cacheKey(), undefined);
+  const p = await previewRequest(config()).then(() => assert.fail('resolved'), (x) => x);
+  assert.ok(p instanceof TypeError);
+  assert.match(p.message, /oauth-token-connection\/full/);
+  // The full entry has both.
+  assert.equal((await full.previewRequest(config())).method, 'POST');
+  assert.match(await full.createConnection(config({ cache })).cacheKey(), /^otc:v1:[0-9a-f]{64}$/);
 });

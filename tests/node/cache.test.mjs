@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 
-import { createConnection, requestToken, OAuthTokenError } from 'oauth-token-connection';
+import { createConnection, requestToken, OAuthTokenError } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startResourceServer } from '../../demo/resource-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';

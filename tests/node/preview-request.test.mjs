@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { previewRequest, requestToken, OAuthTokenError } from 'oauth-token-connection';
+import { previewRequest, requestToken, OAuthTokenError } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 
 const b64 = (s) => Buffer.from(s).toString('base64');

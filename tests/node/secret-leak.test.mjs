@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import util from 'node:util';
 
-import { requestToken, previewRequest, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import { previewRequest } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
 import { makeCerts } from './support/certs.mjs';

@@ -36,9 +36,13 @@ async function use(): Promise<string> {
   return token;
 }
 
-// The request preview (imports are hoisted; kept next to their use).
-import { previewRequest } from 'oauth-token-connection';
-import type { RequestPreview } from 'oauth-token-connection';
+// The request preview, in the full entry (imports are hoisted; kept next to their use).
+import { previewRequest } from 'oauth-token-connection/full';
+import type { RequestPreview } from 'oauth-token-connection/full';
+// The default entry does not declare it.
+// @ts-expect-error previewRequest is in oauth-token-connection/full
+import { previewRequest as notInDefault } from 'oauth-token-connection';
+void notInDefault;
 
 async function preview(): Promise<string> {
   const p: RequestPreview = await previewRequest(config);
@@ -135,8 +139,10 @@ const notForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', r
 // @ts-expect-error lastResult is read-only
 createConnection(connectionConfig).lastResult = undefined;
 
-// The shared cache: a Workers KV namespace (its declared shape, overloads included) fits.
-import type { TokenCache } from 'oauth-token-connection';
+// The shared cache (oauth-token-connection/full): a Workers KV namespace (its declared shape,
+// overloads included) fits.
+import type { TokenCache } from 'oauth-token-connection/full';
+import { createConnection as createFullConnection } from 'oauth-token-connection/full';
 interface KVNamespaceLike {
   get(key: string, options?: Partial<{ type: 'text'; cacheTtl: number }>): Promise<string | null>;
   get(key: string, type: 'json'): Promise<unknown>;
@@ -148,8 +154,8 @@ declare const TOKENS: KVNamespaceLike;
 const memory = new Map<string, string>();
 const mapCache: TokenCache = { get: (k) => memory.get(k), put: (k, v) => void memory.set(k, v) };
 async function shared(): Promise<string | undefined> {
-  const conn = createConnection({ ...connectionConfig, cache: TOKENS });
-  createConnection({ ...connectionConfig, cache: mapCache });
+  const conn = createFullConnection({ ...connectionConfig, cache: TOKENS });
+  createFullConnection({ ...connectionConfig, cache: mapCache });
   return conn.cacheKey();
 }
 // @ts-expect-error a cache needs put

@@ -1,16 +1,17 @@
 // Compiled by tests/hosts/package.test.mjs with `tsc --noEmit --strict` inside a temporary
 // project that installed the packed tarball: the declarations users get resolve and type what
 // they write, and reject what they must not write (each @ts-expect-error must be needed).
-import { requestToken, createConnection, previewRequest, OAuthTokenError } from 'oauth-token-connection';
+import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+// previewRequest and the shared cache are in the full entry.
+import { previewRequest, createConnection as createFullConnection } from 'oauth-token-connection/full';
 import type {
   Connection,
   ConnectionConfig,
   OAuthTokenErrorCode,
-  RequestPreview,
-  TokenCache,
   TokenRequestConfig,
   TokenResult,
 } from 'oauth-token-connection';
+import type { RequestPreview, TokenCache } from 'oauth-token-connection/full';
 
 const clientCredentials: TokenRequestConfig = {
   tokenEndpoint: 'https://auth.example.com/oauth2/token',
@@ -86,7 +87,7 @@ interface KVNamespaceLike {
   put(key: string, value: string | ArrayBuffer | ReadableStream, options?: { expirationTtl?: number }): Promise<void>;
 }
 export async function sharedToken(env: { TOKENS: KVNamespaceLike }): Promise<string | undefined> {
-  const conn = createConnection({ ...clientCredentials, cache: env.TOKENS });
+  const conn = createFullConnection({ ...clientCredentials, cache: env.TOKENS });
   const t: TokenResult = await conn.token();
   const cache: TokenCache = env.TOKENS;
   void [t, cache];
@@ -95,6 +96,10 @@ export async function sharedToken(env: { TOKENS: KVNamespaceLike }): Promise<str
 // @ts-expect-error the cache is a createConnection option
 const cacheNotForRequestToken: TokenRequestConfig = { ...clientCredentials, cache: { get: () => null, put: () => {} } };
 void cacheNotForRequestToken;
+
+// @ts-expect-error the default entry declares no previewRequest
+import { previewRequest as notInDefault } from 'oauth-token-connection';
+void notInDefault;
 
 // @ts-expect-error grantType is 'client_credentials', 'password' or 'refresh_token'
 const wrongGrant: TokenRequestConfig = { tokenEndpoint: 'https://a.example/t', clientId: 'c', grantType: 'authorization_code' };

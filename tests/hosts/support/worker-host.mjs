@@ -17,17 +17,21 @@ export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'oauth_token_co
 const WASM = 'oauth_token_connection_bg.wasm';
 
 /**
- * Starts the Worker with `pkgDir` as the package. `options` are further Miniflare options, e.g.
- * `{ kvNamespaces: { TOKENS: 'id' }, kvPersist: dir }` for a KV binding.
+ * Starts the Worker with `pkgDir` as the package (its `subpath` export: '.' or './full', whose
+ * files are laid out as ./oauth-token-connection/ all the same). `options` are further
+ * Miniflare options, e.g. `{ kvNamespaces: { TOKENS: 'id' }, kvPersist: dir }` for a KV binding.
  * @returns {Promise<{ request: (config: object) => Promise<object>, dispose: () => Promise<void> }>}
  */
-export async function startWorker(pkgDir, options = {}) {
-  const exportsMap = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).exports['.'];
+export async function startWorker(pkgDir, options = {}, subpath = '.') {
+  // `subpath`: the package export to run, '.' (the default entry) or './full'.
+  const exportsMap = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).exports[subpath];
+  const entry = subpath === '.' ? './workerd.js' : `${subpath}/workerd.js`;
   for (const condition of ['workerd', 'worker']) {
-    if (exportsMap[condition] !== './workerd.js') {
-      throw new Error(`exports["."].${condition} is ${exportsMap[condition]}, the Worker imports ./workerd.js`);
+    if (exportsMap[condition] !== entry) {
+      throw new Error(`exports["${subpath}"].${condition} is ${exportsMap[condition]}, the Worker imports ${entry}`);
     }
   }
+  pkgDir = join(pkgDir, subpath);
   const modules = [
     { type: 'ESModule', path: join(ROOT, 'worker.mjs'), contents: readFileSync(WORKER, 'utf8') },
     ...WORKERD_GRAPH.map((f) => ({
