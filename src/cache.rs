@@ -199,6 +199,15 @@ pub const NO_DIGEST: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// api.js's `entry()` writes the stored entry: it must leave out exactly [`NOT_STORED`].
+    #[test]
+    fn api_js_stores_without_the_members_not_stored() {
+        let api = include_str!("../pkg-template/api.js");
+        assert_eq!(NOT_STORED, ["refresh_token"]);
+        assert!(api.contains("const { refresh_token, ...json } = result.json;"), "api.js entry() drops json.refresh_token");
+        assert!(api.contains("const { refreshToken, ...e } = result;"), "api.js entry() drops refreshToken");
+    }
     use crate::config::parse_connection;
     use crate::config::tests::{base, entries, parse_url, s};
 

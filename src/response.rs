@@ -490,6 +490,17 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
         }
     }
 
+    /// api.js's `pick()` answers the members by index into its own copy of [`MEMBERS`]: the
+    /// two lists must be the same, in the same order.
+    #[test]
+    fn api_js_picks_the_members_in_this_order() {
+        let api = include_str!("../pkg-template/api.js");
+        let start = api.find("const MEMBERS = [").expect("api.js lists MEMBERS");
+        let list = &api[start..start + api[start..].find(']').expect("the list ends")];
+        let names: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
+        assert_eq!(names, MEMBERS);
+    }
+
     /// The adapter hands over only [`MEMBERS`]: every outcome, success or error and its message,
     /// must be the same as with the whole object (bodies full of other members, some named like
     /// the ones that count).
