@@ -55,47 +55,36 @@ export function requestToken(config) {
 let last;
 
 function prepare(config) {
-  if (last !== undefined && unchanged(last, config)) return last;
-  // Read before validation: a getter that throws fails here, before anything is allocated.
-  const p = observe(config);
+  if (last !== undefined && unchanged(last.copy, config)) return last;
+  // Copied before validation: a getter that throws fails here, before anything is allocated.
+  const p = { copy: snapshot(config), users: 0 };
   try {
     p.raw = new RawConnection(config, false, host);
   } catch (e) {
     throw fail(e);
   }
   p.first = p.raw.start();
-  p.users = 0;
   if (last !== undefined && last.users === 0) last.raw.free();
   return (last = p);
 }
 
-/** What unchanged() compares a later config with. */
-function observe(config) {
-  const p = {};
-  if (config === null || typeof config !== 'object') return p;
-  p.keys = Object.keys(config);
-  p.values = p.keys.map((k) => config[k]);
-  const extra = config.extraParams;
-  if (extra !== null && typeof extra === 'object') {
-    p.extra = Object.entries(extra).map(([k, v]) => [k, v, Array.isArray(v) ? [...v] : undefined]);
-  }
-  return p;
+/**
+ * Whether `config` holds the settings `copy` (its snapshot()) was taken of: the same keys in the
+ * same order, each value identical, extraParams and its arrays compared member by member.
+ */
+function unchanged(copy, config) {
+  return same(copy, config, (key, a, b) => key === 'extraParams' && same(a, b, (_, x, y) => Array.isArray(y) && same(x, y)));
 }
 
-function unchanged(p, config) {
-  if (config === null || typeof config !== 'object' || p.keys === undefined) return false;
-  const keys = Object.keys(config);
-  const { keys: k, values: v, extra } = p;
-  if (keys.length !== k.length) return false;
-  for (let i = 0; i < k.length; i++) if (keys[i] !== k[i] || config[k[i]] !== v[i]) return false;
-  if (extra === undefined) return true;
-  const now = Object.keys(config.extraParams);
-  if (now.length !== extra.length) return false;
-  for (let i = 0; i < extra.length; i++) {
-    const [name, value, items] = extra[i];
-    const current = config.extraParams[name];
-    if (now[i] !== name || current !== value) return false;
-    if (items !== undefined && (current.length !== items.length || items.some((x, j) => current[j] !== x))) return false;
+/** Two objects (or arrays) with the same keys in the same order and identical values, or values `deeper` accepts. */
+function same(a, b, deeper) {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i];
+    if (k !== kb[i] || (a[k] !== b[k] && !deeper?.(k, a[k], b[k]))) return false;
   }
   return true;
 }
@@ -534,7 +523,10 @@ function canReplay(input, init) {
   return !(input instanceof Request && input.bodyUsed);
 }
 
-/** A copy of the config for later validation (the caller may change theirs meanwhile). */
+/**
+ * A copy of the config for later validation (the caller may change theirs meanwhile), and what
+ * requestToken's unchanged() compares a later config with.
+ */
 function snapshot(config) {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return config;
   const copy = { ...config };
