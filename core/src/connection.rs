@@ -1,6 +1,6 @@
 //! A connection's decisions: reuse the held token or renew it at time T, what to renew with,
-//! what to do after a failed renewal, and the header a REST call carries. The adapter keeps a
-//! [`Session`], reads the clock, calls fetch and asks the session; the clock comes in as a value
+//! what to do after a failed renewal, and the header a REST call carries. The exchange
+//! ([`crate::exchange`]) keeps a [`Session`] per connection; the clock comes in as a value
 //! (epoch milliseconds), so every decision is tested here without sleeping.
 
 #[allow(unused_imports)]
@@ -34,8 +34,12 @@ pub enum Renewal {
 #[derive(Debug, Clone)]
 struct Held {
     access_token: AccessToken,
+    token_type: String,
     /// Epoch ms from which the token is renewed; `None`: no `expires_in`, reused until invalidated.
     renew_at: Option<f64>,
+    /// Which token this is, for a REST call's answer: a late 401 for an older token must not
+    /// drop a newer one.
+    generation: u32,
 }
 
 /// The token state of one connection.
@@ -47,11 +51,13 @@ pub struct Session {
     /// The last access token this connection dropped (a 401 or `invalidate()`): never taken back
     /// from a shared cache, where another isolate may still have it stored.
     dropped: Option<AccessToken>,
+    /// How many tokens this session has held.
+    generations: u32,
 }
 
 impl Session {
     pub fn new(options: &ConnectionOptions) -> Self {
-        Session { held: None, refresh: None, skew_ms: options.refresh_skew_ms, dropped: None }
+        Session { held: None, refresh: None, skew_ms: options.refresh_skew_ms, dropped: None, generations: 0 }
     }
 
     /// Epoch ms from which a token is renewed: `expires_at` minus the skew, the skew capped at
@@ -66,9 +72,7 @@ impl Session {
 
     /// Until when [`plan`](Self::plan) says `Reuse`: `plan(now)` is `Reuse` exactly when
     /// `now < reuse_until()` (infinity for a held token without expiry, minus infinity without a
-    /// held token). The JS wrapper keeps it to answer `token()` on the cached path without
-    /// entering the .wasm; every change of the held token goes through the adapter, which reads
-    /// it again.
+    /// held token). The host answers `token()` from it on the cached path.
     pub fn reuse_until(&self) -> f64 {
         match &self.held {
             Some(Held { renew_at: None, .. }) => f64::INFINITY,
@@ -109,7 +113,7 @@ impl Session {
             // The endpoint issued it again: it vouches for it.
             self.dropped = None;
         }
-        self.held = Some(Held { access_token: token.access_token.clone(), renew_at });
+        self.hold(token, renew_at);
         // §6: a new refresh token replaces the old one (rotation); without one, the refresh
         // token used stays valid. A token from the configured grant brings its own or none.
         self.refresh = match (&token.refresh_token, used) {
@@ -136,35 +140,42 @@ impl Session {
         }
     }
 
-    /// A REST call sent with `access_token` got `status`: whether to send it again with a new
-    /// token. A 401 (RFC 6750 §3.1 `invalid_token`: expired, revoked) drops the token whether or
-    /// not the call can be sent again; the retry is for calls whose body can be replayed. The
-    /// adapter asks only after the first attempt: a second 401 in a row is the caller's answer.
-    pub fn retry_after(&mut self, status: u16, replayable: bool, access_token: &str) -> bool {
+    fn hold(&mut self, token: &TokenResponse, renew_at: Option<f64>) {
+        self.generations = self.generations.wrapping_add(1);
+        self.held = Some(Held {
+            access_token: token.access_token.clone(),
+            token_type: token.token_type.clone(),
+            renew_at,
+            generation: self.generations,
+        });
+    }
+
+    /// The held token's REST header value (RFC 6750 §2.1) and its generation, to hand back with
+    /// the call's status ([`Session::retry_after`]). `None` without a held token.
+    pub fn authorization(&self, prefix: Option<&str>) -> Option<(u32, String)> {
+        let h = self.held.as_ref()?;
+        Some((h.generation, authorization_value(&h.token_type, h.access_token.expose(), prefix)))
+    }
+
+    /// A REST call sent with the token of generation `sent` got `status`: whether to send it
+    /// again with a new token. A 401 (RFC 6750 §3.1 `invalid_token`: expired, revoked) drops that
+    /// token, if it is still the held one, whether or not the call can be sent again; the retry
+    /// is for calls whose body can be replayed. The host asks only after the first attempt: a
+    /// second 401 in a row is the caller's answer.
+    pub fn retry_after(&mut self, status: u16, replayable: bool, sent: u32) -> bool {
         if status != 401 {
             return false;
         }
-        self.invalidate(Some(access_token));
+        if self.held.as_ref().is_some_and(|h| h.generation == sent) {
+            self.invalidate();
+        }
         replayable
     }
 
-    /// Drops the held token (a refresh token is kept: a 401 says nothing about it). With
-    /// `only`, drops it only if it is still that token: a late 401 for an old token must not
-    /// throw away a newer one.
-    pub fn invalidate(&mut self, only: Option<&str>) {
-        let matches = match (&self.held, only) {
-            (Some(h), Some(t)) => h.access_token.expose() == t,
-            _ => true,
-        };
-        let dropped = match only {
-            Some(t) => Some(AccessToken::new(t.to_owned())),
-            None => self.held.as_ref().map(|h| h.access_token.clone()),
-        };
-        if dropped.is_some() {
-            self.dropped = dropped;
-        }
-        if matches {
-            self.held = None;
+    /// Drops the held token (a refresh token is kept: a 401 says nothing about it).
+    pub fn invalidate(&mut self) {
+        if let Some(h) = self.held.take() {
+            self.dropped = Some(h.access_token);
         }
     }
 
@@ -177,7 +188,7 @@ impl Session {
         if now_ms >= renew_at || self.dropped.as_ref() == Some(&token.access_token) {
             return false;
         }
-        self.held = Some(Held { access_token: token.access_token.clone(), renew_at: Some(renew_at) });
+        self.hold(token, Some(renew_at));
         true
     }
 
@@ -261,11 +272,11 @@ mod tests {
         agree(&s);
         s.accept(&token("c", None, None, T0), &Renewal::Configured);
         agree(&s);
-        s.invalidate(Some("c"));
+        s.invalidate();
         agree(&s);
         assert!(s.adopt(&token("d", Some(3600.0), None, T0), T0));
         agree(&s);
-        assert!(s.retry_after(401, true, "d"));
+        assert!(s.retry_after(401, true, generation(&s)));
         agree(&s);
     }
 
@@ -304,17 +315,37 @@ mod tests {
         let (_, mut s) = setup(&[]);
         s.accept(&token("a", None, None, T0), &Renewal::Configured);
         assert_eq!(s.plan(T0 + 1e12), Plan::Reuse);
-        s.invalidate(None);
+        s.invalidate();
         assert_eq!(s.plan(T0), Plan::Renew);
     }
 
+    /// The generation of the held token, as a REST call hands it back.
+    fn generation(s: &Session) -> u32 {
+        s.authorization(None).expect("a held token").0
+    }
+
     #[test]
-    fn invalidate_only_the_token_that_failed() {
+    fn the_header_comes_from_the_held_token() {
         let (_, mut s) = setup(&[]);
+        assert_eq!(s.authorization(None), None);
+        s.accept(&token("a", None, None, T0), &Renewal::Configured);
+        assert_eq!(s.authorization(None).unwrap().1, "Bearer a");
+        assert_eq!(s.authorization(Some("Token")).unwrap().1, "Token a");
+        s.accept(&token("b", None, None, T0), &Renewal::Configured);
+        assert_eq!(s.authorization(None).unwrap().1, "Bearer b");
+        s.invalidate();
+        assert_eq!(s.authorization(None), None);
+    }
+
+    #[test]
+    fn a_401_drops_only_the_token_it_answered() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("old", None, None, T0), &Renewal::Configured);
+        let old = generation(&s);
         s.accept(&token("new", None, None, T0), &Renewal::Configured);
-        s.invalidate(Some("old"));
-        assert_eq!(s.plan(T0), Plan::Reuse);
-        s.invalidate(Some("new"));
+        assert!(s.retry_after(401, true, old));
+        assert_eq!(s.plan(T0), Plan::Reuse, "a late 401 for an older token keeps the new one");
+        assert!(s.retry_after(401, true, generation(&s)));
         assert_eq!(s.plan(T0), Plan::Renew);
     }
 
@@ -322,19 +353,17 @@ mod tests {
     fn a_401_drops_the_token_and_retries_replayable_calls() {
         let (_, mut s) = setup(&[]);
         s.accept(&token("a", None, Some("r"), T0), &Renewal::Configured);
+        let a = generation(&s);
         for status in [200, 204, 400, 403, 404, 500] {
-            assert!(!s.retry_after(status, true, "a"), "{status}");
+            assert!(!s.retry_after(status, true, a), "{status}");
             assert_eq!(s.plan(T0), Plan::Reuse, "{status} keeps the token");
         }
-        // A 401 for an older token: retried with the held one, which stays.
-        assert!(s.retry_after(401, true, "old"));
-        assert_eq!(s.plan(T0), Plan::Reuse);
         // Not replayable: no retry, but the token is dropped all the same.
-        assert!(!s.retry_after(401, false, "a"));
+        assert!(!s.retry_after(401, false, a));
         assert_eq!(s.plan(T0), Plan::Renew);
         assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r".into())), "the refresh token stays");
         s.accept(&token("b", None, None, T0), &Renewal::Configured);
-        assert!(s.retry_after(401, true, "b"));
+        assert!(s.retry_after(401, true, generation(&s)));
         assert_eq!(s.plan(T0), Plan::Renew);
     }
 
@@ -357,7 +386,7 @@ mod tests {
         s.accept(&token("a3", Some(60.0), None, T0), &r2);
         assert_eq!(s.renewal(), r2);
         // A 401 on the access token keeps the refresh token.
-        s.invalidate(None);
+        s.invalidate();
         assert_eq!(s.renewal(), r2);
         // A configured-grant token without one clears it.
         s.accept(&token("a4", Some(60.0), None, T0), &Renewal::Configured);
@@ -433,7 +462,7 @@ mod tests {
     fn a_cached_token_keeps_the_held_refresh_token() {
         let (_, mut s) = setup(&[]);
         s.accept(&token("a", Some(60.0), Some("r"), T0), &Renewal::Configured);
-        s.invalidate(None);
+        s.invalidate();
         assert!(s.adopt(&cached("c", 3600.0, T0), T0));
         assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r".into())));
     }
@@ -443,28 +472,22 @@ mod tests {
         // A 401 drops T; the cache still holds T (no other isolate replaced it yet).
         let (_, mut s) = setup(&[]);
         s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
-        assert!(!s.retry_after(401, false, "T"));
+        assert!(!s.retry_after(401, false, generation(&s)));
         assert!(!s.adopt(&cached("T", 3600.0, T0), T0));
         assert_eq!(s.plan(T0), Plan::Renew);
         // Another isolate's newer token is taken.
         assert!(s.adopt(&cached("T2", 3600.0, T0), T0));
         // invalidate() drops the held token the same way.
-        s.invalidate(None);
+        s.invalidate();
         assert!(!s.adopt(&cached("T2", 3600.0, T0), T0));
-        // A 401 for an older token marks that one, not the held one.
-        let (_, mut s) = setup(&[]);
-        s.accept(&token("new", Some(3600.0), None, T0), &Renewal::Configured);
-        assert!(s.retry_after(401, true, "old"));
-        s.invalidate(Some("new"));
-        assert!(!s.adopt(&cached("new", 3600.0, T0), T0));
-        assert!(s.adopt(&cached("old", 3600.0, T0), T0), "only the last dropped token is remembered");
+        assert!(s.adopt(&cached("T", 3600.0, T0), T0), "only the last dropped token is remembered");
         // The endpoint issuing the dropped token again clears the mark.
         let (_, mut s) = setup(&[]);
         s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
-        s.invalidate(None);
+        s.invalidate();
         assert!(!s.adopt(&cached("T", 3600.0, T0), T0));
         s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
-        s.invalidate(Some("other"));
+        s.held = None;
         assert!(s.adopt(&cached("T", 3600.0, T0), T0));
     }
 

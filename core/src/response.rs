@@ -1,6 +1,6 @@
 //! Interpreting the token endpoint's answer: RFC 6749 §5.1 (success) and §5.2 (error).
-//! The host parses JSON (`JSON.parse` in the adapter); this module decides what the parsed
-//! members mean. Messages name fields, never quote a 2xx body: it may hold a token.
+//! The host parses JSON (`JSON.parse`) where [`json_text`] says; this module decides what the
+//! parsed members mean. Messages name fields, never quote a 2xx body: it may hold a token.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -73,10 +73,21 @@ pub fn not_a_response() -> Error {
     }
 }
 
-/// Every member of a token response [`interpret`] reads (§5.1, §5.2); it reads no other, so an
-/// adapter may hand over only these (api.js's `pick` does).
+/// Every member of a token response [`interpret`] reads (§5.1, §5.2); it reads no other, so the
+/// host hands over only these.
 pub const MEMBERS: [&str; 8] =
     ["access_token", "token_type", "expires_in", "scope", "refresh_token", "error", "error_description", "error_uri"];
+
+/// The text of a body the host should parse as JSON: UTF-8 (RFC 8259 §8.1, a leading BOM
+/// ignored), not blank, and not declared `text/html`. `None`: nothing to parse.
+pub fn json_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Option<&'a str> {
+    let text = utf8_text(body)?;
+    (!text.trim().is_empty() && !is_html(content_type)).then_some(text)
+}
+
+fn utf8_text(body: &[u8]) -> Option<&str> {
+    core::str::from_utf8(body).ok().map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
+}
 
 /// Interprets a response. `parse_json` is the host's JSON parser; `now_ms` the host clock at
 /// receipt (epoch milliseconds).
@@ -85,6 +96,13 @@ pub fn interpret(
     parse_json: &mut dyn FnMut(&str) -> Json,
     now_ms: f64,
 ) -> Result<TokenResponse, Error> {
+    let parsed = json_text(resp.body, resp.content_type).map_or(Json::Invalid, |t| parse_json(t));
+    interpret_parsed(resp, parsed, now_ms)
+}
+
+/// Interprets a response whose [`json_text`] the host parsed into `parsed` (`Json::Invalid`
+/// when there was nothing to parse).
+pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> Result<TokenResponse, Error> {
     let status = resp.status;
     if resp.opaque_redirect || is_redirect(status) {
         return Err(Error::UnexpectedRedirect { status });
@@ -93,17 +111,11 @@ pub fn interpret(
         return Err(not_a_response());
     }
     // Copied only into an error: a token response needs no owned copy.
-    let content_type = || resp.content_type.map(str::to_owned);
+    let content_type = || resp.content_type.map(crate::text::clean);
     let invalid = |reason: &str| Error::InvalidResponse { status, content_type: content_type(), reason: reason.to_owned() };
     let success = (200..300).contains(&status);
-
-    // RFC 8259 §8.1: JSON is UTF-8; a leading BOM may be ignored.
-    let text = core::str::from_utf8(resp.body).ok().map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
+    let text = utf8_text(resp.body);
     let html = is_html(resp.content_type);
-    let parsed = match text {
-        Some(t) if !t.trim().is_empty() && !html => parse_json(t),
-        _ => Json::Invalid,
-    };
 
     if !success {
         // §5.2: an error body wins over whatever else the response says (WWW-Authenticate too).
@@ -233,14 +245,11 @@ pub(crate) fn is_tchar(b: u8) -> bool {
 }
 
 /// A §5.2 error from members: `error` must be a string; description and uri are kept when they
-/// are strings and ignored otherwise. §5.2 allows no control characters in them; any the server
-/// sends anyway become U+FFFD, so that a hostile server cannot forge log lines or send terminal
-/// escapes through the error message.
+/// are strings and ignored otherwise. §5.2 allows no control characters in them; what the server
+/// sends anyway is cleaned ([`crate::text::clean`]).
 fn oauth_error(status: u16, members: &[(String, Value)]) -> Option<Error> {
     let text = |name: &str| match Json::member(members, name) {
-        Some(Value::String(s)) if !s.is_empty() => {
-            Some(s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect())
-        }
+        Some(Value::String(s)) if !s.is_empty() => Some(crate::text::clean(s)),
         _ => None,
     };
     Some(Error::OAuth {
@@ -488,17 +497,6 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             };
             assert_eq!(got, *want, "HTTP {status} {ct:?} {}", String::from_utf8_lossy(body));
         }
-    }
-
-    /// api.js's `pick()` answers the members by index into its own copy of [`MEMBERS`]: the
-    /// two lists must be the same, in the same order.
-    #[test]
-    fn api_js_picks_the_members_in_this_order() {
-        let api = include_str!("../pkg-template/api.js");
-        let start = api.find("const MEMBERS = [").expect("api.js lists MEMBERS");
-        let list = &api[start..start + api[start..].find(']').expect("the list ends")];
-        let names: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
-        assert_eq!(names, MEMBERS);
     }
 
     /// The adapter hands over only [`MEMBERS`]: every outcome, success or error and its message,

@@ -70,6 +70,14 @@ pub enum BasicEncoding {
     None,
 }
 
+/// The `grantType` setting, before what the grant needs is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantType {
+    ClientCredentials,
+    Password,
+    RefreshToken,
+}
+
 /// A validated scope: space-delimited tokens, each RFC 6749 §3.3 `scope-token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope(String);
@@ -107,6 +115,8 @@ pub struct ConnectionOptions {
     pub header_name: String,
     /// Written before the token, default: the token type (RFC 6750 §2.1). Empty: the token alone.
     pub header_prefix: Option<String>,
+    /// A shared token cache is configured (`cache`; the host keeps the object itself).
+    pub cache: bool,
 }
 
 /// Default `refreshSkewSeconds`.
@@ -182,14 +192,14 @@ impl<'a> Entries<'a> {
         }
     }
 
-    /// One of a fixed set of strings: its index (`None`: absent); the error lists them.
-    fn choice(&self, key: &str, options: &[&str]) -> Result<Option<usize>, Error> {
+    /// One of a fixed set of strings, as its typed value (`None`: absent); the error lists them.
+    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<Option<T>, Error> {
         let Some(s) = self.string(key)? else { return Ok(None) };
-        if let Some(i) = options.iter().position(|name| *name == s) {
-            return Ok(Some(i));
+        if let Some((_, v)) = options.iter().find(|(name, _)| *name == s) {
+            return Ok(Some(*v));
         }
         let mut m = concat(&[key, " must be one of "]);
-        for (i, name) in options.iter().enumerate() {
+        for (i, (name, _)) in options.iter().enumerate() {
             if i > 0 {
                 m.push_str(", ");
             }
@@ -264,7 +274,8 @@ pub fn parse_connection(
             ]))
         }
     };
-    Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix }))
+    let cache = check_cache(&e, &config.grant)?;
+    Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache }))
 }
 
 /// A key or parameter name as a message shows it: its first 64 characters, control characters
@@ -343,10 +354,9 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         check_controls(e, key)?;
     }
 
-    match e.choice("sslMode", &["verify", "trust", "off"])? {
-        Some(1) => return Err(Error::UnsupportedSslMode { mode: SslModeRefused::Trust }),
-        Some(2) => return Err(Error::UnsupportedSslMode { mode: SslModeRefused::Off }),
-        _ => {}
+    let modes = [("verify", None), ("trust", Some(SslModeRefused::Trust)), ("off", Some(SslModeRefused::Off))];
+    if let Some(Some(mode)) = e.choice("sslMode", &modes)? {
+        return Err(Error::UnsupportedSslMode { mode });
     }
 
     let url = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
@@ -363,15 +373,17 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
     Ok(Config {
         token_endpoint: TokenEndpoint { href: url.href, host: url.hostname },
         grant: match c.grant {
-            0 => Grant::ClientCredentials,
-            1 => Grant::Password { username: c.user.to_owned(), password: Password::new(c.pass.to_owned()) },
-            _ => Grant::RefreshToken { refresh_token: RefreshToken::new(c.pass.to_owned()) },
+            GrantType::ClientCredentials => Grant::ClientCredentials,
+            GrantType::Password => {
+                Grant::Password { username: c.user.to_owned(), password: Password::new(c.pass.to_owned()) }
+            }
+            GrantType::RefreshToken => Grant::RefreshToken { refresh_token: RefreshToken::new(c.pass.to_owned()) },
         },
         client_id: c.client_id.to_owned(),
         client_secret: c.client_secret.map(|s| ClientSecret::new(s.to_owned())),
         scope: scope_of(c.scope),
-        client_authentication: if c.body { ClientAuthentication::Body } else { ClientAuthentication::Header },
-        basic_encoding: if c.plain { BasicEncoding::None } else { BasicEncoding::Form },
+        client_authentication: c.authentication,
+        basic_encoding: c.encoding,
         extra_params,
         timeout_ms: ceil(c.timeout_ms),
         ignore_cookies_policy: c.ignore_cookies,
@@ -381,13 +393,12 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
 
 /// What [`checks`] found, borrowed from the entries.
 struct Checked<'a> {
-    /// 0: client_credentials, 1: password, 2: refresh_token.
-    grant: usize,
+    grant: GrantType,
     user: &'a str,
     /// The password or the refresh token.
     pass: &'a str,
-    body: bool,
-    plain: bool,
+    authentication: ClientAuthentication,
+    encoding: BasicEncoding,
     client_id: &'a str,
     client_secret: Option<&'a str>,
     /// Already checked; [`parse_scope`] only normalizes it then.
@@ -400,33 +411,46 @@ struct Checked<'a> {
 
 /// The checks after the token endpoint's, in the order their errors take precedence.
 fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
-    let grant = e.choice("grantType", &["client_credentials", "password", "refresh_token"])?.unwrap_or(0);
+    let grants = [
+        ("client_credentials", GrantType::ClientCredentials),
+        ("password", GrantType::Password),
+        ("refresh_token", GrantType::RefreshToken),
+    ];
+    let grant = e.choice("grantType", &grants)?.unwrap_or(GrantType::ClientCredentials);
     // Keys of the other grants: (key, the grant it belongs to).
     let foreign: &[(&str, &str)] = match grant {
-        0 => &[("username", "password"), ("password", "password"), ("refreshToken", "refresh_token")],
-        1 => &[("refreshToken", "refresh_token")],
-        _ => &[("username", "password"), ("password", "password")],
+        GrantType::ClientCredentials => {
+            &[("username", "password"), ("password", "password"), ("refreshToken", "refresh_token")]
+        }
+        GrantType::Password => &[("refreshToken", "refresh_token")],
+        GrantType::RefreshToken => &[("username", "password"), ("password", "password")],
     };
     if let Some((key, g)) = foreign.iter().find(|(k, _)| e.get(k).is_some()) {
         return Err(invalid(&[key, " is only used with grantType \"", g, "\"; remove it or change grantType"]));
     }
     let (mut user, mut pass) = ("", "");
-    if grant == 1 {
-        user = e.required("username", " for grantType \"password\"")?;
-        pass = e.required("password", " for grantType \"password\"")?;
-    } else if grant == 2 {
-        pass = e.required("refreshToken", " for grantType \"refresh_token\"")?;
+    match grant {
+        GrantType::Password => {
+            user = e.required("username", " for grantType \"password\"")?;
+            pass = e.required("password", " for grantType \"password\"")?;
+        }
+        GrantType::RefreshToken => pass = e.required("refreshToken", " for grantType \"refresh_token\"")?,
+        GrantType::ClientCredentials => {}
     }
 
-    let body = e.choice("clientAuthentication", &["header", "body"])? == Some(1);
-    let plain = e.choice("basicEncoding", &["form", "none"])? == Some(1);
+    let authentication = e
+        .choice("clientAuthentication", &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)])?
+        .unwrap_or(ClientAuthentication::Header);
+    let encoding =
+        e.choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?.unwrap_or(BasicEncoding::Form);
+    let body = authentication == ClientAuthentication::Body;
 
     let client_id = e.required("clientId", "")?;
     let client_secret = match e.string("clientSecret")? {
         Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
         // client_id in the body (§4.3.2, §6).
-        _ if grant != 0 && body => None,
+        _ if grant != GrantType::ClientCredentials && body => None,
         _ => {
             return Err(invalid(&[
                 "clientSecret is required (without one: grantType \"password\" or \
@@ -435,7 +459,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
     };
 
-    if !body && plain {
+    if !body && encoding == BasicEncoding::None {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
             return Err(invalid(&[
@@ -486,8 +510,8 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         grant,
         user,
         pass,
-        body,
-        plain,
+        authentication,
+        encoding,
         client_id,
         client_secret,
         scope,
@@ -553,14 +577,44 @@ fn extra_params_into(members: &[(String, Value)], mut out: Option<&mut Vec<(Stri
     Ok(())
 }
 
-/// `signal`: an `AbortSignal`, which the adapter hands over as an object with a boolean
-/// `aborted` (the signal itself stays in the adapter; the core never sees it fire).
+/// `signal`: an `AbortSignal`, which the host copies as its `aborted` flag and its two listener
+/// methods (the signal itself stays with the host; the core never sees it fire).
 fn check_signal(e: &Entries<'_>) -> Result<(), Error> {
-    match e.get("signal") {
-        None => Ok(()),
-        Some(Value::Object(m)) if matches!(Json::member(m, "aborted"), Some(Value::Bool(_))) => Ok(()),
-        Some(other) => Err(invalid(&["signal must be an AbortSignal, got ", other.kind()])),
+    let Some(v) = e.get("signal") else { return Ok(()) };
+    let signal = matches!(v, Value::Object(m)
+        if matches!(Json::member(m, "aborted"), Some(Value::Bool(_)))
+            && ["addEventListener", "removeEventListener"]
+                .iter()
+                .all(|name| matches!(Json::member(m, name), Some(Value::Function))));
+    if signal {
+        return Ok(());
     }
+    let kind = if matches!(v, Value::Object(_)) { "an object that is not one" } else { v.kind() };
+    Err(invalid(&["signal must be an AbortSignal, got ", kind]))
+}
+
+/// `cache`: an object with `get` and `put` functions (a Workers KV binding fits), copied by the
+/// host as those two members. The `refresh_token` grant cannot use one: its key could not tell
+/// two refresh tokens (two users) apart.
+fn check_cache(e: &Entries<'_>, grant: &Grant) -> Result<bool, Error> {
+    let Some(v) = e.get("cache") else { return Ok(false) };
+    let methods = matches!(v, Value::Object(m)
+        if ["get", "put"].iter().all(|name| matches!(Json::member(m, name), Some(Value::Function))));
+    if !methods {
+        let kind = if matches!(v, Value::Object(_)) { "an object without them" } else { v.kind() };
+        return Err(invalid(&[
+            "cache must be an object with get(key) and put(key, value, options) methods (e.g. a \
+             Workers KV binding); got ",
+            kind,
+        ]));
+    }
+    if let Grant::RefreshToken { .. } = grant {
+        return Err(invalid(&[
+            "cache cannot be used with grantType \"refresh_token\": its key holds no secret, so two \
+             users' refresh tokens would share one entry",
+        ]));
+    }
+    Ok(true)
 }
 
 /// localhost (RFC 6761 §6.3, with its subdomains), 127.0.0.0/8 and [::1].
@@ -839,11 +893,18 @@ pub(crate) mod tests {
 
     #[test]
     fn signal_is_an_abort_signal() {
-        let signal = |aborted: Value| Value::Object(vec![("aborted".to_owned(), aborted)]);
+        let signal = |aborted: Value| {
+            Value::Object(vec![
+                ("aborted".to_owned(), aborted),
+                ("addEventListener".to_owned(), Value::Function),
+                ("removeEventListener".to_owned(), Value::Function),
+            ])
+        };
         assert!(with(&[("signal", signal(Value::Bool(false)))]).is_ok());
         assert!(with(&[("signal", signal(Value::Bool(true)))]).is_ok());
         assert!(with(&[("signal", Value::Undefined)]).is_ok());
-        for bad in [s("abort"), Value::Bool(true), Value::Object(vec![]), signal(s("yes"))] {
+        let not_listening = Value::Object(vec![("aborted".to_owned(), Value::Bool(false))]);
+        for bad in [s("abort"), Value::Bool(true), Value::Object(vec![]), signal(s("yes")), not_listening] {
             let e = err(&[("signal", bad)]);
             assert_eq!(e.code(), "ERR_INVALID_CONFIG");
             assert!(e.message().starts_with("signal must be an AbortSignal"), "{}", e.message());

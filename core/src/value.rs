@@ -1,13 +1,13 @@
-//! A view of a JavaScript or JSON value: what the core needs to validate configuration
-//! entries and the members of a token response, without a JSON parser of its own (the host
-//! parses JSON; natively, tests use serde_json).
+//! A view of a JavaScript or JSON value: the plain data the host copied from the caller's
+//! configuration, and the members of a token response, without a JSON parser of its own (the
+//! host parses JSON; natively, tests use serde_json).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-/// One value. Arrays and objects carry their contents only as deep as the converter walked:
-/// the adapter walks configuration entries two levels (for `extraParams`) and leaves the members
-/// of a token response unwalked (their contents are empty; only the kind matters there).
+/// One value. Arrays and objects carry their contents only as deep as the host copied them:
+/// configuration entries two levels (for `extraParams`), the members of a token response not at
+/// all (their contents are empty; only the kind matters there).
 #[derive(Clone, PartialEq)]
 pub enum Value {
     Undefined,
@@ -17,7 +17,9 @@ pub enum Value {
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
-    /// Functions, symbols, bigints: anything JSON cannot hold.
+    /// A function (a cache's `get`, a signal's `addEventListener`).
+    Function,
+    /// Symbols, bigints: anything else JSON cannot hold.
     Other,
 }
 
@@ -32,6 +34,7 @@ impl Value {
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
+            Value::Function => "a function",
             Value::Other => "a non-JSON value",
         }
     }
@@ -63,10 +66,10 @@ impl Json {
     }
 }
 
-#[cfg(any(test, fuzzing))]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing {
     //! Native stand-ins for the host's parsers, used by the unit tests and the fuzz targets
-    //! (`fuzz/`, built with `--cfg fuzzing`).
+    //! (`fuzz/` turns on the `testing` feature).
     use super::{Json, Value};
 
     pub fn shallow(v: &serde_json::Value) -> Value {

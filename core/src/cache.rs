@@ -1,20 +1,18 @@
 //! The shared token cache's formats (`createConnection`'s `cache`, e.g. a Workers KV namespace):
 //! the key, the stored entry and the warnings a cache failure adds. The host computes the
 //! SHA-256 digest and does the reads and writes; whether an entry is used, and for how long one
-//! is stored, is the session's decision (src/connection.rs).
+//! is stored, is the session's decision ([`crate::connection`]).
 //!
 //! - Key: `otc:v1:` + lowercase hex SHA-256 of [`key_input`], a length-prefixed encoding of the
 //!   token endpoint, client id, grant type, scope, user name and extra parameters. Never the
 //!   client secret, the password or a refresh token.
 //! - Entry: the token result as JSON (what `lastResult` holds, `expiresAt` included) without
-//!   `refreshToken` and without the endpoint JSON's `refresh_token` member.
-//!   (api.js's `entry` makes it from the result the step hands over.)
+//!   `refreshToken` and without the endpoint JSON's `refresh_token` member ([`NOT_STORED`]).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use crate::config::{Config, Grant};
-use crate::error::Error;
 use crate::response::TokenResponse;
 use crate::secret::AccessToken;
 use crate::value::{Json, Value};
@@ -31,28 +29,12 @@ pub const MIN_TTL_SECONDS: u64 = 60;
 pub const TIMEOUT_MS: u32 = 2_000;
 
 /// Members of the endpoint's JSON that are not stored (a refresh token stays with the connection
-/// that received it). api.js's `entry` drops them (and the result's `refreshToken`).
+/// that received it), nor is the result's `refreshToken`.
 pub const NOT_STORED: &[&str] = &["refresh_token"];
 
-/// Whether a connection can use a cache: `has_methods` says the `cache` value is an object with
-/// `get` and `put` functions (`kind` names it otherwise, as [`Value::kind`] does). The
-/// `refresh_token` grant cannot: its key could not tell two refresh tokens (two users) apart.
-pub fn check(config: &Config, has_methods: bool, kind: &str) -> Result<(), Error> {
-    if !has_methods {
-        return Err(Error::InvalidConfig(concat(&[
-            "cache must be an object with get(key) and put(key, value, options) methods (e.g. a \
-             Workers KV binding); got ",
-            kind,
-        ])));
-    }
-    if let Grant::RefreshToken { .. } = config.grant {
-        return Err(Error::InvalidConfig(String::from(
-            "cache cannot be used with grantType \"refresh_token\": its key holds no secret, so two \
-             users' refresh tokens would share one entry",
-        )));
-    }
-    Ok(())
-}
+/// The default entry's `.wasm` leaves the cache out.
+pub const NOT_IN_THIS_BUILD: &str =
+    "cache is in the 'oauth-token-connection/full' entry; import createConnection from there to use it";
 
 /// The digest input for a configuration: one `name=<length>:<value>` line per field (`name=-`
 /// when absent), so no two configurations share an input. Scope tokens are sorted (the scope is
@@ -200,14 +182,6 @@ pub const NO_DIGEST: &str =
 mod tests {
     use super::*;
 
-    /// api.js's `entry()` writes the stored entry: it must leave out exactly [`NOT_STORED`].
-    #[test]
-    fn api_js_stores_without_the_members_not_stored() {
-        let api = include_str!("../pkg-template/api.js");
-        assert_eq!(NOT_STORED, ["refresh_token"]);
-        assert!(api.contains("const { refresh_token, ...json } = result.json;"), "api.js entry() drops json.refresh_token");
-        assert!(api.contains("const { refreshToken, ...e } = result;"), "api.js entry() drops refreshToken");
-    }
     use crate::config::parse_connection;
     use crate::config::tests::{base, entries, parse_url, s};
 
@@ -279,20 +253,29 @@ mod tests {
     }
 
     #[test]
-    fn check_refuses_what_is_not_a_cache_and_the_refresh_token_grant() {
-        let config = |extra: &[(&'static str, Value)]| {
+    fn a_cache_needs_get_and_put_and_not_the_refresh_token_grant() {
+        let f = Value::Function;
+        let kv = Value::Object(vec![("get".into(), f.clone()), ("put".into(), f.clone())]);
+        let parse = |extra: &[(&'static str, Value)]| {
             let mut pairs = base();
             pairs.extend_from_slice(extra);
-            parse_connection(&entries(&pairs), &parse_url).unwrap().0
+            parse_connection(&entries(&pairs), &parse_url)
         };
-        assert_eq!(check(&config(&[]), true, "an object"), Ok(()));
-        assert_eq!(check(&config(&password("u", "p")), true, "an object"), Ok(()));
-        let e = check(&config(&[]), false, "a string").unwrap_err();
-        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
-        assert!(e.message().starts_with("cache must be an object with get(key) and put("), "{}", e.message());
-        assert!(e.message().ends_with("; got a string"));
-        let e = check(&config(&[("grantType", s("refresh_token")), ("refreshToken", s("r"))]), true, "an object");
-        assert!(e.unwrap_err().message().starts_with("cache cannot be used with grantType \"refresh_token\""));
+        assert!(parse(&[("cache", kv.clone())]).unwrap().1.cache);
+        assert!(!parse(&[("cache", Value::Null)]).unwrap().1.cache);
+        assert!(parse(&[("cache", kv.clone()), ("grantType", s("password")), ("username", s("u")), ("password", s("p"))]).is_ok());
+        for (bad, kind) in [
+            (s("kv"), "a string"),
+            (Value::Object(vec![("get".into(), f.clone())]), "an object without them"),
+            (Value::Object(vec![("get".into(), f), ("put".into(), s("x"))]), "an object without them"),
+        ] {
+            let e = parse(&[("cache", bad)]).unwrap_err();
+            assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+            assert!(e.message().starts_with("cache must be an object with get(key) and put("), "{}", e.message());
+            assert!(e.message().ends_with(kind), "{}", e.message());
+        }
+        let e = parse(&[("cache", kv), ("grantType", s("refresh_token")), ("refreshToken", s("r"))]).unwrap_err();
+        assert!(e.message().starts_with("cache cannot be used with grantType \"refresh_token\""));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Error {
     ResponseTooLarge { limit: u64 },
     /// The caller's `signal` aborted the request (or was aborted before it was sent).
     Aborted,
+    /// The package's host driver answered a step it was not given: a bug to report.
+    Internal,
 }
 
 /// The refused SSL modes.
@@ -49,20 +51,22 @@ pub enum SslModeRefused {
 }
 
 impl Error {
-    /// Every code, for the TypeScript union test and documentation.
-    pub const CODES: &'static [&'static str] = &[
-        "ERR_INVALID_CONFIG",
-        "ERR_UNSUPPORTED_SSL_MODE",
-        "ERR_INSECURE_ENDPOINT",
-        "ERR_NETWORK",
-        "ERR_TLS",
-        "ERR_TIMEOUT",
-        "ERR_UNEXPECTED_REDIRECT",
-        "ERR_OAUTH",
-        "ERR_HTTP_STATUS",
-        "ERR_INVALID_RESPONSE",
-        "ERR_RESPONSE_TOO_LARGE",
-        "ERR_ABORTED",
+    /// Every code and what it means, in the order of the variants: the TypeScript union, its
+    /// JSDoc and docs/errors.md are made from this list.
+    pub const CODES: &'static [(&'static str, &'static str)] = &[
+        ("ERR_INVALID_CONFIG", "A setting is missing or invalid; nothing was sent. The message names it."),
+        ("ERR_UNSUPPORTED_SSL_MODE", "sslMode \"trust\" or \"off\": a fetch-based host always verifies certificates."),
+        ("ERR_INSECURE_ENDPOINT", "http: to a host that is not loopback: the credentials would travel in clear text."),
+        ("ERR_NETWORK", "The request did not complete: refused, reset, DNS, or (in a browser) CORS."),
+        ("ERR_TLS", "The TLS handshake failed, e.g. the endpoint's certificate is not trusted."),
+        ("ERR_TIMEOUT", "No complete answer within timeoutSeconds."),
+        ("ERR_UNEXPECTED_REDIRECT", "The endpoint answered with a redirect; it was not followed and nothing was re-sent."),
+        ("ERR_OAUTH", "An RFC 6749 section 5.2 error response: see `error` and `errorDescription`."),
+        ("ERR_HTTP_STATUS", "A non-2xx status without an OAuth error body."),
+        ("ERR_INVALID_RESPONSE", "A success that is not a token response (RFC 6749 section 5.1), e.g. an HTML page."),
+        ("ERR_RESPONSE_TOO_LARGE", "The body is larger than maxResponseBytes."),
+        ("ERR_ABORTED", "The caller's signal aborted the request; its reason is the `cause`."),
+        ("ERR_INTERNAL", "The package's driver answered a step it was not given: a bug to report."),
     ];
 
     /// The stable code.
@@ -80,6 +84,7 @@ impl Error {
             Error::InvalidResponse { .. } => "ERR_INVALID_RESPONSE",
             Error::ResponseTooLarge { .. } => "ERR_RESPONSE_TOO_LARGE",
             Error::Aborted => "ERR_ABORTED",
+            Error::Internal => "ERR_INTERNAL",
         }
     }
 
@@ -163,7 +168,89 @@ impl Error {
             Error::Aborted => String::from(
                 "the token request was aborted by the caller's signal (its reason is the cause)",
             ),
+            Error::Internal => String::from("the package's driver answered a step it was not given"),
         }
+    }
+
+    /// One sentence on what to do about it: the same text on every host, and in docs/errors.md.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Error::InvalidConfig(_) => "Correct the setting the message names; nothing was sent.",
+            Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => {
+                "Use sslMode \"verify\" and trust the private CA where the host looks for CAs \
+                 (Node.js: NODE_EXTRA_CA_CERTS=ca.pem at process start; browsers: the system's store)."
+            }
+            Error::UnsupportedSslMode { mode: SslModeRefused::Off } => {
+                "Use sslMode \"verify\" with the endpoint's https: URL."
+            }
+            Error::InsecureEndpoint => "Use the token endpoint's https: URL.",
+            Error::Network { .. } => {
+                "Check that the endpoint's host and port are reachable from here; in a browser, also \
+                 that the endpoint allows cross-origin requests (CORS) from this page's origin."
+            }
+            Error::Tls { .. } => {
+                "Trust the CA that issued the endpoint's certificate on this host, or fix the server's \
+                 certificate chain."
+            }
+            Error::Timeout { .. } => {
+                "Check that the URL is the token endpoint; raise timeoutSeconds if the server is merely slow."
+            }
+            Error::UnexpectedRedirect { .. } => {
+                "Configure the final token endpoint URL (often https: instead of http:, or a trailing slash)."
+            }
+            Error::OAuth { error, .. } => oauth_hint(error),
+            Error::HttpStatus { status: 401, .. } => {
+                "Check clientId and clientSecret (entered decoded, as issued), or switch \
+                 clientAuthentication between \"header\" and \"body\"."
+            }
+            Error::HttpStatus { status: 404 | 405, .. } => {
+                "Check the token endpoint's path (e.g. /oauth2/token or /oauth/token): this URL is not \
+                 a token endpoint."
+            }
+            Error::HttpStatus { status: 429 | 503, .. } => "The server is busy: try again later.",
+            Error::HttpStatus { status: 500..=599, .. } => {
+                "The server failed: try again later, or ask its administrators."
+            }
+            Error::HttpStatus { .. } => {
+                "Check that the URL is the token endpoint, and whether a gateway in front of it needs \
+                 something else."
+            }
+            Error::InvalidResponse { .. } => {
+                "Check that the URL is the token endpoint, not an authorization or login page."
+            }
+            Error::ResponseTooLarge { .. } => {
+                "Check that the URL is the token endpoint; raise maxResponseBytes only if its answers \
+                 really are that large."
+            }
+            Error::Aborted => "The caller's signal aborted the request; call again when needed.",
+            Error::Internal => "Please report this as a bug of oauth-token-connection; the next call works.",
+        }
+    }
+}
+
+/// The fix for an RFC 6749 §5.2 error code.
+fn oauth_hint(error: &str) -> &'static str {
+    match error {
+        "invalid_client" => {
+            "Check clientId and clientSecret (entered decoded, exactly as issued), or switch \
+             clientAuthentication between \"header\" and \"body\": many servers accept only one."
+        }
+        "invalid_grant" => {
+            "Check the username and password, or get a new refresh token: it may be expired, revoked \
+             or already used."
+        }
+        "invalid_scope" => {
+            "Check the scope against what the server defines (case-sensitive), or leave it out to get \
+             the default."
+        }
+        "unauthorized_client" => "Allow this grant type for the client on the authorization server.",
+        "unsupported_grant_type" => "Use a grant type the authorization server supports.",
+        "invalid_request" => {
+            "Read errorDescription: it usually names the parameter the server refused."
+        }
+        "access_denied" => "Check the client's permissions on the authorization server.",
+        "server_error" | "temporarily_unavailable" => "The server failed: try again later.",
+        _ => "Read errorDescription and the server's documentation for this error code.",
     }
 }
 
@@ -180,8 +267,7 @@ impl core::fmt::Display for Error {
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", not(test))))]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// What the adapter could learn about a failed fetch or body read.
 #[derive(Debug, Default, Clone)]
@@ -228,7 +314,7 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
         return Error::Timeout { timeout_ms: f.timeout_ms };
     }
     if let Some(code) = f.cause_codes.iter().find(|c| is_tls_code(c)) {
-        return Error::Tls { reason: code.clone() };
+        return Error::Tls { reason: crate::text::clean(code) };
     }
     // Deno (rustls) has no code, only "...: invalid peer certificate: UnknownIssuer".
     // (Byte windows rather than str::find and slicing: no panic path, no str searcher in the .wasm.)
@@ -246,14 +332,14 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
             return Error::Tls { reason: if reason.is_empty() { String::from("invalid peer certificate") } else { reason } };
         }
     }
-    let mut detail = f.message.unwrap_or_else(|| String::from("the host's fetch failed"));
-    if let Some(m) = f.cause_message.filter(|m| !m.is_empty() && *m != detail) {
+    let mut detail = f.message.as_deref().map_or_else(|| String::from("the host's fetch failed"), crate::text::clean);
+    if let Some(m) = f.cause_message.map(|m| crate::text::clean(&m)).filter(|m| !m.is_empty() && *m != detail) {
         detail.push_str(": ");
         detail.push_str(&m);
     }
-    if let Some(code) = f.cause_codes.first().filter(|c| !detail.contains(c.as_str())) {
+    if let Some(code) = f.cause_codes.first().map(|c| crate::text::clean(c)).filter(|c| !detail.contains(c.as_str())) {
         detail.push_str(" (");
-        detail.push_str(code);
+        detail.push_str(&code);
         detail.push(')');
     }
     if f.in_browser {
@@ -284,18 +370,14 @@ mod tests {
             Error::InvalidResponse { status: 200, content_type: None, reason: "r".into() },
             Error::ResponseTooLarge { limit: 1 },
             Error::Aborted,
+            Error::Internal,
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
-        assert_eq!(codes, Error::CODES);
-    }
-
-    #[test]
-    fn the_typescript_union_lists_exactly_the_codes() {
-        let ts = include_str!("wasm.rs");
-        let start = ts.find("export type OAuthTokenErrorCode =").expect("union present");
-        let union = &ts[start..start + ts[start..].find(';').expect("union ends")];
-        let listed: Vec<&str> = union.split('\'').filter(|s| s.starts_with("ERR_")).collect();
-        assert_eq!(listed, Error::CODES);
+        let listed: Vec<&str> = Error::CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(codes, listed);
+        for e in &samples {
+            assert!(e.hint().ends_with('.') && e.hint().len() < 200, "{}", e.hint());
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn check(set_cookies: &[String], host: &str, ignore_policy: bool) -> Vec<Str
         .map(|d| {
             crate::concat(&[
                 "Cookie rejected: Illegal 'domain' attribute \"",
-                &d,
+                &crate::text::clean(&d),
                 "\". Domain of origin: \"",
                 &host,
                 "\"",

@@ -1,0 +1,412 @@
+//! The token exchange as a sans-IO state machine (the shape of rustls' unbuffered API): the host
+//! performs each [`Step`] and reports what happened as an [`Event`], with the time; the machine
+//! owns every decision in between.
+//!
+//! | state        | event            | next step                                                  |
+//! |--------------|------------------|------------------------------------------------------------|
+//! | idle         | `Start`          | `Digest` (cache key unknown), `CacheGet`, or `Fetch`       |
+//! | digesting    | `Digested`       | `CacheGet`, or `Fetch` (no digest: a warning)              |
+//! | reading      | `CacheRead`      | `Done` (a valid entry), else `Fetch`                       |
+//! | fetching     | `Response`       | `Done`, `CachePut`, `Failed`, or `Fetch` (refresh refused) |
+//! | fetching     | `FetchFailed`, `TooLarge` | `Failed`, or `Fetch` (never for these)            |
+//! | storing      | `CacheWritten`   | `Done`                                                     |
+//!
+//! `requestToken` runs one exchange ([`Exchange::request_token`]) and keeps nothing. A
+//! connection ([`Exchange::connection`]) keeps its [`Session`] between runs: each `Start` is a
+//! renewal, and [`Exchange::authorization`] gives REST calls the held token's header.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use crate::cache;
+use crate::config::{Config, ConnectionOptions};
+use crate::connection::{Renewal, Session};
+use crate::cookies;
+use crate::error::{classify_fetch_failure, Error, FetchFailure};
+use crate::request::{self, HttpRequest};
+use crate::response::{self, HttpResponse, TokenResponse};
+use crate::value::{Json, Value};
+
+/// What the host reports.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Begin an exchange (for a connection: a renewal).
+    Start,
+    /// The SHA-256 of the [`Step::Digest`] input; `None` where the host has no digest.
+    Digested(Option<&'a [u8]>),
+    /// The cache's answer to [`Step::CacheGet`].
+    CacheRead(CacheRead<'a>),
+    /// [`Step::CachePut`] finished; `Err` names why it failed (never the value).
+    CacheWritten(Result<(), &'a str>),
+    /// The token endpoint answered.
+    Response(Response<'a>),
+    /// The body was larger than [`Fetch::max_bytes`] (declared, or counted while reading).
+    TooLarge,
+    /// The fetch or the body read failed.
+    FetchFailed(FetchFailure),
+}
+
+/// A cached value, as the host read it.
+#[derive(Debug)]
+pub enum CacheRead<'a> {
+    /// A JSON object's members (each walked one level).
+    Found(&'a [(String, Value)]),
+    /// No entry.
+    Missing,
+    /// A value that is not a JSON object.
+    Unreadable,
+    /// The read threw, rejected or timed out; the reason (an error's name).
+    Failed(&'a str),
+}
+
+/// A token endpoint's answer. `json` is what the host's parser made of
+/// [`response::json_text`] (`Json::Invalid` when that was `None`).
+#[derive(Debug)]
+pub struct Response<'a> {
+    /// The status; 0 where the host had none (a browser's opaque redirect, a stub's odd answer).
+    pub status: u16,
+    pub opaque_redirect: bool,
+    pub content_type: Option<&'a str>,
+    /// `Set-Cookie` values, where the host exposes them.
+    pub set_cookies: &'a [String],
+    pub body: &'a [u8],
+    pub json: Json,
+}
+
+/// What the host does next.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    /// Send the request; answer with `Response`, `TooLarge` or `FetchFailed`.
+    Fetch(Fetch),
+    /// SHA-256 of `input` (the cache key); answer with `Digested`.
+    Digest { input: String },
+    /// Read the cache within `timeout_ms`; answer with `CacheRead`.
+    CacheGet { key: String, timeout_ms: u32 },
+    /// Store `token` (the entry: [`cache::NOT_STORED`] left out) for `ttl_seconds`, within
+    /// `timeout_ms`; answer with `CacheWritten`.
+    CachePut { key: String, token: Token, ttl_seconds: u64, timeout_ms: u32 },
+    /// The exchange ended with a token.
+    Done(Token),
+    /// The exchange ended with an error.
+    Failed(Error),
+}
+
+/// A request to send: the token request, its timeout and the body's byte limit.
+#[derive(Debug, PartialEq)]
+pub struct Fetch {
+    pub request: HttpRequest,
+    pub timeout_ms: u64,
+    pub max_bytes: u64,
+}
+
+/// A token the exchange ends with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub response: TokenResponse,
+    /// Cookie-policy warnings, then the cache's.
+    pub warnings: Vec<String>,
+    /// Where it came from: the host hands back the matching JSON (the response's, or the entry's).
+    pub source: Source,
+    /// For a connection, until when it is reused ([`Session::reuse_until`]).
+    pub reuse_until: f64,
+}
+
+/// Where a token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Endpoint,
+    Cache,
+}
+
+/// The cache key's derivation.
+#[derive(Debug)]
+enum Key {
+    /// Not derived yet: the digest input.
+    Input(String),
+    Ready(String),
+    /// The host has no digest.
+    Unavailable,
+}
+
+#[derive(Debug)]
+struct Connection {
+    options: ConnectionOptions,
+    session: Session,
+    key: Option<Key>,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    Digesting,
+    Reading,
+    Fetching(Renewal),
+    Storing(Token),
+    /// `requestToken`'s exchange has ended.
+    Over,
+}
+
+/// One token exchange, or a connection's renewals.
+#[derive(Debug)]
+pub struct Exchange {
+    config: Config,
+    connection: Option<Connection>,
+    state: State,
+    /// The cache's notes for the run in progress.
+    notes: Vec<String>,
+}
+
+impl Exchange {
+    /// `requestToken`'s exchange: one run, nothing kept.
+    pub fn request_token(config: Config) -> Self {
+        Exchange { config, connection: None, state: State::Idle, notes: Vec::new() }
+    }
+
+    /// A connection: runs renewals on its session. With `options.cache`, each renewal first
+    /// reads the shared cache, and stores what the endpoint issues.
+    pub fn connection(config: Config, options: ConnectionOptions) -> Self {
+        let key = options.cache.then(|| Key::Input(cache::key_input(&config)));
+        let session = Session::new(&options);
+        Exchange { config, connection: Some(Connection { options, session, key }), state: State::Idle, notes: Vec::new() }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next step after `event`, which the host observed at `now_ms` (epoch milliseconds).
+    pub fn step(&mut self, event: Event<'_>, now_ms: f64) -> Step {
+        match (core::mem::replace(&mut self.state, State::Idle), event) {
+            (State::Idle, Event::Start) => {
+                self.notes.clear();
+                self.begin()
+            }
+            (State::Digesting, Event::Digested(digest)) => {
+                self.digested(digest);
+                self.begin()
+            }
+            (State::Reading, Event::CacheRead(read)) => self.cache_read(read, now_ms),
+            (State::Fetching(renewal), Event::Response(r)) => self.response(renewal, r, now_ms),
+            (State::Fetching(renewal), Event::TooLarge) => {
+                self.failed(renewal, Error::ResponseTooLarge { limit: self.config.max_response_bytes })
+            }
+            (State::Fetching(renewal), Event::FetchFailed(mut facts)) => {
+                facts.timeout_ms = self.config.timeout_ms;
+                self.failed(renewal, classify_fetch_failure(facts))
+            }
+            (State::Storing(token), Event::CacheWritten(written)) => {
+                if let Err(reason) = written {
+                    self.notes.push(cache::write_failed(reason));
+                }
+                self.done(token)
+            }
+            (state, _) => {
+                // A host that answers a step it was not given: refuse, and keep the state.
+                self.state = state;
+                Step::Failed(Error::Internal)
+            }
+        }
+    }
+
+    /// The cache key's digest input, when the key is still to be derived.
+    pub fn key_input(&self) -> Option<&str> {
+        match self.connection.as_ref()?.key.as_ref()? {
+            Key::Input(input) => Some(input),
+            _ => None,
+        }
+    }
+
+    /// Derives the cache key from the host's digest of [`Exchange::key_input`] (32 bytes; any
+    /// other answer means the host has none). Once derived, it stays.
+    pub fn digested(&mut self, digest: Option<&[u8]>) {
+        if let Some(Connection { key: Some(key @ Key::Input(_)), .. }) = self.connection.as_mut() {
+            *key = match digest {
+                Some(d) if d.len() == 32 => Key::Ready(cache::key(d)),
+                _ => Key::Unavailable,
+            };
+        }
+    }
+
+    /// The cache key once derived.
+    pub fn key(&self) -> Option<&str> {
+        match self.connection.as_ref()?.key.as_ref()? {
+            Key::Ready(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The connection's options (`None` for `requestToken`).
+    pub fn options(&self) -> Option<&ConnectionOptions> {
+        self.connection.as_ref().map(|c| &c.options)
+    }
+
+    /// Until when the held token is reused (minus infinity without one).
+    pub fn reuse_until(&self) -> f64 {
+        self.connection.as_ref().map_or(f64::NEG_INFINITY, |c| c.session.reuse_until())
+    }
+
+    /// A REST call's header: its name, and the held token's value with its generation (to hand
+    /// back to [`Exchange::rest_status`]). `None` without a held token.
+    pub fn authorization(&self) -> Option<(&str, u32, String)> {
+        let c = self.connection.as_ref()?;
+        let (generation, value) = c.session.authorization(c.options.header_prefix.as_deref())?;
+        Some((&c.options.header_name, generation, value))
+    }
+
+    /// A REST call with the token of generation `sent` got `status`: whether to send it again.
+    pub fn rest_status(&mut self, status: u16, replayable: bool, sent: u32) -> bool {
+        self.connection.as_mut().is_some_and(|c| c.session.retry_after(status, replayable, sent))
+    }
+
+    /// Drops the held token.
+    pub fn invalidate(&mut self) {
+        if let Some(c) = self.connection.as_mut() {
+            c.session.invalidate();
+        }
+    }
+
+    /// The first step of a run once the key is known: the cache read, or the fetch.
+    fn begin(&mut self) -> Step {
+        if let Some(c) = &self.connection {
+            match &c.key {
+                Some(Key::Input(input)) => {
+                    let input = input.clone();
+                    self.state = State::Digesting;
+                    return Step::Digest { input };
+                }
+                Some(Key::Ready(key)) => {
+                    let key = key.clone();
+                    self.state = State::Reading;
+                    return Step::CacheGet { key, timeout_ms: cache::TIMEOUT_MS };
+                }
+                Some(Key::Unavailable) => self.notes.push(cache::NO_DIGEST.into()),
+                None => {}
+            }
+        }
+        let renewal = self.connection.as_ref().map_or(Renewal::Configured, |c| c.session.renewal());
+        self.fetch(renewal)
+    }
+
+    fn fetch(&mut self, renewal: Renewal) -> Step {
+        let request = match &self.connection {
+            Some(c) => c.session.request(&self.config, &renewal),
+            None => request::build(&self.config),
+        };
+        self.state = State::Fetching(renewal);
+        Step::Fetch(Fetch { request, timeout_ms: self.config.timeout_ms, max_bytes: self.config.max_response_bytes })
+    }
+
+    fn cache_read(&mut self, read: CacheRead<'_>, now_ms: f64) -> Step {
+        match read {
+            CacheRead::Found(members) => match cache::read_entry(members) {
+                Some(entry) => {
+                    if let Some(c) = self.connection.as_mut() {
+                        if c.session.adopt(&entry.token, now_ms) {
+                            let reuse_until = c.session.reuse_until();
+                            let token = Token {
+                                response: entry.token,
+                                warnings: entry.warnings,
+                                source: Source::Cache,
+                                reuse_until,
+                            };
+                            return self.done(token);
+                        }
+                    }
+                }
+                None => self.notes.push(cache::UNREADABLE.into()),
+            },
+            CacheRead::Unreadable => self.notes.push(cache::UNREADABLE.into()),
+            CacheRead::Failed(reason) => self.notes.push(cache::read_failed(reason)),
+            CacheRead::Missing => {}
+        }
+        let renewal = self.connection.as_ref().map_or(Renewal::Configured, |c| c.session.renewal());
+        self.fetch(renewal)
+    }
+
+    fn response(&mut self, renewal: Renewal, r: Response<'_>, now_ms: f64) -> Step {
+        let Response { status, opaque_redirect, content_type, set_cookies, body, json } = r;
+        let http = HttpResponse { status, opaque_redirect, content_type, body };
+        let token = match response::interpret_parsed(&http, json, now_ms) {
+            Ok(t) => t,
+            Err(e) => return self.failed(renewal, e),
+        };
+        let warnings =
+            cookies::check(set_cookies, self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
+        let Some(c) = self.connection.as_mut() else {
+            self.state = State::Over;
+            return Step::Done(Token { response: token, warnings, source: Source::Endpoint, reuse_until: f64::NEG_INFINITY });
+        };
+        c.session.accept(&token, &renewal);
+        let ttl = c.session.cache_ttl(&token, now_ms);
+        let reuse_until = c.session.reuse_until();
+        let token = Token { response: token, warnings, source: Source::Endpoint, reuse_until };
+        if let (Some(Key::Ready(key)), Some(ttl_seconds)) = (&c.key, ttl) {
+            let step = Step::CachePut {
+                key: key.clone(),
+                token: token.clone(),
+                ttl_seconds,
+                timeout_ms: cache::TIMEOUT_MS,
+            };
+            self.state = State::Storing(token);
+            return step;
+        }
+        self.done(token)
+    }
+
+    /// A failed attempt: what the session says to try next (a refused refresh token falls back to
+    /// the configured grant), else the error.
+    fn failed(&mut self, renewal: Renewal, e: Error) -> Step {
+        if let Some(c) = self.connection.as_mut() {
+            if let Some(next) = c.session.after_failure(&self.config, &renewal, &e) {
+                return self.fetch(next);
+            }
+        }
+        self.state = self.end_state();
+        Step::Failed(e)
+    }
+
+    fn done(&mut self, mut token: Token) -> Step {
+        token.warnings.append(&mut self.notes);
+        self.state = self.end_state();
+        Step::Done(token)
+    }
+
+    fn end_state(&self) -> State {
+        if self.connection.is_some() {
+            State::Idle
+        } else {
+            State::Over
+        }
+    }
+}
+
+/// A member of the token result the host makes ([`crate::typescript::RESULT`] declares them).
+#[derive(Debug, PartialEq)]
+pub enum Member<'a> {
+    Text(&'a str),
+    Number(f64),
+    /// The JSON object the host keeps: the response's, or the cache entry's.
+    Json,
+    Warnings(&'a [String]),
+}
+
+/// The token result's members in order, absent ones left out.
+pub fn result_members(token: &Token) -> Vec<(&'static str, Member<'_>)> {
+    let t = &token.response;
+    let mut m = vec![("accessToken", Member::Text(t.access_token.expose())), ("tokenType", Member::Text(&t.token_type))];
+    if let Some(n) = t.expires_in {
+        m.push(("expiresIn", Member::Number(n)));
+    }
+    if let Some(n) = t.expires_at {
+        m.push(("expiresAt", Member::Number(n)));
+    }
+    if let Some(s) = &t.scope {
+        m.push(("scope", Member::Text(s)));
+    }
+    if let Some(r) = &t.refresh_token {
+        m.push(("refreshToken", Member::Text(r.expose())));
+    }
+    m.push(("json", Member::Json));
+    m.push(("warnings", Member::Warnings(&token.warnings)));
+    m
+}

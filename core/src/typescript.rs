@@ -1,0 +1,185 @@
+//! The TypeScript declarations of the package's data, made from the Rust definitions they
+//! describe: the error codes ([`Error::CODES`]), the result's members ([`RESULT`]) and the
+//! settings. `scripts/build.sh` writes them to the package's `types.d.ts` (`cargo run --example
+//! typescript`); the functions' declarations in `index.d.ts` import them.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use crate::error::Error;
+
+/// The token result's members: name, TypeScript type, optional, and JSDoc.
+/// [`crate::exchange::result_members`] writes exactly these.
+pub const RESULT: &[(&str, &str, bool, &str)] = &[
+    ("accessToken", "string", false, "The access token (RFC 6749 section 5.1)."),
+    ("tokenType", "string", false, "As the server spelled it, e.g. \"Bearer\" or \"bearer\"."),
+    ("expiresIn", "number", true, "Lifetime in seconds, as sent."),
+    ("expiresAt", "number", true, "Expiry in epoch milliseconds (host clock at receipt + expiresIn)."),
+    ("scope", "string", true, "Granted scope, when the server sent one."),
+    ("refreshToken", "string", true, "The refresh token, when the server issued one."),
+    ("json", "Record<string, unknown>", false, "The endpoint's JSON object, verbatim: what a JSON extract consumes."),
+    (
+        "warnings",
+        "string[]",
+        false,
+        "E.g. `Cookie rejected: Illegal 'domain' attribute \"x\". Domain of origin: \"y\"`, and the cache's notes.",
+    ),
+];
+
+const SETTINGS: &str = r#"/** Settings of the connection; see README.md for the mapping to the connection's settings. */
+export interface TokenRequestSettings {
+  /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
+  tokenEndpoint: string;
+  /** Entered decoded; every encoding is done for you. */
+  clientId: string;
+  /** Entered decoded. Optional only for a public client: password grant with body authentication. */
+  clientSecret?: string;
+  /** Space-delimited, case-sensitive scope tokens (RFC 6749 §3.3). */
+  scope?: string;
+  /**
+   * Further token request parameters, e.g. `{ audience: '...' }` or RFC 8707
+   * `{ resource: ['https://a/', 'https://b/'] }` (an array repeats the parameter). The names the
+   * request sets itself (grant_type, client_id, client_secret, scope, username, password,
+   * refresh_token) are refused with ERR_INVALID_CONFIG.
+   */
+  extraParams?: Record<string, string | readonly string[]>;
+  /** HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1). */
+  clientAuthentication?: 'header' | 'body';
+  /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
+  basicEncoding?: 'form' | 'none';
+  /** Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE. */
+  sslMode?: 'verify' | 'trust' | 'off';
+  /** Timeout of the whole request in seconds, default 30. */
+  timeoutSeconds?: number;
+  /** Suppress the "Cookie rejected" warnings, default false. */
+  ignoreCookiesPolicy?: boolean;
+  /** Largest accepted response body in bytes, default 1048576 (1 MiB). */
+  maxResponseBytes?: number;
+  /**
+   * Aborts the request (`requestToken` and `previewRequest` only; `createConnection` refuses it):
+   * ERR_ABORTED with the signal's `reason` as `cause`. An already-aborted signal sends nothing.
+   */
+  signal?: AbortSignal;
+}
+
+/** The client credentials grant (RFC 6749 §4.4), the default. */
+export interface ClientCredentialsGrant {
+  grantType?: 'client_credentials';
+  username?: never;
+  password?: never;
+  refreshToken?: never;
+}
+
+/** The resource owner password credentials grant (RFC 6749 §4.3). */
+export interface PasswordGrant {
+  grantType: 'password';
+  /** Resource owner's user name. */
+  username: string;
+  /** Resource owner's password. */
+  password: string;
+  refreshToken?: never;
+}
+
+/** The refresh token grant (RFC 6749 §6). */
+export interface RefreshTokenGrant {
+  grantType: 'refresh_token';
+  /** The refresh token. */
+  refreshToken: string;
+  username?: never;
+  password?: never;
+}
+
+/** The grant and what it needs, discriminated by `grantType`. */
+export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant;
+
+/** `requestToken`'s settings: the token endpoint, the client, the grant. */
+export type TokenRequestConfig = TokenRequestSettings & Grant;
+
+/** The connection's own options. */
+export interface ConnectionOptions {
+  /** Renew this many seconds before expiry (default 60, at most half the token's lifetime). */
+  refreshSkewSeconds?: number;
+  /** Header that carries the token on REST calls (default 'Authorization'). */
+  headerName?: string;
+  /** Written before the token (default: the token type, 'bearer' sent as 'Bearer'); '' sends the token alone. */
+  headerPrefix?: string;
+  /**
+   * A store shared by many connections, e.g. a Workers KV namespace binding, so that isolates
+   * share one token. It holds the token result without its refresh token: whoever can read it
+   * can use the token. Not with grantType 'refresh_token'. See README, "Sharing one token".
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  cache?: TokenCache;
+}
+
+/** `requestToken`'s settings (without `signal`) plus the connection's own options. */
+export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & ConnectionOptions;
+
+/**
+ * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
+ * `otc:v1:<hex SHA-256>`; values are JSON strings. A get or put that throws, rejects or takes
+ * longer than 2 s is skipped (a warning in the result), never an error.
+ */
+export interface TokenCache {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
+}
+
+"#;
+
+const PREVIEW: &str = r#"/** What previewRequest returns: the request requestToken would send, secrets masked. */
+export interface RequestPreview {
+  method: 'POST';
+  url: string;
+  /** [name, value] in sending order; Authorization reads `Basic base64(<client id as encoded>:********)`. */
+  headers: [string, string][];
+  /** The form body as sent, except that client_secret, password and refresh_token read `********`. */
+  body: string;
+  /** The fetch options every token request uses. */
+  fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
+  /** Plain-language notes on the encodings applied; never a secret. */
+  notes: string[];
+}
+"#;
+
+/// The declarations, as `types.d.ts` holds them.
+pub fn declarations() -> String {
+    let mut out = String::from("// Made by oauth-token-core's typescript module from the Rust definitions.\n\n");
+    out.push_str(SETTINGS);
+    out.push_str("\n/** A token response (RFC 6749 section 5.1). */\nexport interface TokenResult {\n");
+    for (name, ty, optional, doc) in RESULT {
+        for line in ["  /** ", doc, " */\n  ", name, if *optional { "?: " } else { ": " }, ty, ";\n"] {
+            out.push_str(line);
+        }
+    }
+    out.push_str("}\n\n/** Every error code, with what it means; see docs/errors.md. */\nexport interface OAuthTokenErrorCodes {\n");
+    for (code, meaning) in Error::CODES {
+        for line in ["  /** ", meaning, " */\n  ", code, ": '", code, "';\n"] {
+            out.push_str(line);
+        }
+    }
+    out.push_str("}\n\n/** A stable error code: match on it, not on the message. */\nexport type OAuthTokenErrorCode = keyof OAuthTokenErrorCodes;\n\n");
+    out.push_str(
+        "/** RFC 6749 section 5.2 error codes, or another string the server sent. */\n\
+         export type OAuthErrorName =\n  | 'invalid_request'\n  | 'invalid_client'\n  | 'invalid_grant'\n  \
+         | 'unauthorized_client'\n  | 'unsupported_grant_type'\n  | 'invalid_scope'\n  | (string & {});\n\n",
+    );
+    out.push_str(PREVIEW);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_and_result_member_is_declared() {
+        let d = declarations();
+        for (code, _) in Error::CODES {
+            assert!(d.contains(&["  ", code, ": '", code, "';"].concat()), "{code}");
+        }
+        for (name, ..) in RESULT {
+            assert!(d.contains(&["  ", name].concat()), "{name}");
+        }
+    }
+}
