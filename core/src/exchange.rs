@@ -410,3 +410,257 @@ pub fn result_members(token: &Token) -> Vec<(&'static str, Member<'_>)> {
     m.push(("warnings", Member::Warnings(&token.warnings)));
     m
 }
+
+#[cfg(test)]
+mod tests {
+    //! Whole exchanges driven by a scripted transport: plain data in, plain data out, no sleeping.
+    use super::*;
+    use crate::config::tests::{base, entries, parse_url, s};
+    use crate::config::{parse, parse_connection};
+    use crate::value::testing::parse_json;
+
+    const T0: f64 = 1_700_000_000_000.0;
+    const OK: &str = r#"{"access_token":"tok-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#;
+
+    fn single(extra: &[(&'static str, Value)]) -> Exchange {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap())
+    }
+
+    fn connection(extra: &[(&'static str, Value)]) -> Exchange {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+        Exchange::connection(config, options)
+    }
+
+    fn kv() -> (&'static str, Value) {
+        ("cache", Value::Object(vec![("get".into(), Value::Function), ("put".into(), Value::Function)]))
+    }
+
+    /// The host's answer: a response with this status and JSON body, parsed as the host would.
+    fn answer(ex: &mut Exchange, status: u16, body: &str, cookies: &[String]) -> Step {
+        let json = response::json_text(body.as_bytes(), Some("application/json")).map_or(Json::Invalid, parse_json);
+        let r = Response {
+            status,
+            opaque_redirect: false,
+            content_type: Some("application/json"),
+            set_cookies: cookies,
+            body: body.as_bytes(),
+            json,
+        };
+        ex.step(Event::Response(r), T0)
+    }
+
+    fn fetch(step: Step) -> Fetch {
+        match step {
+            Step::Fetch(f) => f,
+            other => panic!("expected a fetch, got {other:?}"),
+        }
+    }
+
+    fn done(step: Step) -> Token {
+        match step {
+            Step::Done(t) => t,
+            other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    fn failed(step: Step) -> Error {
+        match step {
+            Step::Failed(e) => e,
+            other => panic!("expected failed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_token_fetches_once_and_ends() {
+        let mut ex = single(&[("scope", s("read")), ("timeoutSeconds", Value::Number(2.5))]);
+        let f = fetch(ex.step(Event::Start, T0));
+        assert_eq!((f.timeout_ms, f.max_bytes), (2_500, 1 << 20));
+        assert_eq!(f.request.body, "grant_type=client_credentials&scope=read");
+        assert_eq!(f.request.url, "https://auth.example.com/oauth2/token");
+        let cookies = vec!["sid=1; Domain=evil.example".to_owned()];
+        let t = done(answer(&mut ex, 200, OK, &cookies));
+        assert_eq!(t.response.access_token.expose(), "tok-1");
+        assert_eq!(t.response.expires_at, Some(T0 + 3_600_000.0));
+        assert_eq!(t.source, Source::Endpoint);
+        assert_eq!(t.warnings.len(), 1);
+        assert!(t.warnings[0].starts_with("Cookie rejected: Illegal 'domain' attribute \"evil.example\""));
+        // It is over: nothing more is accepted.
+        assert_eq!(failed(ex.step(Event::Start, T0)), Error::Internal);
+    }
+
+    #[test]
+    fn request_token_failures() {
+        let mut ex = single(&[]);
+        ex.step(Event::Start, T0);
+        let e = failed(answer(&mut ex, 401, r#"{"error":"invalid_client"}"#, &[]));
+        assert_eq!((e.code(), e.status()), ("ERR_OAUTH", Some(401)));
+
+        let mut ex = single(&[("timeoutSeconds", Value::Number(0.5))]);
+        ex.step(Event::Start, T0);
+        let facts = FetchFailure { timed_out: true, ..FetchFailure::default() };
+        assert_eq!(failed(ex.step(Event::FetchFailed(facts), T0)), Error::Timeout { timeout_ms: 500 });
+
+        let mut ex = single(&[("maxResponseBytes", Value::Number(10.0))]);
+        ex.step(Event::Start, T0);
+        assert_eq!(failed(ex.step(Event::TooLarge, T0)), Error::ResponseTooLarge { limit: 10 });
+
+        let mut ex = single(&[]);
+        ex.step(Event::Start, T0);
+        let e = failed(ex.step(Event::FetchFailed(FetchFailure { aborted: true, ..FetchFailure::default() }), T0));
+        assert_eq!(e.code(), "ERR_ABORTED");
+    }
+
+    #[test]
+    fn an_event_out_of_turn_is_refused_and_the_exchange_goes_on() {
+        let mut ex = single(&[]);
+        assert_eq!(failed(ex.step(Event::TooLarge, T0)), Error::Internal);
+        fetch(ex.step(Event::Start, T0));
+        assert_eq!(failed(ex.step(Event::Digested(None), T0)), Error::Internal);
+        assert_eq!(failed(ex.step(Event::Start, T0)), Error::Internal);
+        done(answer(&mut ex, 200, OK, &[]));
+    }
+
+    #[test]
+    fn a_connection_renews_with_its_refresh_token_and_falls_back_when_it_is_refused() {
+        let mut ex = connection(&[]);
+        assert_eq!(ex.authorization(), None);
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.body, "grant_type=client_credentials");
+        let t = done(answer(&mut ex, 200, OK, &[]));
+        assert_eq!(t.reuse_until, T0 + 3_540_000.0);
+        assert_eq!(ex.reuse_until(), t.reuse_until);
+        let (name, generation, value) = ex.authorization().unwrap();
+        assert_eq!((name, value.as_str()), ("Authorization", "Bearer tok-1"));
+        // A 401 drops the token: the next renewal uses the refresh token.
+        assert!(ex.rest_status(401, true, generation));
+        assert_eq!(ex.authorization(), None);
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.body, "grant_type=refresh_token&refresh_token=rt-1");
+        // Refused: the configured grant, within the same renewal.
+        let f = fetch(answer(&mut ex, 400, r#"{"error":"invalid_grant"}"#, &[]));
+        assert_eq!(f.request.body, "grant_type=client_credentials");
+        let t = done(answer(&mut ex, 200, r#"{"access_token":"tok-2","token_type":"Bearer","expires_in":60}"#, &[]));
+        assert_eq!(t.response.access_token.expose(), "tok-2");
+        assert_eq!(ex.authorization().unwrap().2, "Bearer tok-2");
+        // A failed renewal is an error; the connection stays usable.
+        ex.invalidate();
+        ex.step(Event::Start, T0);
+        assert_eq!(failed(answer(&mut ex, 500, "", &[])).code(), "ERR_HTTP_STATUS");
+        fetch(ex.step(Event::Start, T0));
+    }
+
+    #[test]
+    fn a_connection_header_uses_its_options() {
+        let mut ex = connection(&[("headerName", s("X-Api-Key")), ("headerPrefix", s(""))]);
+        ex.step(Event::Start, T0);
+        done(answer(&mut ex, 200, OK, &[]));
+        let (name, _, value) = ex.authorization().unwrap();
+        assert_eq!((name, value.as_str()), ("X-Api-Key", "tok-1"));
+    }
+
+    #[test]
+    fn a_cache_miss_fetches_and_stores_the_token() {
+        let mut ex = connection(&[kv()]);
+        let input = match ex.step(Event::Start, T0) {
+            Step::Digest { input } => input,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(ex.key_input(), Some(input.as_str()));
+        let key = match ex.step(Event::Digested(Some(&[0xab; 32])), T0) {
+            Step::CacheGet { key, timeout_ms } => {
+                assert_eq!(timeout_ms, cache::TIMEOUT_MS);
+                key
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(key.starts_with("otc:v1:abab") && key.len() == 71);
+        assert_eq!(ex.key(), Some(key.as_str()));
+        fetch(ex.step(Event::CacheRead(CacheRead::Missing), T0));
+        match answer(&mut ex, 200, OK, &[]) {
+            Step::CachePut { key: k, token, ttl_seconds, .. } => {
+                assert_eq!((k.as_str(), ttl_seconds), (key.as_str(), 3600));
+                assert_eq!(token.response.access_token.expose(), "tok-1");
+            }
+            other => panic!("{other:?}"),
+        }
+        let t = done(ex.step(Event::CacheWritten(Err("TypeError")), T0));
+        assert_eq!(t.warnings, [cache::write_failed("TypeError")]);
+        // The next renewal reads the cache again (the key stays derived).
+        assert!(matches!(ex.step(Event::Start, T0), Step::CacheGet { .. }));
+    }
+
+    #[test]
+    fn a_cache_hit_is_adopted_with_its_original_expiry() {
+        let mut ex = connection(&[kv()]);
+        ex.step(Event::Start, T0);
+        ex.step(Event::Digested(Some(&[1; 32])), T0);
+        let entry = vec![
+            ("accessToken".to_owned(), s("tok-c")),
+            ("tokenType".to_owned(), s("Bearer")),
+            ("expiresIn".to_owned(), Value::Number(3600.0)),
+            ("expiresAt".to_owned(), Value::Number(T0 + 1_000_000.0)),
+            ("json".to_owned(), Value::Object(vec![])),
+            ("warnings".to_owned(), Value::Array(vec![])),
+        ];
+        let t = done(ex.step(Event::CacheRead(CacheRead::Found(&entry)), T0));
+        assert_eq!((t.source, t.response.access_token.expose()), (Source::Cache, "tok-c"));
+        assert_eq!(t.reuse_until, T0 + 1_000_000.0 - 60_000.0);
+        assert_eq!(ex.authorization().unwrap().2, "Bearer tok-c");
+        // Expired for this connection's skew: the endpoint.
+        ex.invalidate();
+        ex.step(Event::Start, T0);
+        let late = T0 + 950_000.0;
+        fetch(ex.step(Event::CacheRead(CacheRead::Found(&entry)), late));
+    }
+
+    #[test]
+    fn cache_problems_are_warnings_never_errors() {
+        let mut ex = connection(&[kv()]);
+        ex.step(Event::Start, T0);
+        // No digest on this host: the cache is skipped from now on.
+        fetch(ex.step(Event::Digested(None), T0));
+        let t = done(answer(&mut ex, 200, OK, &[]));
+        assert_eq!(t.warnings, [cache::NO_DIGEST]);
+
+        for (read, note) in [
+            (CacheRead::Unreadable, cache::UNREADABLE.to_owned()),
+            (CacheRead::Found(&[]), cache::UNREADABLE.to_owned()),
+            (CacheRead::Failed("no answer within 2000 ms"), cache::read_failed("no answer within 2000 ms")),
+        ] {
+            let mut ex = connection(&[kv()]);
+            ex.step(Event::Start, T0);
+            ex.step(Event::Digested(Some(&[2; 32])), T0);
+            fetch(ex.step(Event::CacheRead(read), T0));
+            assert!(matches!(answer(&mut ex, 200, OK, &[]), Step::CachePut { .. }));
+            let t = done(ex.step(Event::CacheWritten(Ok(())), T0));
+            assert_eq!(t.warnings, [note]);
+        }
+    }
+
+    #[test]
+    fn a_token_without_expiry_is_not_stored() {
+        let mut ex = connection(&[kv()]);
+        ex.step(Event::Start, T0);
+        ex.step(Event::Digested(Some(&[3; 32])), T0);
+        ex.step(Event::CacheRead(CacheRead::Missing), T0);
+        let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, &[]));
+        assert_eq!(t.reuse_until, f64::INFINITY);
+    }
+
+    #[test]
+    fn the_result_members_are_the_declared_ones_in_order() {
+        let mut ex = single(&[]);
+        ex.step(Event::Start, T0);
+        let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer","expires_in":1,"scope":"r","refresh_token":"x"}"#, &[]));
+        let names: Vec<&str> = result_members(&t).iter().map(|(n, _)| *n).collect();
+        let declared: Vec<&str> = crate::typescript::RESULT.iter().map(|(n, ..)| *n).collect();
+        assert_eq!(names, declared);
+        let mut ex = single(&[]);
+        ex.step(Event::Start, T0);
+        let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, &[]));
+        let names: Vec<&str> = result_members(&t).iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["accessToken", "tokenType", "json", "warnings"]);
+    }
+}
