@@ -1,13 +1,13 @@
 import type {
   ConnectionConfig,
+  OAuthErrorName,
   OAuthTokenErrorCode,
   RequestPreview,
-  TokenCache,
   TokenRequestConfig,
   TokenResult,
-} from './oauth_token_connection.js';
+} from './types.js';
 
-export type { ConnectionConfig, OAuthTokenErrorCode, RequestPreview, TokenCache, TokenRequestConfig, TokenResult };
+export type * from './types.js';
 
 /**
  * Every failure of this package.
@@ -17,10 +17,12 @@ export declare class OAuthTokenError extends Error {
   readonly name: 'OAuthTokenError';
   /** Stable code; match on it, not on the message. */
   readonly code: OAuthTokenErrorCode;
+  /** One sentence on what to do about it. */
+  readonly hint: string;
   /** HTTP status, when a response was received. */
   readonly status?: number;
   /** RFC 6749 §5.2 `error`, for ERR_OAUTH. */
-  readonly error?: string;
+  readonly error?: OAuthErrorName;
   /** RFC 6749 §5.2 `error_description`. */
   readonly errorDescription?: string;
   /** RFC 6749 §5.2 `error_uri`. */

@@ -43,16 +43,3 @@ export function setFallbackCrypto(crypto) {
 export function subtleCrypto() {
   return globalThis.crypto?.subtle ?? fallbackCrypto?.subtle;
 }
-
-// Whether requests may share a timeout's AbortSignal (api.js, deadline()). Only the node entry
-// turns it on: Node makes each AbortSignal at a cost, and Cloudflare Workers forbid using one
-// created while serving another request.
-let sharedTimeouts = false;
-
-export function shareTimeouts() {
-  sharedTimeouts = true;
-}
-
-export function timeoutsShared() {
-  return sharedTimeouts;
-}

@@ -2,12 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { initSync } from './oauth_token_connection.js';
-import { setFallbackCrypto, shareTimeouts } from './init.js';
+import { setFallbackCrypto } from './init.js';
 
 initSync({ module: readFileSync(new URL('./oauth_token_connection_bg.wasm', import.meta.url)) });
 // Node.js 18 has no global `crypto`; the cache key needs SHA-256.
 setFallbackCrypto(webcrypto);
-// Requests share timeout signals (see init.js).
-shareTimeouts();
 
 export * from './api.js';

@@ -131,6 +131,24 @@ const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 /// The longest configuration string accepted, in UTF-8 bytes (64 KiB). No id, secret, scope or
 /// URL is anywhere near it; a longer one is a mistake (a file pasted in) or an attack on memory.
 pub const MAX_STRING_BYTES: usize = 65_536;
+/// The most values `extraParams` may hold in all (each item of an array counts).
+pub const MAX_EXTRA_VALUES: usize = 256;
+/// The most UTF-16 code units the strings of one configuration may hold in all (1 MiB). The
+/// host stops copying there, before anything reaches wasm memory.
+pub const MAX_CONFIG_UNITS: usize = 1 << 20;
+
+/// The host could not copy the caller's configuration: reading it threw (`threw`: the error's
+/// name; a getter or a Proxy trap), or it holds more than [`MAX_CONFIG_UNITS`] of strings.
+pub fn copy_failed(threw: Option<&str>) -> Error {
+    match threw {
+        Some(name) => invalid(&[
+            "config could not be read: a getter or Proxy trap threw (",
+            &shown(name),
+            "); pass a plain object",
+        ]),
+        None => invalid(&["config holds more than 1 MiB of strings in all"]),
+    }
+}
 
 /// The keys `requestToken` accepts.
 pub const KEYS: &[&str] = &[
@@ -548,6 +566,7 @@ fn parse_endpoint(
 /// repeats `resource`). Names the request sets itself are refused, not silently overridden.
 /// Checks only (`out` is `None`), or collects into `out` once the whole configuration passed.
 fn extra_params_into(members: &[(String, Value)], mut out: Option<&mut Vec<(String, String)>>) -> Result<(), Error> {
+    let mut count = 0;
     for (name, value) in members {
         if name.is_empty() {
             return Err(invalid(&["extraParams has an empty parameter name"]));
@@ -565,6 +584,10 @@ fn extra_params_into(members: &[(String, Value)], mut out: Option<&mut Vec<(Stri
             Value::Array(items) => items.as_slice(),
             _ => &[Value::Other][..],
         };
+        count += items.len().max(1);
+        if count > MAX_EXTRA_VALUES {
+            return Err(invalid(&["extraParams holds more than 256 values in all"]));
+        }
         for item in items {
             let Value::String(v) = item else {
                 return Err(invalid(&["extraParams.", &shown(name), " must be a string or an array of strings"]));
@@ -841,6 +864,26 @@ pub(crate) mod tests {
         assert!(err(&[("extraParams", s("audience=x"))]).message().contains("must be an object"));
         assert!(err(&[("extraParams", obj(vec![("", s("x"))]))]).message().contains("empty"));
         assert_eq!(with(&[("extraParams", obj(vec![]))]).unwrap().extra_params, vec![]);
+    }
+
+    #[test]
+    fn extra_params_are_capped_at_256_values() {
+        let many = |n: usize| {
+            let items = (0..n).map(|i| s(&i.to_string())).collect();
+            with(&[("extraParams", Value::Object(vec![("resource".into(), Value::Array(items))]))])
+        };
+        assert_eq!(many(256).unwrap().extra_params.len(), 256);
+        assert_eq!(many(257).unwrap_err().message(), "extraParams holds more than 256 values in all");
+        let names = (0..257).map(|i| (i.to_string(), s("x"))).collect();
+        assert!(with(&[("extraParams", Value::Object(names))]).is_err());
+    }
+
+    #[test]
+    fn a_config_that_could_not_be_copied() {
+        let e = copy_failed(Some("TypeError"));
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+        assert!(e.message().contains("(TypeError)"), "{}", e.message());
+        assert!(copy_failed(None).message().contains("1 MiB"));
     }
 
     #[test]

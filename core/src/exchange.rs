@@ -380,7 +380,7 @@ impl Exchange {
     }
 }
 
-/// A member of the token result the host makes ([`crate::typescript::RESULT`] declares them).
+/// A member of the token result the host makes ([`crate::package::RESULT`] declares them).
 #[derive(Debug, PartialEq)]
 pub enum Member<'a> {
     Text(&'a str),
@@ -655,7 +655,7 @@ mod tests {
         ex.step(Event::Start, T0);
         let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer","expires_in":1,"scope":"r","refresh_token":"x"}"#, &[]));
         let names: Vec<&str> = result_members(&t).iter().map(|(n, _)| *n).collect();
-        let declared: Vec<&str> = crate::typescript::RESULT.iter().map(|(n, ..)| *n).collect();
+        let declared: Vec<&str> = crate::package::RESULT.iter().map(|(n, ..)| *n).collect();
         assert_eq!(names, declared);
         let mut ex = single(&[]);
         ex.step(Event::Start, T0);

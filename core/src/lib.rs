@@ -36,7 +36,7 @@ pub mod request;
 pub mod response;
 pub mod secret;
 pub mod text;
-pub mod typescript;
+pub mod package;
 pub mod value;
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! The TypeScript declarations of the package's data, made from the Rust definitions they
-//! describe: the error codes ([`Error::CODES`]), the result's members ([`RESULT`]) and the
-//! settings. `scripts/build.sh` writes them to the package's `types.d.ts` (`cargo run --example
-//! typescript`); the functions' declarations in `index.d.ts` import them.
+//! What the npm package's hand-written JavaScript and TypeScript take from the Rust definitions,
+//! so that each fact has one home: the declarations of its data (`types.d.ts`: the error codes of
+//! [`Error::CODES`], the result's members of [`RESULT`], the settings) and the limits the
+//! config copy applies before anything reaches wasm memory (`limits.js`). `scripts/build.sh`
+//! writes both (`cargo run -p oauth-token-core --example package-file types|limits`).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -166,6 +167,25 @@ pub fn declarations() -> String {
     );
     out.push_str(PREVIEW);
     out
+}
+
+/// The config copy's limits, as `limits.js` holds them.
+pub fn limits_module() -> String {
+    use crate::config::{MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_BYTES};
+    let line = |doc: &str, name: &str, value: usize| {
+        ["/** ", doc, " */\nexport const ", name, " = ", &crate::decimal(value as u64), ";\n"].concat()
+    };
+    [
+        "// Made by oauth-token-core's package module from the Rust definitions.\n\n",
+        &line(
+            "A string is copied up to one unit past the longest the core accepts (it refuses it by name).",
+            "MAX_STRING_UNITS",
+            MAX_STRING_BYTES + 1,
+        ),
+        &line("Values past this many in extraParams are not copied (the core refuses the config).", "MAX_EXTRA_VALUES", MAX_EXTRA_VALUES),
+        &line("The most UTF-16 units of strings one config may hold in all.", "MAX_CONFIG_UNITS", MAX_CONFIG_UNITS),
+    ]
+    .concat()
 }
 
 #[cfg(test)]

@@ -1,0 +1,155 @@
+// The I/O the core's steps ask for: a fetch under a timeout and the caller's signal with its
+// body read up to a byte limit, SHA-256, and cache calls that cannot hang or throw. Each function
+// answers the event to hand back to the core, as plain data.
+import { errorName } from './settings.js';
+import { subtleCrypto } from './init.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A fetch step: `{ event, cause }`, where `cause` is the host's error behind a failure (the
+ * caller's abort reason, the timeout's TimeoutError, or fetch's rejection).
+ */
+export async function fetchStep(step, signal) {
+  if (signal?.aborted) return failure(undefined, signal, undefined);
+  const timeout = AbortSignal.timeout(step.timeoutMs);
+  const both = signal ? anySignal(signal, timeout) : { signal: timeout };
+  try {
+    let res;
+    try {
+      res = await fetch(step.url, { ...step.init, signal: both.signal });
+    } catch (e) {
+      return failure(e, signal, timeout);
+    }
+    return await response(res, step.maxBytes, signal, timeout);
+  } finally {
+    both.release?.();
+  }
+}
+
+/** The response's facts and its body, read chunk by chunk up to `maxBytes`. */
+async function response(res, maxBytes, signal, timeout) {
+  let facts;
+  try {
+    const headers = res.headers;
+    facts = {
+      kind: 'response',
+      status: res.status,
+      opaqueRedirect: res.type === 'opaqueredirect',
+      contentType: headers.get('content-type') ?? undefined,
+      // Browsers hide Set-Cookie from scripts (getSetCookie answers [] there, or is missing).
+      setCookies: typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : [],
+      body: EMPTY,
+    };
+    const declared = headers.get('content-length');
+    if (declared !== null && Number(declared) > maxBytes) {
+      await res.body?.cancel().catch(ignore);
+      return { event: { kind: 'tooLarge' } };
+    }
+  } catch {
+    // A polyfill or stub may hand back anything: the core refuses what has no status.
+    return { event: { kind: 'response', status: undefined } };
+  }
+  const chunks = [];
+  let n = 0;
+  try {
+    const reader = res.body?.getReader();
+    for (let r; reader && !(r = await reader.read()).done; ) {
+      if (!(r.value instanceof Uint8Array)) continue;
+      n += r.value.length;
+      if (n > maxBytes) {
+        await reader.cancel().catch(ignore);
+        return { event: { kind: 'tooLarge' } };
+      }
+      chunks.push(r.value);
+    }
+  } catch (e) {
+    return failure(e, signal, timeout);
+  }
+  facts.body = chunks.length === 1 ? chunks[0] : concat(chunks, n);
+  return { event: facts };
+}
+
+function concat(chunks, n) {
+  const body = new Uint8Array(n);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
+
+/** A failed fetch or body read (or an already-aborted signal), described as plain data. */
+function failure(e, signal, timeout) {
+  const aborted = !!signal?.aborted;
+  const timedOut = !!timeout?.aborted;
+  const cause = aborted ? signal.reason : timedOut ? timeout.reason : e;
+  // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
+  return { event: { kind: 'failed', aborted, timedOut, inPage: 'document' in globalThis, ...describe(e) }, cause };
+}
+
+/** What a rejection says about itself: its message, its cause's, and the `code`s along the chain. */
+function describe(e) {
+  const facts = { causeCodes: [] };
+  try {
+    if (typeof e === 'string') facts.message = e;
+    if (e === null || typeof e !== 'object') return facts;
+    facts.message = text(e.message);
+    facts.causeMessage = text(e.cause?.message);
+    for (let link = e, i = 0; link !== null && typeof link === 'object' && i < 4; link = link.cause, i++) {
+      if (typeof link.code === 'string') facts.causeCodes.push(link.code);
+    }
+  } catch {}
+  return facts;
+}
+
+const text = (v) => (typeof v === 'string' ? v : undefined);
+
+/** A signal that aborts when either does: AbortSignal.any, or a controller where it is missing (Node 18). */
+function anySignal(a, b) {
+  if (typeof AbortSignal.any === 'function') return { signal: AbortSignal.any([a, b]) };
+  const controller = new AbortController();
+  const abortA = () => controller.abort(a.reason);
+  const abortB = () => controller.abort(b.reason);
+  a.addEventListener('abort', abortA);
+  b.addEventListener('abort', abortB);
+  return {
+    signal: controller.signal,
+    release() {
+      a.removeEventListener('abort', abortA);
+      b.removeEventListener('abort', abortB);
+    },
+  };
+}
+
+/** The SHA-256 of the cache key's input, or undefined where the host has none. */
+export async function digest(input) {
+  try {
+    return new Uint8Array(await subtleCrypto().digest('SHA-256', new TextEncoder().encode(input)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A cache get or put that settles within `ms` and never rejects: `{ value }`, or `{ failed }`
+ * with the error's name only (a message could quote the stored token).
+ */
+export function bounded(operation, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ failed: `no answer within ${ms} ms` }), ms);
+    const settle = (outcome) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const failed = (e) => settle({ failed: errorName(e) });
+    try {
+      Promise.resolve(operation()).then((value) => settle({ value }), failed);
+    } catch (e) {
+      failed(e);
+    }
+  });
+}
+
+export function ignore() {}

@@ -1,0 +1,90 @@
+// The caller's config, copied into plain data once per call, synchronously, before anything else
+// happens: only the copy reaches the .wasm, so no getter, Proxy trap or toString of the caller's
+// ever runs inside a wasm frame, and later changes to the caller's object change nothing.
+import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './limits.js';
+
+/** Stands in for a function: the core only checks that one is there. */
+function placeholder() {}
+
+/**
+ * `{ settings }`: the plain copy for the core; `signal` and `cache`: the caller's objects, which
+ * this package itself uses (never the .wasm). `{ threw }`: reading the config threw (the error's
+ * name). `{ tooLarge: true }`: it holds more strings than the core accepts in all.
+ */
+export function copyConfig(config) {
+  const budget = { units: MAX_CONFIG_UNITS };
+  try {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+      return { settings: typeof config === 'function' ? placeholder : plain(config, 0, budget) };
+    }
+    const settings = {};
+    const copy = { settings };
+    for (const key of Object.keys(config)) {
+      const value = config[key];
+      if (key === 'signal' && value != null && typeof value === 'object') {
+        copy.signal = value;
+        settings.signal = {
+          aborted: value.aborted,
+          addEventListener: method(value.addEventListener),
+          removeEventListener: method(value.removeEventListener),
+        };
+      } else if (key === 'cache' && value != null && typeof value === 'object') {
+        copy.cache = value;
+        settings.cache = { get: method(value.get), put: method(value.put) };
+      } else {
+        settings[key] = plain(value, key === 'extraParams' ? 2 : 1, budget);
+      }
+    }
+    return budget.units < 0 ? { tooLarge: true } : copy;
+  } catch (e) {
+    return { threw: errorName(e) };
+  }
+}
+
+function method(f) {
+  return typeof f === 'function' ? placeholder : plain(f, 0);
+}
+
+/**
+ * A value as plain data, `depth` levels of arrays and objects deep (deeper ones are empty: the
+ * core refuses them by kind). A string longer than the core accepts is cut just past the limit,
+ * so that no huge string is copied into wasm memory (the core still refuses it by name).
+ */
+function plain(v, depth, budget = { units: Infinity }) {
+  switch (typeof v) {
+    case 'string':
+      budget.units -= Math.min(v.length, MAX_STRING_UNITS);
+      return v.length > MAX_STRING_UNITS ? v.slice(0, MAX_STRING_UNITS) : v;
+    case 'function':
+      return placeholder;
+    case 'object':
+      break;
+    default:
+      return v; // numbers, booleans, undefined, symbols, bigints
+  }
+  if (v === null) return null;
+  if (Array.isArray(v)) {
+    const n = depth > 0 ? Math.min(v.length, MAX_EXTRA_VALUES + 1) : 0;
+    const out = [];
+    for (let i = 0; i < n && budget.units >= 0; i++) out.push(plain(v[i], depth - 1, budget));
+    return out;
+  }
+  const out = {};
+  if (depth > 0) {
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length && i <= MAX_EXTRA_VALUES && budget.units >= 0; i++) {
+      budget.units -= keys[i].length;
+      out[keys[i]] = plain(v[keys[i]], depth - 1, budget);
+    }
+  }
+  return out;
+}
+
+/** An error's name, if it is a short identifier; never its message, which may quote anything. */
+export function errorName(e) {
+  try {
+    const name = (e !== null && typeof e === 'object') || typeof e === 'function' ? e.name : undefined;
+    if (typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name)) return name;
+  } catch {}
+  return `a thrown ${e === null ? 'null' : typeof e}`;
+}

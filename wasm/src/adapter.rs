@@ -1,0 +1,422 @@
+//! Conversions between the core's types and plain JavaScript objects.
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use js_sys::{Array, Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use oauth_token_core::config::{self, UrlParts};
+use oauth_token_core::error::{Error, FetchFailure};
+use oauth_token_core::exchange::{self, CacheRead, Event, Member, Response, Step, Token};
+use oauth_token_core::response::{self, MEMBERS};
+use oauth_token_core::value::{Json, Value};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's WHATWG URL parser.
+    #[wasm_bindgen(js_name = URL)]
+    type Url;
+    #[wasm_bindgen(constructor, catch, js_class = "URL")]
+    fn new(input: &str) -> Result<Url, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn href(this: &Url) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn protocol(this: &Url) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn hostname(this: &Url) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn username(this: &Url) -> js_sys::JsString;
+    #[wasm_bindgen(method, getter)]
+    fn password(this: &Url) -> js_sys::JsString;
+
+    /// `Reflect.get`; declared with `catch` although only objects of api.js's making are read.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
+    #[wasm_bindgen(js_namespace = Object, js_name = hasOwn)]
+    fn has_own(target: &JsValue, key: &str) -> bool;
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sets a member of an object this module made.
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    reflect_set(target, key, value);
+}
+
+fn object(members: &[(&str, JsValue)]) -> JsValue {
+    let o: JsValue = Object::new().into();
+    for (k, v) in members {
+        set(&o, k, v);
+    }
+    o
+}
+
+fn text(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+/// The entries of api.js's copy of a config, two levels deep (for `extraParams`' arrays).
+fn entries(copy: &JsValue) -> Result<Vec<(String, Value)>, Error> {
+    if !copy.is_object() || Array::is_array(copy) || copy.is_function() {
+        let kind = value(copy, 0).kind();
+        return Err(Error::InvalidConfig(["config must be an object, got ", kind].concat()));
+    }
+    Ok(members(copy, 2))
+}
+
+/// `Object.entries(object)`, each value walked `depth` levels.
+fn members(object: &JsValue, depth: u8) -> Vec<(String, Value)> {
+    Object::entries(object.unchecked_ref())
+        .iter()
+        .map(|pair| {
+            let pair: Array = pair.unchecked_into();
+            (pair.get(0).as_string().unwrap_or_default(), value(&pair.get(1), depth))
+        })
+        .collect()
+}
+
+/// A JavaScript value for the core; arrays and objects keep their contents `depth` levels down.
+fn value(v: &JsValue, depth: u8) -> Value {
+    if let Some(s) = v.as_string() {
+        Value::String(s)
+    } else if let Some(n) = v.as_f64() {
+        Value::Number(n)
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if v.is_undefined() {
+        Value::Undefined
+    } else if v.is_null() {
+        Value::Null
+    } else if v.is_function() {
+        Value::Function
+    } else if Array::is_array(v) {
+        let items = match depth {
+            0 => Vec::new(),
+            _ => Array::from(v).iter().map(|item| value(&item, depth - 1)).collect(),
+        };
+        Value::Array(items)
+    } else if v.is_object() {
+        Value::Object(if depth == 0 { Vec::new() } else { members(v, depth - 1) })
+    } else {
+        Value::Other
+    }
+}
+
+fn parse_url(input: &str) -> Option<UrlParts> {
+    let u = Url::new(input).ok()?;
+    Some(UrlParts {
+        href: u.href(),
+        protocol: u.protocol(),
+        hostname: u.hostname(),
+        has_credentials: u.username().length() > 0 || u.password().length() > 0,
+    })
+}
+
+/// `JSON.parse`: the parsed value, and the members the core reads (own members only: an
+/// inherited one, from a polluted `Object.prototype`, is not the server's).
+fn parse_json(text: &str) -> (JsValue, Json) {
+    let Ok(v) = js_sys::JSON::parse(text) else { return (JsValue::UNDEFINED, Json::Invalid) };
+    let json = if v.is_object() && !Array::is_array(&v) {
+        let picked = MEMBERS.iter().filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
+        Json::Object(picked.collect())
+    } else {
+        Json::NotObject(value(&v, 0).kind())
+    };
+    (v, json)
+}
+
+/// An error as the fields of api.js's `OAuthTokenError`.
+fn error_fields(e: &Error) -> JsValue {
+    let o = object(&[("code", text(e.code())), ("message", text(&e.message())), ("hint", text(e.hint()))]);
+    if let Some(s) = e.status() {
+        set(&o, "status", &JsValue::from(s));
+    }
+    if let Error::OAuth { error, error_description, error_uri, .. } = e {
+        set(&o, "error", &text(error));
+        if let Some(d) = error_description {
+            set(&o, "errorDescription", &text(d));
+        }
+        if let Some(u) = error_uri {
+            set(&o, "errorUri", &text(u));
+        }
+    }
+    o
+}
+
+/// The token result (its members as `oauth_token_core::package::RESULT` declares them).
+fn result(token: &Token, json: &JsValue) -> JsValue {
+    let o: JsValue = Object::new().into();
+    for (name, member) in exchange::result_members(token) {
+        let v = match member {
+            Member::Text(s) => text(s),
+            Member::Number(n) => JsValue::from_f64(n),
+            Member::Json => json.clone(),
+            Member::Warnings(w) => w.iter().map(|s| text(s)).collect::<Array>().into(),
+        };
+        set(&o, name, &v);
+    }
+    o
+}
+
+/// A token's cache entry as JSON text: the result without its refresh token, and the endpoint's
+/// JSON without the members that are not stored. `None` when the JSON cannot be written (too
+/// deep for `JSON.stringify`).
+fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+    let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
+    for name in oauth_token_core::cache::NOT_STORED {
+        let _ = js_sys::Reflect::delete_property(stored.unchecked_ref::<Object>(), &text(name));
+    }
+    let mut token = token.clone();
+    token.response.refresh_token = None;
+    js_sys::JSON::stringify(&result(&token, &stored)).ok()?.as_string()
+}
+
+fn failure_facts(event: &JsValue) -> FetchFailure {
+    let flag = |name| get(event, name).as_bool().unwrap_or(false);
+    let codes = get(event, "causeCodes");
+    FetchFailure {
+        aborted: flag("aborted"),
+        timed_out: flag("timedOut"),
+        in_browser: flag("inPage"),
+        message: get(event, "message").as_string(),
+        cause_message: get(event, "causeMessage").as_string(),
+        cause_codes: if Array::is_array(&codes) { Array::from(&codes).iter().filter_map(|c| c.as_string()).collect() } else { Vec::new() },
+        timeout_ms: 0,
+    }
+}
+
+/// One token exchange (`requestToken`) or a connection's renewals, for api.js.
+#[wasm_bindgen(skip_typescript)]
+pub struct Exchange {
+    inner: exchange::Exchange,
+    /// The JSON object of the response (or the cache entry) the run in progress read.
+    json: JsValue,
+}
+
+#[wasm_bindgen]
+impl Exchange {
+    /// Validates api.js's copy of `requestToken`'s config (`connection` false) or of
+    /// `createConnection`'s; throws the error's fields.
+    #[wasm_bindgen(constructor)]
+    pub fn new(copy: JsValue, connection: bool) -> Result<Exchange, JsValue> {
+        let inner = entries(&copy)
+            .and_then(|e| match connection {
+                false => config::parse(&e, &parse_url).map(exchange::Exchange::request_token),
+                true => config::parse_connection(&e, &parse_url).and_then(|(config, options)| {
+                    if options.cache && !cfg!(feature = "full") {
+                        return Err(Error::InvalidConfig(oauth_token_core::cache::NOT_IN_THIS_BUILD.into()));
+                    }
+                    Ok(exchange::Exchange::connection(config, options))
+                }),
+            })
+            .map_err(|e| error_fields(&e))?;
+        Ok(Exchange { inner, json: JsValue::UNDEFINED })
+    }
+
+    /// The next step after `event` (an object api.js made), observed at `now` (epoch ms).
+    pub fn step(&mut self, event: JsValue, now: f64) -> JsValue {
+        let kind = get(&event, "kind").as_string().unwrap_or_default();
+        let step = match kind.as_str() {
+            "start" => self.inner.step(Event::Start, now),
+            "digested" => {
+                let digest = get(&event, "digest").dyn_into::<Uint8Array>().ok().map(|d| d.to_vec());
+                self.inner.step(Event::Digested(digest.as_deref()), now)
+            }
+            "cacheRead" => self.cache_read(&event, now),
+            "cacheWritten" => {
+                let failed = get(&event, "failed").as_string();
+                self.inner.step(Event::CacheWritten(failed.as_deref().map_or(Ok(()), Err)), now)
+            }
+            "response" => self.response(&event, now),
+            "tooLarge" => self.inner.step(Event::TooLarge, now),
+            "failed" => self.inner.step(Event::FetchFailed(failure_facts(&event)), now),
+            _ => Step::Failed(Error::Internal),
+        };
+        self.convert(step, now)
+    }
+
+    /// The held token's REST header: `{ name, value, generation }`, or undefined without one.
+    pub fn authorization(&self) -> JsValue {
+        match self.inner.authorization() {
+            Some((name, generation, value)) => {
+                object(&[("name", text(name)), ("value", text(&value)), ("generation", JsValue::from(generation))])
+            }
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// A REST call with the token of `generation` got `status`: whether to send it again.
+    #[wasm_bindgen(js_name = restStatus)]
+    pub fn rest_status(&mut self, status: u16, replayable: bool, generation: u32) -> bool {
+        self.inner.rest_status(status, replayable, generation)
+    }
+
+    /// Drops the held token.
+    pub fn invalidate(&mut self) {
+        self.inner.invalidate();
+    }
+
+    /// The header name a connection's REST calls carry the token in.
+    #[wasm_bindgen(getter, js_name = headerName)]
+    pub fn header_name(&self) -> JsValue {
+        self.inner.options().map_or(JsValue::UNDEFINED, |o| text(&o.header_name))
+    }
+
+    /// Until when the held token is reused (epoch ms; -Infinity without one).
+    #[wasm_bindgen(getter, js_name = reuseUntil)]
+    pub fn reuse_until(&self) -> f64 {
+        self.inner.reuse_until()
+    }
+}
+
+/// The shared cache (the `full` build).
+#[cfg(feature = "full")]
+#[wasm_bindgen]
+impl Exchange {
+    /// The cache key's digest input while the key is still to be derived.
+    #[wasm_bindgen(getter, js_name = keyInput)]
+    pub fn key_input(&self) -> JsValue {
+        self.inner.key_input().map_or(JsValue::UNDEFINED, text)
+    }
+
+    /// Derives the cache key from the host's SHA-256 of `keyInput` (undefined: none).
+    pub fn digested(&mut self, digest: Option<Vec<u8>>) {
+        self.inner.digested(digest.as_deref());
+    }
+
+    /// The cache key once derived.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> JsValue {
+        self.inner.key().map_or(JsValue::UNDEFINED, text)
+    }
+}
+
+impl Exchange {
+    fn cache_read(&mut self, event: &JsValue, now: f64) -> Step {
+        if let Some(reason) = get(event, "failed").as_string() {
+            return self.inner.step(Event::CacheRead(CacheRead::Failed(&reason)), now);
+        }
+        let stored = get(event, "value");
+        if stored.is_undefined() || stored.is_null() {
+            return self.inner.step(Event::CacheRead(CacheRead::Missing), now);
+        }
+        let parsed = stored.as_string().and_then(|s| js_sys::JSON::parse(&s).ok());
+        match parsed {
+            Some(entry) if entry.is_object() && !Array::is_array(&entry) => {
+                let members = members(&entry, 1);
+                self.json = get(&entry, "json");
+                self.inner.step(Event::CacheRead(CacheRead::Found(&members)), now)
+            }
+            _ => self.inner.step(Event::CacheRead(CacheRead::Unreadable), now),
+        }
+    }
+
+    fn response(&mut self, event: &JsValue, now: f64) -> Step {
+        // Anything but a number in 0..=65535 is 0, which the core refuses as no HTTP response.
+        let status = get(event, "status").as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
+        let content_type = get(event, "contentType").as_string();
+        let cookies = get(event, "setCookies");
+        let set_cookies: Vec<String> =
+            if Array::is_array(&cookies) { Array::from(&cookies).iter().filter_map(|c| c.as_string()).collect() } else { Vec::new() };
+        let body = get(event, "body").dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+        let (json_value, json) = match response::json_text(&body, content_type.as_deref()) {
+            Some(t) => parse_json(t),
+            None => (JsValue::UNDEFINED, Json::Invalid),
+        };
+        self.json = json_value;
+        let r = Response {
+            status,
+            opaque_redirect: get(event, "opaqueRedirect").as_bool().unwrap_or(false),
+            content_type: content_type.as_deref(),
+            set_cookies: &set_cookies,
+            body: &body,
+            json,
+        };
+        self.inner.step(Event::Response(r), now)
+    }
+
+    /// A core step as api.js's plain object.
+    fn convert(&mut self, step: Step, now: f64) -> JsValue {
+        match step {
+            Step::Fetch(f) => {
+                let r = f.request;
+                let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
+                let mut init = vec![("method", text(r.method)), ("headers", headers.into()), ("body", text(&r.body))];
+                init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
+                object(&[
+                    ("kind", text("fetch")),
+                    ("url", text(&r.url)),
+                    ("init", object(&init)),
+                    ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
+                    ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
+                ])
+            }
+            Step::Digest { input } => object(&[("kind", text("digest")), ("input", text(&input))]),
+            Step::CacheGet { key, timeout_ms } => {
+                object(&[("kind", text("cacheGet")), ("key", text(&key)), ("timeoutMs", JsValue::from(timeout_ms))])
+            }
+            Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, &self.json) {
+                Some(value) => object(&[
+                    ("kind", text("cachePut")),
+                    ("key", text(&key)),
+                    ("value", text(&value)),
+                    ("expirationTtl", JsValue::from_f64(ttl_seconds as f64)),
+                    ("timeoutMs", JsValue::from(timeout_ms)),
+                ]),
+                // Not writable: the write failed before it began.
+                None => {
+                    let next = self.inner.step(Event::CacheWritten(Err("the token response cannot be stored as JSON")), now);
+                    self.convert(next, now)
+                }
+            },
+            Step::Done(token) => {
+                // The response's JSON, or the cache entry's (the core's `token.source`).
+                let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                object(&[
+                    ("kind", text("done")),
+                    ("result", result(&token, &json)),
+                    ("reuseUntil", JsValue::from_f64(token.reuse_until)),
+                ])
+            }
+            Step::Failed(e) => {
+                self.json = JsValue::UNDEFINED;
+                object(&[("kind", text("failed")), ("error", error_fields(&e))])
+            }
+        }
+    }
+}
+
+/// The request `requestToken` would send for api.js's copy of a config, secrets masked; nothing
+/// is sent. An invalid config throws the error's fields. In the `full` build only.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = previewRequest, skip_typescript)]
+pub fn preview_request(copy: JsValue) -> Result<JsValue, JsValue> {
+    let config = entries(&copy).and_then(|e| config::parse(&e, &parse_url)).map_err(|e| error_fields(&e))?;
+    let p = oauth_token_core::preview::preview(&config);
+    let headers: Array = p.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
+    let fetch_options =
+        object(&oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))).collect::<Vec<_>>());
+    Ok(object(&[
+        ("method", text(p.method)),
+        ("url", text(&p.url)),
+        ("headers", headers.into()),
+        ("body", text(&p.body)),
+        ("fetchOptions", fetch_options),
+        ("notes", p.notes.iter().map(|n| text(n)).collect::<Array>().into()),
+    ]))
+}
+
+/// The error for a config api.js could not copy: `threw` names what a getter or Proxy trap threw;
+/// undefined: it holds more strings than the core accepts in all.
+#[wasm_bindgen(js_name = copyFailed, skip_typescript)]
+pub fn copy_failed(threw: Option<String>) -> JsValue {
+    error_fields(&config::copy_failed(threw.as_deref()))
+}
