@@ -15,7 +15,8 @@ const CORS = {
  * @param {{ cors?: boolean, delayMs?: number }} [options]
  * @returns {Promise<{ url: string, origin: string,
  *   requests: Array<{ method: string, path: string, authorization?: string, form: URLSearchParams }>,
- *   credentials: () => Array<{ id: string|null, secret: string|null }>, close: () => Promise<void> }>}
+ *   credentials: () => Array<{ id: string|null, secret: string|null }>, reset: () => void,
+ *   close: () => Promise<void> }>}
  *   (`credentials()`: those of the token requests, the POSTs, in order)
  */
 export async function startTokenServer({ cors = false, delayMs = 0 } = {}) {
@@ -62,6 +63,11 @@ export async function startTokenServer({ cors = false, delayMs = 0 } = {}) {
     requests,
     /** (client id, secret) of each token request, from the Basic header (RFC 6749 §2.3.1) or the body. */
     credentials: () => requests.filter((r) => r.method === 'POST').map(credentialsOf),
+    /** Forgets the recorded requests; the next token is `token-1` again. */
+    reset() {
+      requests.length = 0;
+      issued = 0;
+    },
     close: () => new Promise((resolve) => {
       for (const t of timers) clearTimeout(t);
       server.close(() => resolve());
