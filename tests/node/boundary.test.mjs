@@ -43,7 +43,7 @@ const HOSTILE = {
   'getter on tokenEndpoint': () => throwingGetter('tokenEndpoint'),
   'getter on signal': () => throwingGetter('signal'),
   'getter throwing a string': () => Object.defineProperty(good(), 'clientId', {
-    get() { throw `a string ${CANARY}`; }, // eslint-disable-line no-throw-literal
+    get() { throw `a string ${CANARY}`; },
     enumerable: true,
   }),
   'getter on an extraParams member': () => ({ ...good(), extraParams: throwingGetter('resource', {}) }),
