@@ -75,21 +75,21 @@ async function outcome(call) {
   try {
     promise = call();
   } catch (e) {
-    return `threw synchronously: ${describe(e)}`;
+    return `threw synchronously: ${summary(e)}`;
   }
   if (typeof promise?.then !== 'function') return `returned ${typeof promise}`;
   try {
     await promise;
     return 'resolved';
   } catch (e) {
-    if (!(e instanceof OAuthTokenError)) return `rejected with ${describe(e)}`;
-    if (e.code !== 'ERR_INVALID_CONFIG') return `rejected with ${describe(e)}`;
+    if (!(e instanceof OAuthTokenError)) return `rejected with ${summary(e)}`;
+    if (e.code !== 'ERR_INVALID_CONFIG') return `rejected with ${summary(e)}`;
     if (String(e.message).includes(CANARY)) return 'ERR_INVALID_CONFIG quoting the thrown message';
     return 'ok';
   }
 }
 
-const describe = (e) => (e instanceof Error ? `${e.constructor.name} ${e.code ?? ''} ${e.message}` : `${typeof e} ${String(e)}`);
+const summary = (e) => (e instanceof Error ? `${e.constructor.name} ${e.code ?? ''} ${e.message}` : `${typeof e} ${String(e)}`);
 
 test('6,000 calls with hostile configs reject with ERR_INVALID_CONFIG; then good calls succeed', async (t) => {
   const resource = `${server.origin}/resource`;
@@ -102,7 +102,7 @@ test('6,000 calls with hostile configs reject with ERR_INVALID_CONFIG; then good
       try {
         conn = createConnection(make());
       } catch (e) {
-        results.push(['createConnection', `threw synchronously: ${describe(e)}`]);
+        results.push(['createConnection', `threw synchronously: ${summary(e)}`]);
       }
       if (conn) {
         results.push(['conn.token()', await outcome(() => conn.token())]);
@@ -125,7 +125,7 @@ test('6,000 calls with hostile configs reject with ERR_INVALID_CONFIG; then good
     afterwards.token = (await conn.token()).accessToken;
     afterwards.fetch = (await conn.fetch(resource)).status;
   } catch (e) {
-    afterwards.error = describe(e);
+    afterwards.error = summary(e);
   }
 
   t.diagnostic(`${calls} hostile calls; ${[...tally.values()].reduce((a, b) => a + b, 0)} did not reject as expected`);
