@@ -10,8 +10,11 @@
 // again at the end of the phase. The bounds (also in README "Hardening tests"):
 //   - wasm memory grows by at most 1 page (64 KiB) after warm-up (a leak of 1 byte per call
 //     would be 99 KB in the stub phase);
-//   - the externref table grows by at most 128 slots (a leaked JS handle per call would add
-//     thousands);
+//   - the externref table's slots in use grow by at most 128 (a leaked JS handle per call would
+//     add thousands; slots are counted, as the table's length grows in large steps). The table
+//     must be found (`__wbindgen_externrefs` in the instance's exports), so this bound always
+//     runs; the second test runs the child in a mode that leaks one externref per call and
+//     shows that the bound catches it;
 //   - the JS heap after gc() grows by less than 2 MiB in the stub and connection phases and
 //     less than 4 MiB in the loopback phase (the HTTP client and server keep some state of their own).
 
@@ -33,32 +36,55 @@ const BOUNDS = {
 };
 const CALLS = { stub: 100_000, loopback: 10_000, connection: 10_000, warmup: 1_000 };
 
+const PHASES = ['stub', 'loopback', 'connection'];
+
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 
-test('wasm memory and JS heap stay bounded over 120,000 calls in one instance', async (t) => {
+/** Runs support/memory-child.mjs with these counts (and `mode`) and returns its JSON line. */
+async function runChild(calls, mode) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--expose-gc', CHILD, CALLS.stub, CALLS.loopback, CALLS.connection, CALLS.warmup].map(String),
+    ['--expose-gc', CHILD, calls.stub, calls.loopback, calls.connection, calls.warmup, ...(mode ? [mode] : [])].map(String),
     { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 1 << 20 },
   );
-  const out = JSON.parse(stdout.trim().split('\n').at(-1));
+  return JSON.parse(stdout.trim().split('\n').at(-1));
+}
 
-  for (const phase of ['stub', 'loopback', 'connection']) {
+/**
+ * The bounds above, checked on one run of the child: one message per bound a phase exceeded
+ * (empty when all hold). A missing externref table is a failure, never a skipped bound.
+ */
+function boundFailures(out) {
+  const failures = [];
+  for (const phase of PHASES) {
+    const { before, after } = out[phase];
+    if (after.wasmBytes - before.wasmBytes > BOUNDS.wasmGrowthBytes) {
+      failures.push(`${phase}: wasm memory grew ${after.wasmBytes - before.wasmBytes} B after warm-up`);
+    }
+    if (before.externrefs === null || after.externrefs === null) {
+      failures.push(`${phase}: no externref table (__wbindgen_externrefs) in the instance's exports: the bound cannot run`);
+    } else if (after.externrefs - before.externrefs > BOUNDS.externrefGrowth) {
+      failures.push(`${phase}: externref table grew by ${after.externrefs - before.externrefs} slots in use`);
+    }
+    if (after.heapUsed - before.heapUsed >= BOUNDS.heapGrowthBytes[phase]) {
+      failures.push(`${phase}: heap grew ${kib(after.heapUsed - before.heapUsed)} after warm-up`);
+    }
+  }
+  return failures;
+}
+
+test('wasm memory and JS heap stay bounded over 120,000 calls in one instance', async (t) => {
+  const out = await runChild(CALLS);
+  for (const phase of PHASES) {
     const p = out[phase];
     t.diagnostic(`${phase}: ${p.calls} calls (${p.ok} tokens, ${p.errors} ERR_OAUTH) in ${p.ms} ms; `
-      + `wasm ${p.before.wasmBytes} -> ${p.after.wasmBytes} B; externrefs ${p.before.externrefs} -> ${p.after.externrefs}; `
+      + `wasm ${p.before.wasmBytes} -> ${p.after.wasmBytes} B; externrefs in use ${p.before.externrefs} -> ${p.after.externrefs} `
+      + `(table length ${p.before.externrefTableLength} -> ${p.after.externrefTableLength}); `
       + `heap ${kib(p.before.heapUsed)} -> ${kib(p.after.heapUsed)}`);
     assert.equal(p.ok + p.errors, p.calls);
     assert.equal(p.errors, p.calls / 10, 'every 10th call is an ERR_OAUTH');
-    assert.ok(p.after.wasmBytes - p.before.wasmBytes <= BOUNDS.wasmGrowthBytes,
-      `${phase}: wasm memory grew ${p.after.wasmBytes - p.before.wasmBytes} B after warm-up`);
-    if (p.before.externrefs !== null) {
-      assert.ok(p.after.externrefs - p.before.externrefs <= BOUNDS.externrefGrowth,
-        `${phase}: externref table grew by ${p.after.externrefs - p.before.externrefs}`);
-    }
-    assert.ok(p.after.heapUsed - p.before.heapUsed < BOUNDS.heapGrowthBytes[phase],
-      `${phase}: heap grew ${kib(p.after.heapUsed - p.before.heapUsed)} after warm-up`);
   }
+  assert.deepEqual(boundFailures(out), []);
   assert.equal(out.loopback.served, CALLS.loopback, 'the loopback server answered every call');
   // 8 MiB configuration strings are refused without being copied into wasm memory.
   const o = out.oversized;
@@ -69,4 +95,14 @@ test('wasm memory and JS heap stay bounded over 120,000 calls in one instance', 
   assert.ok(o.after.wasmBytes - o.before.wasmBytes <= 4 * WASM_PAGE,
     `oversized strings: wasm memory grew ${o.after.wasmBytes - o.before.wasmBytes} B`);
   t.diagnostic(`wasm memory at start ${out.startWasmBytes} B`);
+});
+
+test('the externref bound catches a child that leaks one externref per call', async (t) => {
+  const out = await runChild({ stub: 1_000, loopback: 300, connection: 300, warmup: 100 }, 'leak-externrefs');
+  const failures = boundFailures(out);
+  t.diagnostic(failures.join('; '));
+  for (const phase of PHASES) {
+    assert.ok(failures.some((f) => f.startsWith(`${phase}: externref table grew by `)),
+      `${phase}: the bound missed the leak (${out[phase].before.externrefs} -> ${out[phase].after.externrefs})`);
+  }
 });

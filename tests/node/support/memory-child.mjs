@@ -1,18 +1,24 @@
 // Child process of memory.test.mjs, run with --expose-gc: many sequential calls in ONE instance of
 // the package, measuring the wasm memory (memory.buffer.byteLength), the wasm-bindgen externref
-// table and the JS heap after gc() once warmed up and again at the end. Prints one JSON line.
+// table (its slots in use, and its length) and the JS heap after gc() once warmed up and again at
+// the end. Prints one JSON line.
 //
 // Phases (each every 10th call an error, since error paths are where leaks hide):
 //   stub      requestToken against an in-process stub fetch returning canned Responses
 //   loopback  requestToken against a plain node:http token server on 127.0.0.1 (real fetch)
 //   connection token()/invalidate() cycles of one createConnection, on the stub fetch
-// argv: stubCalls loopbackCalls connectionCycles warmup
+// argv: stubCalls loopbackCalls connectionCycles warmup [leak-externrefs]
+//
+// With `leak-externrefs` the child leaks on purpose: after every call it keeps one more JS value
+// in the wasm-bindgen externref table, as an adapter that never drops a JsValue would, so that
+// memory.test.mjs can show its externref bound catches such a leak.
 
 import http from 'node:http';
 import { setImmediate as tick } from 'node:timers/promises';
 import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
 
-const [STUB_CALLS, LOOPBACK_CALLS, CONNECTION_CYCLES, WARMUP] = process.argv.slice(2).map(Number);
+const [STUB_CALLS, LOOPBACK_CALLS, CONNECTION_CYCLES, WARMUP] = process.argv.slice(2, 6).map(Number);
+const LEAK = process.argv[6] === 'leak-externrefs';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
 // The wasm instance the package uses: the glue module the entry imported is the same module
@@ -20,6 +26,24 @@ if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
 const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
 const wasm = glue.initSync();
 if (!(wasm.memory instanceof WebAssembly.Memory)) throw new Error('no wasm memory export');
+// The externref table (the JS values the .wasm holds), by the name wasm-bindgen gives it; null
+// when the instance exports no such table (memory.test.mjs then fails: its bound cannot run).
+const externrefs = wasm.__wbindgen_externrefs instanceof WebAssembly.Table ? wasm.__wbindgen_externrefs : null;
+
+/** The table's slots in use: wasm-bindgen sets a freed slot to null (its length only ever grows). */
+function liveExternrefs() {
+  let live = 0;
+  for (let i = 0; i < externrefs.length; i += 1) if (externrefs.get(i) !== null) live += 1;
+  return live;
+}
+
+/** Leaking mode: one more table slot kept per call, allocated as the glue's addToExternrefTable does. */
+function leakOne(i) {
+  if (externrefs === null || typeof wasm.__externref_table_alloc !== 'function') {
+    throw new Error('leak-externrefs: the instance exports no __wbindgen_externrefs table or __externref_table_alloc');
+  }
+  externrefs.set(wasm.__externref_table_alloc(), { leaked: i });
+}
 
 const TOKEN = JSON.stringify({ access_token: 'mem-token', token_type: 'Bearer', expires_in: 3600, scope: 'read', extra: { a: [1, 2, 3] } });
 const ERROR = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
@@ -36,7 +60,8 @@ async function measure() {
   globalThis.gc();
   return {
     wasmBytes: wasm.memory.buffer.byteLength,
-    externrefs: wasm.__wbindgen_externrefs?.length ?? null,
+    externrefs: externrefs === null ? null : liveExternrefs(),
+    externrefTableLength: externrefs?.length ?? null,
     heapUsed: process.memoryUsage().heapUsed,
   };
 }
@@ -54,6 +79,7 @@ async function phase(total, one) {
         if (!(e instanceof OAuthTokenError) || e.code !== 'ERR_OAUTH') throw e;
         counts.errors += 1;
       }
+      if (LEAK) leakOne(i);
     }
   };
   await run(0, WARMUP);
