@@ -21,6 +21,7 @@ export function copyConfig(config) {
     const copy = { settings };
     for (const key of Object.keys(config)) {
       const value = config[key];
+      budget.units -= Math.min(key.length, MAX_STRING_UNITS);
       if (key === 'signal' && value != null && typeof value === 'object') {
         copy.signal = value;
         settings.signal = {
@@ -32,7 +33,8 @@ export function copyConfig(config) {
         copy.cache = value;
         settings.cache = { get: method(value.get), put: method(value.put) };
       } else {
-        settings[key] = plain(value, key === 'extraParams' ? 2 : 1, budget);
+        // A key longer than any the core knows is cut like a string (it is refused by name).
+        settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, key === 'extraParams' ? 2 : 1, budget);
       }
     }
     return budget.units < 0 ? { tooLarge: true } : copy;

@@ -42,6 +42,13 @@ extern "C" {
     fn has_own(target: &JsValue, key: &str) -> bool;
 }
 
+/// What every export that hands back a JavaScript value returns, `Ok` unless noted. Node 20's V8
+/// inlines a JS-to-wasm call with a single externref result into optimized JavaScript, and a
+/// lazy deoptimization during such a call aborts the process ("unreachable code" in
+/// `Deoptimizer::DoComputeBuiltinContinuation`); a call with several results (a `Result`'s value,
+/// error and flag) is never inlined.
+type Out = Result<JsValue, JsValue>;
+
 fn get(target: &JsValue, key: &str) -> JsValue {
     reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
@@ -222,7 +229,7 @@ impl Exchange {
     }
 
     /// The next step after `event` (an object api.js made), observed at `now` (epoch ms).
-    pub fn step(&mut self, event: JsValue, now: f64) -> JsValue {
+    pub fn step(&mut self, event: JsValue, now: f64) -> Out {
         let kind = get(&event, "kind").as_string().unwrap_or_default();
         let step = match kind.as_str() {
             "start" => self.inner.step(Event::Start, now),
@@ -240,17 +247,17 @@ impl Exchange {
             "failed" => self.inner.step(Event::FetchFailed(failure_facts(&event)), now),
             _ => Step::Failed(Error::Internal),
         };
-        self.convert(step, now)
+        Ok(self.convert(step, now))
     }
 
     /// The held token's REST header: `{ name, value, generation }`, or undefined without one.
-    pub fn authorization(&self) -> JsValue {
-        match self.inner.authorization() {
+    pub fn authorization(&self) -> Out {
+        Ok(match self.inner.authorization() {
             Some((name, generation, value)) => {
                 object(&[("name", text(name)), ("value", text(&value)), ("generation", JsValue::from(generation))])
             }
             None => JsValue::UNDEFINED,
-        }
+        })
     }
 
     /// A REST call with the token of `generation` got `status`: whether to send it again.
@@ -266,8 +273,8 @@ impl Exchange {
 
     /// The header name a connection's REST calls carry the token in.
     #[wasm_bindgen(getter, js_name = headerName)]
-    pub fn header_name(&self) -> JsValue {
-        self.inner.options().map_or(JsValue::UNDEFINED, |o| text(&o.header_name))
+    pub fn header_name(&self) -> Out {
+        Ok(self.inner.options().map_or(JsValue::UNDEFINED, |o| text(&o.header_name)))
     }
 
     /// Until when the held token is reused (epoch ms; -Infinity without one).
@@ -283,8 +290,8 @@ impl Exchange {
 impl Exchange {
     /// The cache key's digest input while the key is still to be derived.
     #[wasm_bindgen(getter, js_name = keyInput)]
-    pub fn key_input(&self) -> JsValue {
-        self.inner.key_input().map_or(JsValue::UNDEFINED, text)
+    pub fn key_input(&self) -> Out {
+        Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, text))
     }
 
     /// Derives the cache key from the host's SHA-256 of `keyInput` (undefined: none).
@@ -294,8 +301,8 @@ impl Exchange {
 
     /// The cache key once derived.
     #[wasm_bindgen(getter)]
-    pub fn key(&self) -> JsValue {
-        self.inner.key().map_or(JsValue::UNDEFINED, text)
+    pub fn key(&self) -> Out {
+        Ok(self.inner.key().map_or(JsValue::UNDEFINED, text))
     }
 }
 
@@ -398,7 +405,7 @@ impl Exchange {
 /// is sent. An invalid config throws the error's fields. In the `full` build only.
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = previewRequest, skip_typescript)]
-pub fn preview_request(copy: JsValue) -> Result<JsValue, JsValue> {
+pub fn preview_request(copy: JsValue) -> Out {
     let config = entries(&copy).and_then(|e| config::parse(&e, &parse_url)).map_err(|e| error_fields(&e))?;
     let p = oauth_token_core::preview::preview(&config);
     let headers: Array = p.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
@@ -417,6 +424,6 @@ pub fn preview_request(copy: JsValue) -> Result<JsValue, JsValue> {
 /// The error for a config api.js could not copy: `threw` names what a getter or Proxy trap threw;
 /// undefined: it holds more strings than the core accepts in all.
 #[wasm_bindgen(js_name = copyFailed, skip_typescript)]
-pub fn copy_failed(threw: Option<String>) -> JsValue {
-    error_fields(&config::copy_failed(threw.as_deref()))
+pub fn copy_failed(threw: Option<String>) -> Out {
+    Ok(error_fields(&config::copy_failed(threw.as_deref())))
 }
