@@ -6,18 +6,20 @@ bash scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "cargo test: the pure core, natively"
-cargo test --quiet
+step "Rust hygiene: cargo fmt --check, and clippy -D warnings on both crates (natively with tests; the .wasm's library in both builds)"
+cargo fmt --check
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet -p oauth-token-connection --target wasm32-unknown-unknown --target-dir target/check -- -D warnings
+cargo clippy --quiet -p oauth-token-connection --target wasm32-unknown-unknown --target-dir target/check --features full -- -D warnings
 
-step "cargo check for wasm32 with -D warnings (catches unexpected cfgs and dead code), both builds"
-RUSTFLAGS="-D warnings" cargo check --quiet --target wasm32-unknown-unknown --tests --target-dir target/check
-RUSTFLAGS="-D warnings" cargo check --quiet --target wasm32-unknown-unknown --tests --target-dir target/check --features full
+step "cargo test: the core natively (whole exchanges on a scripted transport, property tests), and the zeroing allocator"
+cargo test --quiet --workspace
 
-step "wasm-bindgen-test: the adapter under Node.js, the default build and the full one (cache steps)"
+step "wasm-bindgen-test: the conversions under Node.js, the default build and the full one"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown
+  cargo test -p oauth-token-connection --target wasm32-unknown-unknown
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown --features full
+  cargo test -p oauth-token-connection --target wasm32-unknown-unknown --features full
 
 step "build pkg/"
 SKIP_SETUP=1 bash scripts/build.sh

@@ -175,8 +175,7 @@ pub const UNREADABLE: &str =
     "Token cache: ignored an entry that is not a stored token result; the token was requested from the endpoint";
 
 /// No SHA-256 on this host (no `crypto.subtle`, e.g. a page served over plain http).
-pub const NO_DIGEST: &str =
-    "Token cache: not used, this host has no crypto.subtle.digest for the key";
+pub const NO_DIGEST: &str = "Token cache: not used, this host has no crypto.subtle.digest for the key";
 
 #[cfg(test)]
 mod tests {
@@ -263,7 +262,13 @@ mod tests {
         };
         assert!(parse(&[("cache", kv.clone())]).unwrap().1.cache);
         assert!(!parse(&[("cache", Value::Null)]).unwrap().1.cache);
-        assert!(parse(&[("cache", kv.clone()), ("grantType", s("password")), ("username", s("u")), ("password", s("p"))]).is_ok());
+        assert!(parse(&[
+            ("cache", kv.clone()),
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("p"))
+        ])
+        .is_ok());
         for (bad, kind) in [
             (s("kv"), "a string"),
             (Value::Object(vec![("get".into(), f.clone())]), "an object without them"),

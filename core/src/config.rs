@@ -247,10 +247,7 @@ impl<'a> Entries<'a> {
 
 /// Validates a `requestToken` configuration. `parse_url` is the host's WHATWG URL parser
 /// (`None`: not a URL).
-pub fn parse(
-    entries: &[(String, Value)],
-    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
-) -> Result<Config, Error> {
+pub fn parse(entries: &[(String, Value)], parse_url: &dyn Fn(&str) -> Option<UrlParts>) -> Result<Config, Error> {
     check_keys(entries, false)?;
     parse_config(&Entries(entries), parse_url)
 }
@@ -286,11 +283,7 @@ pub fn parse_connection(
         None => None,
         // It is written into a header value: visible ASCII and spaces only (RFC 9110 §5.5).
         Some(p) if p.bytes().all(|b| b == b' ' || (0x21..=0x7e).contains(&b)) => Some(p.trim().to_owned()),
-        Some(_) => {
-            return Err(invalid(&[
-                "headerPrefix must be printable ASCII (it is sent in an HTTP header)",
-            ]))
-        }
+        Some(_) => return Err(invalid(&["headerPrefix must be printable ASCII (it is sent in an HTTP header)"])),
     };
     let cache = check_cache(&e, &config.grant)?;
     Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache }))
@@ -358,10 +351,9 @@ fn has_control(s: &str) -> bool {
 /// left alone.)
 fn check_controls(e: &Entries<'_>, key: &str) -> Result<(), Error> {
     match e.string(key)? {
-        Some(s) if has_control(s) => Err(invalid(&[
-            key,
-            " contains a control character (U+0000-U+001F, U+007F-U+009F)",
-        ])),
+        Some(s) if has_control(s) => {
+            Err(invalid(&[key, " contains a control character (U+0000-U+001F, U+007F-U+009F)"]))
+        }
         _ => Ok(()),
     }
 }
@@ -380,10 +372,7 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
     let url = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
     // Everything else is checked on borrowed values before anything is copied: no owned value
     // is live across the checks' early returns but the URL's parts.
-    let c = match checks(e) {
-        Ok(c) => c,
-        Err(err) => return Err(err),
-    };
+    let c = checks(e)?;
     let mut extra_params = Vec::new();
     if let Some(members) = c.extra {
         let _ = extra_params_into(members, Some(&mut extra_params));
@@ -457,10 +446,14 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     }
 
     let authentication = e
-        .choice("clientAuthentication", &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)])?
+        .choice(
+            "clientAuthentication",
+            &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
+        )?
         .unwrap_or(ClientAuthentication::Header);
-    let encoding =
-        e.choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?.unwrap_or(BasicEncoding::Form);
+    let encoding = e
+        .choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?
+        .unwrap_or(BasicEncoding::Form);
     let body = authentication == ClientAuthentication::Body;
 
     let client_id = e.required("clientId", "")?;
@@ -470,27 +463,21 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         // client_id in the body (§4.3.2, §6).
         _ if grant != GrantType::ClientCredentials && body => None,
         _ => {
-            return Err(invalid(&[
-                "clientSecret is required (without one: grantType \"password\" or \
-                 \"refresh_token\" with clientAuthentication \"body\")",
-            ]))
+            return Err(invalid(&["clientSecret is required (without one: grantType \"password\" or \
+                 \"refresh_token\" with clientAuthentication \"body\")"]))
         }
     };
 
     if !body && encoding == BasicEncoding::None {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
-            return Err(invalid(&[
-                "clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
-                 use basicEncoding \"form\" or clientAuthentication \"body\"",
-            ]));
+            return Err(invalid(&["clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
+                 use basicEncoding \"form\" or clientAuthentication \"body\""]));
         }
         if !client_id.is_ascii() || !client_secret.unwrap_or_default().is_ascii() {
-            return Err(invalid(&[
-                "clientId or clientSecret contains a non-ASCII character, which plain Basic \
+            return Err(invalid(&["clientId or clientSecret contains a non-ASCII character, which plain Basic \
                  (basicEncoding \"none\") cannot carry; use basicEncoding \"form\" or \
-                 clientAuthentication \"body\"",
-            ]));
+                 clientAuthentication \"body\""]));
         }
     }
 
@@ -503,9 +490,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
             extra_params_into(members, None)?;
             Some(members.as_slice())
         }
-        Some(other) => {
-            return Err(invalid(&["extraParams must be an object of parameter names, got ", other.kind()]))
-        }
+        Some(other) => return Err(invalid(&["extraParams must be an object of parameter names, got ", other.kind()])),
     };
 
     let timeout_ms = e.number("timeoutSeconds")?.unwrap_or(DEFAULT_TIMEOUT_SECONDS) * 1000.0;
@@ -516,10 +501,8 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     // f64::fract and f64::ceil are std-only (the .wasm is no_std): whole numbers by casting.
     let max_response_bytes = match e.number("maxResponseBytes")? {
         None => DEFAULT_MAX_RESPONSE_BYTES,
-        Some(n) if n >= 1.0 && n <= 4_294_967_296.0 && n == (n as u64) as f64 => n as u64,
-        Some(_) => {
-            return Err(invalid(&["maxResponseBytes must be a whole number from 1 to 4294967296"]))
-        }
+        Some(n) if (1.0..=4_294_967_296.0).contains(&n) && n == (n as u64) as f64 => n as u64,
+        Some(_) => return Err(invalid(&["maxResponseBytes must be a whole number from 1 to 4294967296"])),
     };
 
     check_signal(e)?;
@@ -540,10 +523,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     })
 }
 
-fn parse_endpoint(
-    raw: &str,
-    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
-) -> Result<UrlParts, Error> {
+fn parse_endpoint(raw: &str, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -> Result<UrlParts, Error> {
     let Some(url) = parse_url(raw) else {
         return Err(invalid(&["tokenEndpoint must be an absolute URL, e.g. https://auth.example.com/oauth2/token"]));
     };
@@ -664,10 +644,8 @@ fn check_scope(raw: &str) -> Result<(), Error> {
     if raw.bytes().all(|b| b == b' ' || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
         return Ok(());
     }
-    Err(invalid(&[
-        "scope must be space-delimited tokens of printable ASCII without '\"' or '\\' \
-         (RFC 6749 section 3.3)",
-    ]))
+    Err(invalid(&["scope must be space-delimited tokens of printable ASCII without '\"' or '\\' \
+         (RFC 6749 section 3.3)"]))
 }
 
 /// A checked scope with its repeated spaces collapsed; empty means none.
@@ -679,14 +657,22 @@ fn scope_of(raw: &str) -> Option<Scope> {
         }
         out.push_str(token);
     }
-    if out.is_empty() { None } else { Some(Scope(out)) }
+    if out.is_empty() {
+        None
+    } else {
+        Some(Scope(out))
+    }
 }
 
 /// `x.ceil() as u64` without std's float methods (the .wasm is no_std); NaN and negative
 /// numbers give 0 and huge ones saturate, as the cast does.
 pub(crate) fn ceil(x: f64) -> u64 {
     let whole = x as u64;
-    if (whole as f64) < x { whole.saturating_add(1) } else { whole }
+    if (whole as f64) < x {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
 }
 
 #[cfg(test)]
@@ -771,10 +757,7 @@ pub(crate) mod tests {
     #[test]
     fn ssl_modes() {
         assert!(with(&[("sslMode", s("verify"))]).is_ok());
-        assert_eq!(
-            err(&[("sslMode", s("trust"))]),
-            Error::UnsupportedSslMode { mode: SslModeRefused::Trust }
-        );
+        assert_eq!(err(&[("sslMode", s("trust"))]), Error::UnsupportedSslMode { mode: SslModeRefused::Trust });
         let off = err(&[("sslMode", s("off"))]);
         assert_eq!(off.code(), "ERR_UNSUPPORTED_SSL_MODE");
         assert!(off.message().contains("never skips certificate checks"));
@@ -786,7 +769,14 @@ pub(crate) mod tests {
     fn endpoint_rules() {
         let ep = |u: &str| with(&[("tokenEndpoint", s(u))]);
         assert!(ep("https://auth.example.com/t?tenant=a").is_ok());
-        for ok in ["http://localhost:8080/t", "http://127.0.0.1/t", "http://127.8.9.10/t", "http://[::1]:9/t", "http://a.localhost/t", "http://127.1/t"] {
+        for ok in [
+            "http://localhost:8080/t",
+            "http://127.0.0.1/t",
+            "http://127.8.9.10/t",
+            "http://[::1]:9/t",
+            "http://a.localhost/t",
+            "http://127.1/t",
+        ] {
             assert!(ep(ok).is_ok(), "{ok}");
         }
         for bad in ["http://example.com/t", "http://127.0.0.1.nip.io/t", "http://10.0.0.1/t", "http://[::2]/t"] {
@@ -806,8 +796,13 @@ pub(crate) mod tests {
         assert_eq!(c.grant, Grant::Password { username: "alice".into(), password: Password::new("pw".into()) });
         assert!(err(&[("grantType", s("password")), ("password", s("pw"))]).message().contains("username"));
         // RFC 6749 §4.3.2: password is REQUIRED.
-        assert_eq!(err(&[("grantType", s("password")), ("username", s("alice"))]).message(), "password is required for grantType \"password\"");
-        assert!(err(&[("grantType", s("password")), ("username", s("alice")), ("password", s(""))]).message().contains("password is required"));
+        assert_eq!(
+            err(&[("grantType", s("password")), ("username", s("alice"))]).message(),
+            "password is required for grantType \"password\""
+        );
+        assert!(err(&[("grantType", s("password")), ("username", s("alice")), ("password", s(""))])
+            .message()
+            .contains("password is required"));
         assert!(err(&[("username", s("alice"))]).message().contains("only used with grantType"));
     }
 
@@ -826,15 +821,18 @@ pub(crate) mod tests {
         // A public client may refresh with client_id in the body (§6).
         let mut pairs = base();
         pairs.retain(|(k, _)| *k != "clientSecret");
-        pairs.extend([("grantType", s("refresh_token")), ("refreshToken", s("rt")), ("clientAuthentication", s("body"))]);
+        pairs.extend([
+            ("grantType", s("refresh_token")),
+            ("refreshToken", s("rt")),
+            ("clientAuthentication", s("body")),
+        ]);
         assert_eq!(parse(&entries(&pairs), &parse_url).unwrap().client_secret, None);
     }
 
     #[test]
     fn extra_params() {
-        let obj = |members: Vec<(&str, Value)>| {
-            Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-        };
+        let obj =
+            |members: Vec<(&str, Value)>| Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
         let c = with(&[(
             "extraParams",
             obj(vec![
@@ -891,9 +889,17 @@ pub(crate) mod tests {
         let mut pairs = base();
         pairs.retain(|(k, _)| *k != "clientSecret");
         assert_eq!(parse(&entries(&pairs), &parse_url).unwrap_err().code(), "ERR_INVALID_CONFIG");
-        pairs.extend([("grantType", s("password")), ("username", s("u")), ("password", s("p")), ("clientAuthentication", s("body"))]);
+        pairs.extend([
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("p")),
+            ("clientAuthentication", s("body")),
+        ]);
         assert_eq!(parse(&entries(&pairs), &parse_url).unwrap().client_secret, None);
-        assert_eq!(err(&[("clientSecret", Value::Bool(true))]).message(), "clientSecret must be a string, got a boolean");
+        assert_eq!(
+            err(&[("clientSecret", Value::Bool(true))]).message(),
+            "clientSecret must be a string, got a boolean"
+        );
     }
 
     #[test]
@@ -1014,14 +1020,28 @@ pub(crate) mod tests {
             (Value::Object(vec![]), "an object"),
             (Value::Other, "a non-JSON value"),
         ];
-        for key in ["tokenEndpoint", "clientId", "clientSecret", "scope", "grantType", "clientAuthentication", "basicEncoding", "sslMode"] {
+        for key in [
+            "tokenEndpoint",
+            "clientId",
+            "clientSecret",
+            "scope",
+            "grantType",
+            "clientAuthentication",
+            "basicEncoding",
+            "sslMode",
+        ] {
             for (v, kind) in &kinds {
                 let e = err(&[(key, v.clone())]);
                 assert_eq!(e.message(), [key, " must be a string, got ", kind].concat());
             }
         }
         for key in ["username", "password"] {
-            let e = err(&[("grantType", s("password")), ("username", s("u")), ("password", s("p")), (key, Value::Number(1.0))]);
+            let e = err(&[
+                ("grantType", s("password")),
+                ("username", s("u")),
+                ("password", s("p")),
+                (key, Value::Number(1.0)),
+            ]);
             assert_eq!(e.message(), [key, " must be a string, got a number"].concat());
         }
         let e = err(&[("grantType", s("refresh_token")), ("refreshToken", Value::Other)]);
@@ -1035,7 +1055,8 @@ pub(crate) mod tests {
         let secret = ",l\0\u{e9}cret\"";
         let mut pairs = base();
         pairs.push(("refreshToken", s(secret)));
-        let key = "\":\u{78d}\u{405}+1\",l\0\u{e9}cretsen\":\u{78d}\",l\0\u{e9}cr*etsen\":\u{78d}\u{405}+1\",l\0\u{e9}cret";
+        let key =
+            "\":\u{78d}\u{405}+1\",l\0\u{e9}cretsen\":\u{78d}\",l\0\u{e9}cr*etsen\":\u{78d}\u{405}+1\",l\0\u{e9}cret";
         let mut e = entries(&pairs);
         e.push((key.to_owned(), s("x")));
         let m = parse(&e, &parse_url).unwrap_err().message();

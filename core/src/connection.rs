@@ -7,7 +7,7 @@
 use crate::prelude::*;
 
 use crate::cache;
-use crate::config::{ConnectionOptions, Config, Grant};
+use crate::config::{Config, ConnectionOptions, Grant};
 use crate::error::Error;
 use crate::request::{self, HttpRequest};
 use crate::response::TokenResponse;
@@ -526,8 +526,16 @@ mod tests {
         };
         let d = opts(&[]).unwrap();
         assert_eq!((d.refresh_skew_ms, d.header_name.as_str(), d.header_prefix), (60_000.0, "Authorization", None));
-        let o = opts(&[("headerName", s("X-Api-Token")), ("headerPrefix", s(" Token ")), ("refreshSkewSeconds", Value::Number(1.5))]).unwrap();
-        assert_eq!((o.refresh_skew_ms, o.header_name.as_str(), o.header_prefix.as_deref()), (1_500.0, "X-Api-Token", Some("Token")));
+        let o = opts(&[
+            ("headerName", s("X-Api-Token")),
+            ("headerPrefix", s(" Token ")),
+            ("refreshSkewSeconds", Value::Number(1.5)),
+        ])
+        .unwrap();
+        assert_eq!(
+            (o.refresh_skew_ms, o.header_name.as_str(), o.header_prefix.as_deref()),
+            (1_500.0, "X-Api-Token", Some("Token"))
+        );
         for bad in [
             ("headerName", s("Bad Header")),
             ("headerName", s("")),
@@ -536,7 +544,7 @@ mod tests {
             ("refreshSkewSeconds", Value::Number(f64::NAN)),
             ("refreshSkewSeconds", s("60")),
         ] {
-            assert_eq!(opts(&[bad.clone()]).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad:?}");
+            assert_eq!(opts(std::slice::from_ref(&bad)).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad:?}");
         }
         // requestToken refuses them by name.
         let mut pairs = base();

@@ -25,12 +25,7 @@ pub enum Error {
     /// The endpoint answered with a redirect; nothing was sent to the new location.
     UnexpectedRedirect { status: u16 },
     /// An RFC 6749 §5.2 error response.
-    OAuth {
-        status: u16,
-        error: String,
-        error_description: Option<String>,
-        error_uri: Option<String>,
-    },
+    OAuth { status: u16, error: String, error_description: Option<String>, error_uri: Option<String> },
     /// A non-2xx status without a §5.2 body.
     HttpStatus { status: u16, content_type: Option<String>, detail: &'static str },
     /// A response the core cannot use as a token response; `reason` names the field or problem.
@@ -60,7 +55,10 @@ impl Error {
         ("ERR_NETWORK", "The request did not complete: refused, reset, DNS, or (in a browser) CORS."),
         ("ERR_TLS", "The TLS handshake failed, e.g. the endpoint's certificate is not trusted."),
         ("ERR_TIMEOUT", "No complete answer within timeoutSeconds."),
-        ("ERR_UNEXPECTED_REDIRECT", "The endpoint answered with a redirect; it was not followed and nothing was re-sent."),
+        (
+            "ERR_UNEXPECTED_REDIRECT",
+            "The endpoint answered with a redirect; it was not followed and nothing was re-sent.",
+        ),
         ("ERR_OAUTH", "An RFC 6749 section 5.2 error response: see `error` and `errorDescription`."),
         ("ERR_HTTP_STATUS", "A non-2xx status without an OAuth error body."),
         ("ERR_INVALID_RESPONSE", "A success that is not a token response (RFC 6749 section 5.1), e.g. an HTML page."),
@@ -123,11 +121,9 @@ impl Error {
                 "): if its certificate is untrusted, add its CA to the host's trust store \
                  (Node.js: NODE_EXTRA_CA_CERTS)",
             ]),
-            Error::Timeout { timeout_ms } => concat(&[
-                "the token endpoint did not answer within ",
-                &decimal(*timeout_ms),
-                " ms (timeoutSeconds)",
-            ]),
+            Error::Timeout { timeout_ms } => {
+                concat(&["the token endpoint did not answer within ", &decimal(*timeout_ms), " ms (timeoutSeconds)"])
+            }
             Error::UnexpectedRedirect { status } => {
                 let s = if *status == 0 { String::from("a") } else { decimal(u64::from(*status)) };
                 concat(&[
@@ -160,14 +156,12 @@ impl Error {
                 m.push(')');
                 m
             }
-            Error::ResponseTooLarge { limit } => concat(&[
-                "the token response is larger than ",
-                &decimal(*limit),
-                " bytes (maxResponseBytes)",
-            ]),
-            Error::Aborted => String::from(
-                "the token request was aborted by the caller's signal (its reason is the cause)",
-            ),
+            Error::ResponseTooLarge { limit } => {
+                concat(&["the token response is larger than ", &decimal(*limit), " bytes (maxResponseBytes)"])
+            }
+            Error::Aborted => {
+                String::from("the token request was aborted by the caller's signal (its reason is the cause)")
+            }
             Error::Internal => String::from("the package's driver answered a step it was not given"),
         }
     }
@@ -245,9 +239,7 @@ fn oauth_hint(error: &str) -> &'static str {
         }
         "unauthorized_client" => "Allow this grant type for the client on the authorization server.",
         "unsupported_grant_type" => "Use a grant type the authorization server supports.",
-        "invalid_request" => {
-            "Read errorDescription: it usually names the parameter the server refused."
-        }
+        "invalid_request" => "Read errorDescription: it usually names the parameter the server refused.",
         "access_denied" => "Check the client's permissions on the authorization server.",
         "server_error" | "temporarily_unavailable" => "The server failed: try again later.",
         _ => "Read errorDescription and the server's documentation for this error code.",
@@ -299,10 +291,7 @@ fn is_tls_code(code: &str) -> bool {
         "HOSTNAME_MISMATCH",
         "EPROTO",
     ];
-    EXACT.contains(&code)
-        || code.starts_with("CERT_")
-        || code.starts_with("ERR_TLS_")
-        || code.starts_with("ERR_SSL_")
+    EXACT.contains(&code) || code.starts_with("CERT_") || code.starts_with("ERR_TLS_") || code.starts_with("ERR_SSL_")
 }
 
 /// Classifies a failed fetch (or body read): timeout, TLS or plain network failure.
@@ -329,7 +318,9 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
                 .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
                 .map(|&b| b as char)
                 .collect();
-            return Error::Tls { reason: if reason.is_empty() { String::from("invalid peer certificate") } else { reason } };
+            return Error::Tls {
+                reason: if reason.is_empty() { String::from("invalid peer certificate") } else { reason },
+            };
         }
     }
     let mut detail = f.message.as_deref().map_or_else(|| String::from("the host's fetch failed"), crate::text::clean);
@@ -467,10 +458,7 @@ mod tests {
             error_uri: None,
         };
         assert_eq!(e.status(), Some(401));
-        assert_eq!(
-            e.message(),
-            "the token endpoint returned error \"invalid_client\": bad secret (HTTP 401)"
-        );
+        assert_eq!(e.message(), "the token endpoint returned error \"invalid_client\": bad secret (HTTP 401)");
         assert_eq!(Error::UnexpectedRedirect { status: 0 }.status(), None);
     }
 }

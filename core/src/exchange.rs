@@ -167,7 +167,12 @@ impl Exchange {
     pub fn connection(config: Config, options: ConnectionOptions) -> Self {
         let key = options.cache.then(|| Key::Input(cache::key_input(&config)));
         let session = Session::new(&options);
-        Exchange { config, connection: Some(Connection { options, session, key }), state: State::Idle, notes: Vec::new() }
+        Exchange {
+            config,
+            connection: Some(Connection { options, session, key }),
+            state: State::Idle,
+            notes: Vec::new(),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -334,19 +339,20 @@ impl Exchange {
             cookies::check(set_cookies, self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
         let Some(c) = self.connection.as_mut() else {
             self.state = State::Over;
-            return Step::Done(Token { response: token, warnings, source: Source::Endpoint, reuse_until: f64::NEG_INFINITY });
+            return Step::Done(Token {
+                response: token,
+                warnings,
+                source: Source::Endpoint,
+                reuse_until: f64::NEG_INFINITY,
+            });
         };
         c.session.accept(&token, &renewal);
         let ttl = c.session.cache_ttl(&token, now_ms);
         let reuse_until = c.session.reuse_until();
         let token = Token { response: token, warnings, source: Source::Endpoint, reuse_until };
         if let (Some(Key::Ready(key)), Some(ttl_seconds)) = (&c.key, ttl) {
-            let step = Step::CachePut {
-                key: key.clone(),
-                token: token.clone(),
-                ttl_seconds,
-                timeout_ms: cache::TIMEOUT_MS,
-            };
+            let step =
+                Step::CachePut { key: key.clone(), token: token.clone(), ttl_seconds, timeout_ms: cache::TIMEOUT_MS };
             self.state = State::Storing(token);
             return step;
         }
@@ -393,7 +399,8 @@ pub enum Member<'a> {
 /// The token result's members in order, absent ones left out.
 pub fn result_members(token: &Token) -> Vec<(&'static str, Member<'_>)> {
     let t = &token.response;
-    let mut m = vec![("accessToken", Member::Text(t.access_token.expose())), ("tokenType", Member::Text(&t.token_type))];
+    let mut m =
+        vec![("accessToken", Member::Text(t.access_token.expose())), ("tokenType", Member::Text(&t.token_type))];
     if let Some(n) = t.expires_in {
         m.push(("expiresIn", Member::Number(n)));
     }
@@ -653,7 +660,12 @@ mod tests {
     fn the_result_members_are_the_declared_ones_in_order() {
         let mut ex = single(&[]);
         ex.step(Event::Start, T0);
-        let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer","expires_in":1,"scope":"r","refresh_token":"x"}"#, &[]));
+        let t = done(answer(
+            &mut ex,
+            200,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":1,"scope":"r","refresh_token":"x"}"#,
+            &[],
+        ));
         let names: Vec<&str> = result_members(&t).iter().map(|(n, _)| *n).collect();
         let declared: Vec<&str> = crate::package::RESULT.iter().map(|(n, ..)| *n).collect();
         assert_eq!(names, declared);

@@ -31,12 +31,12 @@ pub mod connection;
 pub mod cookies;
 pub mod error;
 pub mod exchange;
+pub mod package;
 pub mod preview;
 pub mod request;
 pub mod response;
 pub mod secret;
 pub mod text;
-pub mod package;
 pub mod value;
 
 #[cfg(test)]

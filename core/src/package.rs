@@ -182,7 +182,11 @@ pub fn limits_module() -> String {
             "MAX_STRING_UNITS",
             MAX_STRING_BYTES + 1,
         ),
-        &line("Values past this many in extraParams are not copied (the core refuses the config).", "MAX_EXTRA_VALUES", MAX_EXTRA_VALUES),
+        &line(
+            "Values past this many in extraParams are not copied (the core refuses the config).",
+            "MAX_EXTRA_VALUES",
+            MAX_EXTRA_VALUES,
+        ),
         &line("The most UTF-16 units of strings one config may hold in all.", "MAX_CONFIG_UNITS", MAX_CONFIG_UNITS),
     ]
     .concat()

@@ -121,15 +121,11 @@ fn notes(config: &Config) -> Vec<String> {
              password is masked.",
         ));
         if has_outer_whitespace(password.expose()) {
-            notes.push(String::from(
-                "The password begins or ends with whitespace, sent as is: check the paste.",
-            ));
+            notes.push(String::from("The password begins or ends with whitespace, sent as is: check the paste."));
         }
     }
     if secret.is_some_and(has_outer_whitespace) {
-        notes.push(String::from(
-            "The client secret begins or ends with whitespace, sent as is: check the paste.",
-        ));
+        notes.push(String::from("The client secret begins or ends with whitespace, sent as is: check the paste."));
     }
     notes
 }
@@ -179,7 +175,10 @@ mod tests {
     fn header_mode_shows_the_form_encoded_id() {
         let p = preview_of(&[("clientId", s("my app:1/ü"))]);
         assert_eq!(header(&p, "Authorization"), Some("Basic base64(my+app%3A1%2F%C3%BC:********)"));
-        assert_eq!(p.notes[1], "The client ID changes under form encoding: \"my app:1/ü\" goes into Basic as \"my+app%3A1%2F%C3%BC\".");
+        assert_eq!(
+            p.notes[1],
+            "The client ID changes under form encoding: \"my app:1/ü\" goes into Basic as \"my+app%3A1%2F%C3%BC\"."
+        );
     }
 
     #[test]
@@ -201,12 +200,18 @@ mod tests {
 
     #[test]
     fn password_grant_masks_the_password() {
-        let p = preview_of(&[("grantType", s("password")), ("username", s("alice@example.com")), ("password", s("correct horse"))]);
+        let p = preview_of(&[
+            ("grantType", s("password")),
+            ("username", s("alice@example.com")),
+            ("password", s("correct horse")),
+        ]);
         assert_eq!(p.body, "grant_type=password&username=alice%40example.com&password=********");
         assert_eq!(header(&p, "Authorization"), Some("Basic base64(client:********)"));
         assert_eq!(p.notes.len(), 2);
         let p = preview_of(&[
-            ("grantType", s("password")), ("username", s("u")), ("password", s("pw")),
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("pw")),
             ("clientAuthentication", s("body")),
         ]);
         assert_eq!(p.body, "grant_type=password&username=u&password=********&client_id=client&client_secret=********");
@@ -215,8 +220,12 @@ mod tests {
     #[test]
     fn refresh_grant_masks_the_refresh_token_and_shows_extra_params() {
         let extra = Value::Object(vec![("resource".into(), Value::Array(vec![s("https://a/"), s("https://b/")]))]);
-        let p = preview_of(&[("grantType", s("refresh_token")), ("refreshToken", s("rt-secret")), ("extraParams", extra)]);
-        assert_eq!(p.body, "grant_type=refresh_token&refresh_token=********&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F");
+        let p =
+            preview_of(&[("grantType", s("refresh_token")), ("refreshToken", s("rt-secret")), ("extraParams", extra)]);
+        assert_eq!(
+            p.body,
+            "grant_type=refresh_token&refresh_token=********&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F"
+        );
         assert!(!format!("{p:?}").contains("rt-secret"));
     }
 
@@ -224,7 +233,12 @@ mod tests {
     fn public_client() {
         let mut pairs = base();
         pairs.retain(|(k, _)| *k != "clientSecret");
-        pairs.extend([("grantType", s("password")), ("username", s("u")), ("password", s("p")), ("clientAuthentication", s("body"))]);
+        pairs.extend([
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("p")),
+            ("clientAuthentication", s("body")),
+        ]);
         let p = preview(&parse(&entries(&pairs), &parse_url).unwrap());
         assert_eq!(p.body, "grant_type=password&username=u&password=********&client_id=client");
         assert!(p.notes[0].contains("no client secret is sent"));

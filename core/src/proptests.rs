@@ -39,8 +39,20 @@ fn text() -> impl Strategy<Value = String> {
         any::<String>(),
         proptest::collection::vec(
             prop_oneof![
-                Just(':'), Just('+'), Just('%'), Just('&'), Just('='), Just(' '), Just('/'), Just('*'),
-                Just('é'), Just('\u{1F511}'), Just('\u{0}'), Just('\n'), any::<char>(), proptest::char::range('a', 'z'),
+                Just(':'),
+                Just('+'),
+                Just('%'),
+                Just('&'),
+                Just('='),
+                Just(' '),
+                Just('/'),
+                Just('*'),
+                Just('é'),
+                Just('\u{1F511}'),
+                Just('\u{0}'),
+                Just('\n'),
+                any::<char>(),
+                proptest::char::range('a', 'z'),
             ],
             0..24,
         )
@@ -50,7 +62,9 @@ fn text() -> impl Strategy<Value = String> {
 
 /// Non-empty and without control characters (what clientId and username accept).
 fn name() -> impl Strategy<Value = String> {
-    text().prop_map(|s| s.chars().filter(|c| !c.is_control()).collect::<String>()).prop_filter("non-empty", |s| !s.is_empty())
+    text()
+        .prop_map(|s| s.chars().filter(|c| !c.is_control()).collect::<String>())
+        .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 fn non_empty() -> impl Strategy<Value = String> {
@@ -101,7 +115,8 @@ fn value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         Just(Value::Other),
         any::<bool>().prop_map(Value::Bool),
-        prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(0.5), Just(-1.0), Just(30.0)].prop_map(Value::Number),
+        prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(0.5), Just(-1.0), Just(30.0)]
+            .prop_map(Value::Number),
         prop_oneof![
             text(),
             Just("https://auth.example.com/t".to_owned()),

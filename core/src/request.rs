@@ -17,8 +17,7 @@ pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=U
 /// The fetch options every token request uses, for documentation and the request preview:
 /// `redirect: manual` (a 3xx is an error; nothing is re-sent), `credentials: omit` (ambient
 /// cookies never reach the token endpoint), `cache: no-store` (RFC 6749 §5.1).
-pub const FETCH_OPTIONS: [(&str, &str); 3] =
-    [("redirect", "manual"), ("credentials", "omit"), ("cache", "no-store")];
+pub const FETCH_OPTIONS: [(&str, &str); 3] = [("redirect", "manual"), ("credentials", "omit"), ("cache", "no-store")];
 
 /// An HTTP request description. `Debug` hides the body and the Authorization value.
 #[derive(Clone, PartialEq, Eq)]
@@ -132,10 +131,8 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
     for (name, value) in &config.extra_params {
         form.append_pair(name, value);
     }
-    let mut headers = vec![
-        ("Content-Type", String::from(FORM_CONTENT_TYPE)),
-        ("Accept", String::from("application/json")),
-    ];
+    let mut headers =
+        vec![("Content-Type", String::from(FORM_CONTENT_TYPE)), ("Accept", String::from("application/json"))];
     match config.client_authentication {
         ClientAuthentication::Header => headers.push((
             "Authorization",
@@ -149,19 +146,14 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
             }
         }
     }
-    HttpRequest {
-        method: "POST",
-        url: config.token_endpoint.href().to_owned(),
-        headers,
-        body: form.0,
-    }
+    HttpRequest { method: "POST", url: config.token_endpoint.href().to_owned(), headers, body: form.0 }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::tests::{base, entries, parse_url, s};
     use crate::config::parse;
+    use crate::config::tests::{base, entries, parse_url, s};
     use crate::value::Value;
 
     fn request(extra: &[(&'static str, Value)]) -> HttpRequest {
@@ -199,7 +191,8 @@ mod tests {
 
     #[test]
     fn password_grant_both_modes_exact_bytes() {
-        let pw = [("grantType", s("password")), ("username", s("alice@example.com")), ("password", s("correct horse&=+"))];
+        let pw =
+            [("grantType", s("password")), ("username", s("alice@example.com")), ("password", s("correct horse&=+"))];
         let r = request(&pw);
         assert_eq!(r.body, "grant_type=password&username=alice%40example.com&password=correct+horse%26%3D%2B");
         assert_eq!(header(&r, "Authorization"), Some("Basic Y2xpZW50OnNlY3JldA=="));
@@ -221,7 +214,12 @@ mod tests {
             ("resource".into(), Value::Array(vec![s("https://a.example/x?y=1"), s("urn:b")])),
         ]);
         // §6: grant_type, refresh_token, then scope; extra parameters after them.
-        let r = request(&[("grantType", s("refresh_token")), ("refreshToken", s("r/t+1")), ("scope", s("read")), ("extraParams", extra.clone())]);
+        let r = request(&[
+            ("grantType", s("refresh_token")),
+            ("refreshToken", s("r/t+1")),
+            ("scope", s("read")),
+            ("extraParams", extra.clone()),
+        ]);
         assert_eq!(
             r.body,
             "grant_type=refresh_token&refresh_token=r%2Ft%2B1&scope=read&audience=https%3A%2F%2Fapi.example.com&resource=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&resource=urn%3Ab"
@@ -241,7 +239,12 @@ mod tests {
     fn public_client_sends_only_client_id() {
         let mut pairs = base();
         pairs.retain(|(k, _)| *k != "clientSecret");
-        pairs.extend([("grantType", s("password")), ("username", s("u")), ("password", s("p")), ("clientAuthentication", s("body"))]);
+        pairs.extend([
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("p")),
+            ("clientAuthentication", s("body")),
+        ]);
         let r = build(&parse(&entries(&pairs), &parse_url).unwrap());
         assert_eq!(r.body, "grant_type=password&username=u&password=p&client_id=client");
     }

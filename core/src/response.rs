@@ -59,9 +59,7 @@ fn is_redirect(status: u16) -> bool {
 
 /// Whether the media type's essence (before any `;`, trimmed) is `text/html`, in any case.
 fn is_html(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|c| c.split(';').next())
-        .is_some_and(|c| c.trim().eq_ignore_ascii_case("text/html"))
+    content_type.and_then(|c| c.split(';').next()).is_some_and(|c| c.trim().eq_ignore_ascii_case("text/html"))
 }
 
 /// The host's fetch (or a polyfill) did not return a real Response: no object, or no HTTP status.
@@ -96,7 +94,7 @@ pub fn interpret(
     parse_json: &mut dyn FnMut(&str) -> Json,
     now_ms: f64,
 ) -> Result<TokenResponse, Error> {
-    let parsed = json_text(resp.body, resp.content_type).map_or(Json::Invalid, |t| parse_json(t));
+    let parsed = json_text(resp.body, resp.content_type).map_or(Json::Invalid, parse_json);
     interpret_parsed(resp, parsed, now_ms)
 }
 
@@ -112,7 +110,8 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
     }
     // Copied only into an error: a token response needs no owned copy.
     let content_type = || resp.content_type.map(crate::text::clean);
-    let invalid = |reason: &str| Error::InvalidResponse { status, content_type: content_type(), reason: reason.to_owned() };
+    let invalid =
+        |reason: &str| Error::InvalidResponse { status, content_type: content_type(), reason: reason.to_owned() };
     let success = (200..300).contains(&status);
     let text = utf8_text(resp.body);
     let html = is_html(resp.content_type);
@@ -186,7 +185,11 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
     let expires_at = expires_in.map(|s| now_ms + s * 1000.0);
     // `expiresAt` must be a valid JavaScript time value (ECMA-262: at most 8.64e15 ms), or
     // `new Date(expiresAt)` is an Invalid Date and 1.7e308 s would overflow to Infinity.
-    if expires_at.is_some_and(|at| !(at <= MAX_TIME_VALUE_MS)) {
+    // NaN is not a valid time either.
+    let valid = |at: f64| {
+        matches!(at.partial_cmp(&MAX_TIME_VALUE_MS), Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal))
+    };
+    if expires_at.is_some_and(|at| !valid(at)) {
         return Err(invalid("expires_in is too large (expiresAt would be past the year 275760)"));
     }
 
@@ -199,14 +202,7 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
     // An empty refresh token is no refresh token (sending it back could only fail).
     let refresh_token = optional_string("refresh_token")?.filter(|r| !r.is_empty()).map(RefreshToken::new);
 
-    Ok(TokenResponse {
-        access_token,
-        token_type,
-        expires_in,
-        expires_at,
-        scope,
-        refresh_token,
-    })
+    Ok(TokenResponse { access_token, token_type, expires_in, expires_at, scope, refresh_token })
 }
 
 /// The largest JavaScript time value (ECMA-262 §21.4.1.1: ±8.64e15 ms around the epoch).
@@ -310,8 +306,14 @@ mod tests {
         let t = run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":"3599"}"#).unwrap();
         assert_eq!(t.expires_in, Some(3599.0));
         assert_eq!(t.expires_at, Some(NOW + 3_599_000.0));
-        assert_eq!(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":3600.5}"#).unwrap().expires_in, Some(3600.5));
-        assert_eq!(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#).unwrap().expires_in, Some(0.0));
+        assert_eq!(
+            run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":3600.5}"#).unwrap().expires_in,
+            Some(3600.5)
+        );
+        assert_eq!(
+            run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#).unwrap().expires_in,
+            Some(0.0)
+        );
         for bad in [r#"-1"#, r#""abc""#, r#""-5""#, r#""""#, r#""1e3""#, "true", "[1]"] {
             let body = ["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":", bad, "}"].concat();
             assert!(reason(run(200, JSON, &body)).contains("expires_in"), "{bad}");
@@ -338,11 +340,14 @@ mod tests {
         assert!(reason(run(200, JSON, r#"{"access_token":5,"token_type":"Bearer"}"#)).contains("got a number"));
         assert!(reason(run(200, JSON, r#"{"access_token":{},"token_type":"Bearer"}"#)).contains("got an object"));
         assert!(reason(run(200, JSON, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty"));
-        assert!(reason(run(200, JSON, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#)).contains("control character"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#))
+            .contains("control character"));
         assert!(reason(run(200, JSON, r#"{"access_token":"a b","token_type":"Bearer"}"#)).contains("space"));
         assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bea rer"}"#)).contains("token_type"));
-        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","scope":["read"]}"#)).contains("scope must be a string"));
-        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#)).contains("refresh_token"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","scope":["read"]}"#))
+            .contains("scope must be a string"));
+        assert!(reason(run(200, JSON, r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#))
+            .contains("refresh_token"));
     }
 
     fn token_body(token_json: &str) -> String {
@@ -351,7 +356,16 @@ mod tests {
 
     #[test]
     fn access_token_is_an_rfc_6750_b64token() {
-        for ok in ["a", "2YotnFZFEjr1zCsicMWpAA", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_", "a+b/c~d.e-f_g", "abc=", "abc==", "Z=========", "0"] {
+        for ok in [
+            "a",
+            "2YotnFZFEjr1zCsicMWpAA",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_",
+            "a+b/c~d.e-f_g",
+            "abc=",
+            "abc==",
+            "Z=========",
+            "0",
+        ] {
             assert_eq!(b64token_problem(ok), None, "{ok}");
             let t = run(200, JSON, &token_body(&["\"", ok, "\""].concat())).unwrap();
             assert_eq!(t.access_token.expose(), ok);
@@ -391,7 +405,9 @@ mod tests {
 
     #[test]
     fn expires_in_edges() {
-        let exp = |v: &str| run(200, JSON, &["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":", v, "}"].concat());
+        let exp = |v: &str| {
+            run(200, JSON, &["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":", v, "}"].concat())
+        };
         // Up to the largest JavaScript time value.
         let max_s = (MAX_TIME_VALUE_MS - NOW) / 1000.0;
         assert_eq!(exp(&max_s.to_string()).unwrap().expires_at, Some(MAX_TIME_VALUE_MS));
@@ -446,14 +462,24 @@ mod tests {
             (200, JSON, "\u{feff}\u{feff}{}".as_bytes(), "ERR_INVALID_RESPONSE"),
             // Duplicate keys: the last wins, as in JSON.parse (the host parses).
             (200, JSON, br#"{"access_token":"a b","access_token":"good","token_type":"Bearer"}"#, OK),
-            (200, JSON, br#"{"access_token":"good","access_token":"a b","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (
+                200,
+                JSON,
+                br#"{"access_token":"good","access_token":"a b","token_type":"Bearer"}"#,
+                "ERR_INVALID_RESPONSE",
+            ),
             (200, JSON, br#"{"access_token":5,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":{},"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":[],"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":true,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":"","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
-            (200, JSON, br#"{"access_token":"a
-X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
+            (
+                200,
+                JSON,
+                br#"{"access_token":"a
+X-Evil: 1","token_type":"Bearer"}"#,
+                "ERR_INVALID_RESPONSE",
+            ),
             (200, JSON, br#"{"access_token":"a,b;c","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":null,"token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             (200, JSON, br#"{"access_token":"a"}"#, "ERR_INVALID_RESPONSE"),
@@ -505,7 +531,10 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
     #[test]
     fn only_the_listed_members_are_read() {
         let bodies: &[(u16, &str)] = &[
-            (200, r#"{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"r","refresh_token":"x","id_token":"e.y.j","ext_expires_in":1}"#),
+            (
+                200,
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"r","refresh_token":"x","id_token":"e.y.j","ext_expires_in":1}"#,
+            ),
             (200, r#"{"accessToken":"a","token_type":"Bearer","Access_Token":"b"}"#),
             (200, r#"{"access_token":"a","tokenType":"Bearer","expires":5}"#),
             (200, r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600","refresh_token":"","error":"x"}"#),
@@ -522,7 +551,8 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
             other => other,
         };
         for (status, body) in bodies {
-            let resp = HttpResponse { status: *status, opaque_redirect: false, content_type: JSON, body: body.as_bytes() };
+            let resp =
+                HttpResponse { status: *status, opaque_redirect: false, content_type: JSON, body: body.as_bytes() };
             let whole = interpret(&resp, &mut |t| parse_json(t), NOW);
             let listed = interpret(&resp, &mut only, NOW);
             assert_eq!(whole, listed, "{body}");
@@ -555,7 +585,9 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
 
     #[test]
     fn messages_never_quote_a_success_body() {
-        for body in [r#"{"access_token":"canary-token-x","token_type":"Be arer"}"#, r#"{"access_token":"canary-token-x""#] {
+        for body in
+            [r#"{"access_token":"canary-token-x","token_type":"Be arer"}"#, r#"{"access_token":"canary-token-x""#]
+        {
             let e = run(200, JSON, body).unwrap_err();
             assert!(!e.message().contains("canary"), "{}", e.message());
         }
@@ -563,7 +595,12 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
 
     #[test]
     fn error_5_2() {
-        let e = run(400, JSON, r#"{"error":"invalid_scope","error_description":"bad scope","error_uri":"https://e.example/doc"}"#).unwrap_err();
+        let e = run(
+            400,
+            JSON,
+            r#"{"error":"invalid_scope","error_description":"bad scope","error_uri":"https://e.example/doc"}"#,
+        )
+        .unwrap_err();
         assert_eq!(
             e,
             Error::OAuth {
@@ -575,7 +612,10 @@ X-Evil: 1","token_type":"Bearer"}"#, "ERR_INVALID_RESPONSE"),
         );
         // Non-string members are dropped, not fatal.
         let e = run(401, JSON, r#"{"error":"invalid_client","error_description":5,"error_uri":{}}"#).unwrap_err();
-        assert_eq!(e, Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None });
+        assert_eq!(
+            e,
+            Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None }
+        );
         // A non-string error is not a §5.2 body.
         assert_eq!(run(400, JSON, r#"{"error":7}"#).unwrap_err().code(), "ERR_HTTP_STATUS");
         // A 200 carrying an error.

@@ -10,7 +10,8 @@ use crate::prelude::*;
 /// separators, and the bidirectional formatting characters (Unicode UAX #9: embeddings,
 /// overrides, isolates and marks).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `s` with every [`is_unsafe`] character replaced by U+FFFD.
@@ -36,7 +37,10 @@ mod tests {
 
     #[test]
     fn the_dangerous_ones() {
-        for c in ['\t', '\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}', '\u{2028}', '\u{2029}', '\u{202e}', '\u{2066}', '\u{2069}'] {
+        for c in [
+            '\t', '\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}', '\u{2028}', '\u{2029}', '\u{202e}', '\u{2066}',
+            '\u{2069}',
+        ] {
             assert!(is_unsafe(c), "U+{:04X}", c as u32);
         }
         for c in [' ', 'é', '\u{a0}', '\u{fffd}', '€', '日'] {

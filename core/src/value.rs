@@ -86,9 +86,7 @@ pub mod testing {
     /// What the wasm adapter does with `JSON.parse`, done with serde_json.
     pub fn parse_json(text: &str) -> Json {
         match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(m)) => {
-                Json::Object(m.iter().map(|(k, v)| (k.clone(), shallow(v))).collect())
-            }
+            Ok(serde_json::Value::Object(m)) => Json::Object(m.iter().map(|(k, v)| (k.clone(), shallow(v))).collect()),
             Ok(other) => Json::NotObject(shallow(&other).kind()),
             Err(_) => Json::Invalid,
         }

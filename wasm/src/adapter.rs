@@ -132,7 +132,8 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 fn parse_json(text: &str) -> (JsValue, Json) {
     let Ok(v) = js_sys::JSON::parse(text) else { return (JsValue::UNDEFINED, Json::Invalid) };
     let json = if v.is_object() && !Array::is_array(&v) {
-        let picked = MEMBERS.iter().filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
+        let picked =
+            MEMBERS.iter().filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
         Json::Object(picked.collect())
     } else {
         Json::NotObject(value(&v, 0).kind())
@@ -195,7 +196,11 @@ fn failure_facts(event: &JsValue) -> FetchFailure {
         in_browser: flag("inPage"),
         message: get(event, "message").as_string(),
         cause_message: get(event, "causeMessage").as_string(),
-        cause_codes: if Array::is_array(&codes) { Array::from(&codes).iter().filter_map(|c| c.as_string()).collect() } else { Vec::new() },
+        cause_codes: if Array::is_array(&codes) {
+            Array::from(&codes).iter().filter_map(|c| c.as_string()).collect()
+        } else {
+            Vec::new()
+        },
         timeout_ms: 0,
     }
 }
@@ -331,8 +336,11 @@ impl Exchange {
         let status = get(event, "status").as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
         let content_type = get(event, "contentType").as_string();
         let cookies = get(event, "setCookies");
-        let set_cookies: Vec<String> =
-            if Array::is_array(&cookies) { Array::from(&cookies).iter().filter_map(|c| c.as_string()).collect() } else { Vec::new() };
+        let set_cookies: Vec<String> = if Array::is_array(&cookies) {
+            Array::from(&cookies).iter().filter_map(|c| c.as_string()).collect()
+        } else {
+            Vec::new()
+        };
         let body = get(event, "body").dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
         let (json_value, json) = match response::json_text(&body, content_type.as_deref()) {
             Some(t) => parse_json(t),
@@ -380,7 +388,8 @@ impl Exchange {
                 ]),
                 // Not writable: the write failed before it began.
                 None => {
-                    let next = self.inner.step(Event::CacheWritten(Err("the token response cannot be stored as JSON")), now);
+                    let next =
+                        self.inner.step(Event::CacheWritten(Err("the token response cannot be stored as JSON")), now);
                     self.convert(next, now)
                 }
             },
@@ -426,4 +435,175 @@ pub fn preview_request(copy: JsValue) -> Out {
 #[wasm_bindgen(js_name = copyFailed, skip_typescript)]
 pub fn copy_failed(threw: Option<String>) -> Out {
     Ok(error_fields(&config::copy_failed(threw.as_deref())))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The conversions, under wasm-bindgen-test: each step leaves as the plain object api.js
+    //! reads, and each event object api.js makes arrives as the core's event.
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn copy(extra: &[(&str, JsValue)]) -> JsValue {
+        let o = object(&[
+            ("tokenEndpoint", text("https://auth.example.com/token")),
+            ("clientId", text("aaa/;&")),
+            ("clientSecret", text("bbb/;&")),
+        ]);
+        for (k, v) in extra {
+            set(&o, k, v);
+        }
+        o
+    }
+
+    fn s(v: &JsValue, key: &str) -> String {
+        get(v, key).as_string().unwrap_or_default()
+    }
+
+    fn body_event(status: u16, body: &str) -> JsValue {
+        object(&[
+            ("kind", text("response")),
+            ("status", JsValue::from(status)),
+            ("contentType", text("application/json")),
+            ("setCookies", Array::of1(&text("sid=1; Domain=evil.example")).into()),
+            ("body", Uint8Array::from(body.as_bytes()).into()),
+        ])
+    }
+
+    fn start(ex: &mut Exchange) -> JsValue {
+        ex.step(object(&[("kind", text("start"))]), 1_700_000_000_000.0).unwrap()
+    }
+
+    const TOKEN: &str = r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":"3599","refresh_token":"rt","nested":{"a":[1,2]}}"#;
+
+    #[wasm_bindgen_test]
+    fn the_fetch_step_has_named_fields() {
+        let mut ex =
+            Exchange::new(copy(&[("scope", text("read  write")), ("timeoutSeconds", 2.5.into())]), false).unwrap();
+        let step = start(&mut ex);
+        assert_eq!(s(&step, "kind"), "fetch");
+        assert_eq!(s(&step, "url"), "https://auth.example.com/token");
+        assert_eq!(get(&step, "timeoutMs").as_f64(), Some(2500.0));
+        assert_eq!(get(&step, "maxBytes").as_f64(), Some(1_048_576.0));
+        let init = get(&step, "init");
+        assert_eq!(
+            (s(&init, "method"), s(&init, "redirect"), s(&init, "credentials"), s(&init, "cache")),
+            ("POST".into(), "manual".into(), "omit".into(), "no-store".into())
+        );
+        assert_eq!(s(&init, "body"), "grant_type=client_credentials&scope=read+write");
+        let headers: Vec<String> = Array::from(&get(&init, "headers"))
+            .iter()
+            .map(|h| Array::from(&h).iter().filter_map(|x| x.as_string()).collect::<Vec<_>>().join(": "))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "Content-Type: application/x-www-form-urlencoded;charset=UTF-8",
+                "Accept: application/json",
+                "Authorization: Basic YWFhJTJGJTNCJTI2OmJiYiUyRiUzQiUyNg==",
+            ]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_done_step_carries_the_result() {
+        let mut ex = Exchange::new(copy(&[]), false).unwrap();
+        start(&mut ex);
+        let step = ex.step(body_event(200, TOKEN), 1_000.0).unwrap();
+        assert_eq!(s(&step, "kind"), "done");
+        let r = get(&step, "result");
+        assert_eq!(
+            (s(&r, "accessToken"), s(&r, "tokenType"), s(&r, "refreshToken")),
+            ("tok-1".into(), "Bearer".into(), "rt".into())
+        );
+        assert_eq!(get(&r, "expiresIn").as_f64(), Some(3599.0));
+        assert_eq!(get(&r, "expiresAt").as_f64(), Some(1_000.0 + 3_599_000.0));
+        assert!(get(&r, "scope").is_undefined() && !has_own(&r, "scope"));
+        assert_eq!(js_sys::JSON::stringify(&get(&r, "json")).unwrap().as_string().unwrap(), TOKEN);
+        let warnings = Array::from(&get(&r, "warnings"));
+        assert_eq!(warnings.length(), 1);
+        assert!(warnings.get(0).as_string().unwrap().starts_with("Cookie rejected"));
+    }
+
+    #[wasm_bindgen_test]
+    fn failures_carry_code_message_and_hint() {
+        let mut ex = Exchange::new(copy(&[]), false).unwrap();
+        start(&mut ex);
+        let step = ex.step(body_event(404, "{}"), 0.0).unwrap();
+        let e = get(&step, "error");
+        assert_eq!((s(&step, "kind"), s(&e, "code")), ("failed".into(), "ERR_HTTP_STATUS".into()));
+        assert_eq!(get(&e, "status").as_f64(), Some(404.0));
+        assert!(s(&e, "hint").contains("path"), "{}", s(&e, "hint"));
+
+        let mut ex = Exchange::new(copy(&[]), false).unwrap();
+        start(&mut ex);
+        let failed = object(&[
+            ("kind", text("failed")),
+            ("message", text("fetch failed")),
+            ("causeCodes", Array::of1(&text("UNABLE_TO_VERIFY_LEAF_SIGNATURE")).into()),
+        ]);
+        let e = get(&ex.step(failed, 0.0).unwrap(), "error");
+        assert_eq!(s(&e, "code"), "ERR_TLS");
+        // An event it cannot read is the driver's bug, said as such.
+        let step = ex.step(object(&[("kind", text("nonsense"))]), 0.0).unwrap();
+        assert_eq!(s(&get(&step, "error"), "code"), "ERR_INTERNAL");
+    }
+
+    #[wasm_bindgen_test]
+    fn invalid_copies_throw_the_error_fields() {
+        for bad in [JsValue::NULL, JsValue::from(5), Array::new().into(), text("x")] {
+            let e = Exchange::new(bad, false).err().unwrap();
+            assert_eq!(s(&e, "code"), "ERR_INVALID_CONFIG");
+            assert!(s(&e, "message").starts_with("config must be an object"));
+        }
+        let e = Exchange::new(copy(&[("sslMode", text("trust"))]), false).err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
+        assert!(!s(&e, "hint").is_empty());
+        assert_eq!(s(&copy_failed(Some("TypeError".into())).unwrap(), "code"), "ERR_INVALID_CONFIG");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_connection_hands_out_the_held_tokens_header() {
+        let mut ex = Exchange::new(copy(&[("headerName", text("X-Token"))]), true).unwrap();
+        assert!(ex.authorization().unwrap().is_undefined());
+        start(&mut ex);
+        ex.step(body_event(200, TOKEN), 0.0).unwrap();
+        let auth = ex.authorization().unwrap();
+        assert_eq!((s(&auth, "name"), s(&auth, "value")), ("X-Token".into(), "Bearer tok-1".into()));
+        let generation = get(&auth, "generation").as_f64().unwrap() as u32;
+        assert!(ex.rest_status(401, true, generation));
+        assert!(ex.authorization().unwrap().is_undefined());
+    }
+
+    fn kv() -> JsValue {
+        let f = get(&js_sys::global(), "Object");
+        object(&[("get", f.clone()), ("put", f)])
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn the_cache_entry_leaves_the_refresh_token_out() {
+        let mut ex = Exchange::new(copy(&[("cache", kv())]), true).unwrap();
+        assert_eq!(s(&start(&mut ex), "kind"), "digest");
+        let digest = object(&[("kind", text("digested")), ("digest", Uint8Array::from(&[7u8; 32][..]).into())]);
+        let get_step = ex.step(digest, 0.0).unwrap();
+        assert_eq!(s(&get_step, "kind"), "cacheGet");
+        assert!(s(&get_step, "key").starts_with("otc:v1:0707"));
+        ex.step(object(&[("kind", text("cacheRead"))]), 0.0).unwrap();
+        let put = ex.step(body_event(200, TOKEN), 0.0).unwrap();
+        assert_eq!(s(&put, "kind"), "cachePut");
+        assert_eq!(get(&put, "expirationTtl").as_f64(), Some(3599.0));
+        let value = s(&put, "value");
+        assert!(value.contains("tok-1") && value.contains("nested") && !value.contains("rt"), "{value}");
+        let done = ex.step(object(&[("kind", text("cacheWritten"))]), 0.0).unwrap();
+        assert_eq!(s(&get(&done, "result"), "refreshToken"), "rt", "the caller's result keeps it");
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_a_cache_by_name() {
+        let e = Exchange::new(copy(&[("cache", kv())]), true).err().unwrap();
+        assert!(s(&e, "message").contains("oauth-token-connection/full"), "{}", s(&e, "message"));
+        assert!(Exchange::new(copy(&[("cache", JsValue::NULL)]), true).is_ok());
+    }
 }

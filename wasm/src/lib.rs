@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+#[cfg(any(target_arch = "wasm32", test))]
 mod zeroing;
 
 #[cfg(target_arch = "wasm32")]
