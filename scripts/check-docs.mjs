@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks the docs: README.md is at most 250 lines; every relative link in README.md,
 // CHANGELOG.md, SECURITY.md and docs/**/*.md resolves to a file in the repository, and every
-// #anchor to a heading of its file (GitHub's slugs); no page names a path outside the repository;
+// #anchor to a heading of its file (GitHub's slugs); no page names a path outside the repository,
+// and the npm README (pkg-template/README.md) has no relative link;
 // each README block marked `<!-- example: FILE -->` equals FILE; docs/errors.md has a
 // `## CODE` section with a `Hint:` line for every code of the Rust core's `Error::CODES`, and
 // README's error table links to each.
@@ -143,6 +144,18 @@ export function checkDocs(root) {
       } else if (!anchorsOf(dest).has(anchor)) {
         problems.push(`${page}:${n}: ${target}: no heading #${anchor} in ${relative(root, dest)}`);
       }
+    }
+  }
+
+  // The npm README is read on the registry, where a relative link leads nowhere.
+  if (existsSync(join(root, 'pkg-template/README.md'))) {
+    const npm = read('pkg-template/README.md');
+    npm.split('\n').forEach((line, i) => {
+      const m = line.match(OUTSIDE);
+      if (m) problems.push(`pkg-template/README.md:${i + 1}: names a path outside the repository: ${m[0]}`);
+    });
+    for (const { n, target } of links(npm)) {
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(target)) problems.push(`pkg-template/README.md:${n}: ${target}: a relative link, dead on npm`);
     }
   }
 

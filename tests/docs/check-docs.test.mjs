@@ -57,6 +57,7 @@ describe('a tree with problems', () => {
     ['a section without a hint', { 'docs/errors.md': '## ERR_ONE\nHint: Do one.\n## ERR_TWO\nDo two.\n' }, [/ERR_TWO: the first line after the heading must start with "Hint: "/]],
     ['a code missing from the README table', { 'README.md': '# X\n\n[one](docs/errors.md#err_one) [g](docs/guide/a.md#the-b)\n' }, [/does not link ERR_TWO/]],
     ['no code list in the Rust sources', { 'core/src/error.rs': 'pub enum Error {}\n' }, [/no `const CODES` array/]],
+    ['a relative link in the npm README', { 'pkg-template/README.md': '# X\n[docs](../docs/errors.md) [ok](https://example.com/)\n' }, [/pkg-template\/README\.md:2: \.\.\/docs\/errors\.md: a relative link, dead on npm/]],
     ['an example that differs from its file', {
       'examples/a.mjs': 'console.log(1);\n',
       'README.md': `${GOOD['README.md']}<!-- example: examples/a.mjs -->\n\`\`\`js\nconsole.log(2);\n\`\`\`\n`,
