@@ -1,6 +1,8 @@
 // A real OAuth 2.0 authorization server for the demo and the integration tests:
 // @node-oauth/oauth2-server 5.3 with an in-memory model, wrapped in node:http (or node:https).
 // Listens on 127.0.0.1, port 0. Only the token endpoint (POST /token) exists.
+// Run on its own, `node demo/auth-server.mjs [--port N]` serves it with CORS and prints the demo
+// credentials.
 //
 // Behaviour of this library worth knowing (RFC 6749 §2.3.1, Appendix A):
 // - Basic credentials are base64-decoded but never URL-decoded, split at the first ':', and
@@ -15,6 +17,9 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import OAuth2Server from '@node-oauth/oauth2-server';
 
 const { Request, Response, OAuthError } = OAuth2Server;
@@ -211,4 +216,30 @@ export async function startAuthServer({ tls, cors = false, accessTokenLifetime =
       });
     },
   };
+}
+
+/** Run on its own (`node demo/auth-server.mjs [--port N]`): serves until Ctrl-C, with CORS. */
+async function main(argv) {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string', default: '0' } } });
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new Error('--port expects a port number');
+  const server = await startAuthServer({ cors: true, port });
+  const { demo } = DEMO_CLIENTS;
+  const { alice } = DEMO_USERS;
+  console.log(`Demo authorization server: ${server.url}`);
+  console.log(`  client id "${demo.id}", client secret "${demo.secret}" (${demo.grants.join(', ')})`);
+  console.log(`  user "${alice.username}", password "${alice.password}" (password grant)`);
+  console.log(`  scopes: ${KNOWN_SCOPES.join(', ')} (default ${DEFAULT_SCOPE}); Ctrl-C stops it`);
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
 }

@@ -155,7 +155,8 @@ async function runEmbedded() {
   const { startAuthServer, DEMO_CLIENTS } = await import('../demo/auth-server.mjs');
   const server = await startAuthServer();
   try {
-    console.error(`Demo authorization server: ${server.url}`);
+    console.error(`Demo authorization server: ${server.url} (client id "${DEMO_CLIENTS.demo.id}", `
+      + `client secret "${DEMO_CLIENTS.demo.secret}")`);
     const result = await demoTokenRequest(server, DEMO_CLIENTS);
     console.log(JSON.stringify(result, null, 2));
     return 0;
@@ -192,8 +193,11 @@ async function serveTester(port) {
       if (port !== undefined || err?.code !== 'EADDRINUSE') throw err;
       tester = await startTesterServer({ port: 0, demoConfig });
     }
-    console.log(`Demo authorization server: ${auth.url} (client "${DEMO_CLIENTS.demo.id}", `
-      + `user "${DEMO_USERS.alice.username}")`);
+    const { demo } = DEMO_CLIENTS;
+    const { alice } = DEMO_USERS;
+    console.log(`Demo authorization server: ${auth.url}`);
+    console.log(`  client id "${demo.id}", client secret "${demo.secret}" (${demo.grants.join(', ')})`);
+    console.log(`  user "${alice.username}", password "${alice.password}" (password grant)`);
     console.log(`Demo REST resource: ${demoConfig.restUrl} (accepts only that server's tokens)`);
     try {
       const t = await demoTokenRequest(auth, DEMO_CLIENTS);
@@ -202,6 +206,9 @@ async function serveTester(port) {
     } catch (err) {
       printError(err);
     }
+    console.log('\nThe Node.js example against these servers, from another shell:');
+    console.log(`  TOKEN_ENDPOINT=${auth.url} CLIENT_ID=${demo.id} CLIENT_SECRET=${demo.secret} \\\n`
+      + `  API_URL=${demoConfig.restUrl} node examples/node.mjs`);
     console.log(`\nConnection tester: ${tester.url}`);
     console.log('Open it in a browser; "Use demo server" fills the form and the REST URL. Ctrl-C stops the servers.');
     await new Promise((resolve) => {

@@ -45,6 +45,6 @@ fi
 LOCK_SUM=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$LOCK_SUM" ]; then
   log "npm ci"
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$LOCK_SUM" > node_modules/.setup-stamp
 fi

@@ -24,6 +24,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "build pkg/"
 SKIP_SETUP=1 bash scripts/build.sh
 
+step "Docs: README at most 250 lines, every link and anchor in README.md and docs/, examples quoted in README, a section per error code (scripts/check-docs.mjs)"
+node --test --test-reporter=spec tests/docs/
+
 step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
 node_modules/.bin/tsc -p tests/types
 
@@ -40,6 +43,9 @@ node --test --test-reporter=spec tests/www/
 
 step "Hosts: workerd (miniflare), Chromium (plain modules, Vite build and dev server), the packed tarball"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/hosts/
+
+step "Examples: examples/ against the demo servers: node.mjs in Node.js, worker.mjs in workerd (Miniflare), browser.html in Chromium"
+node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/examples/
 
 step "Edge token cache: two workerd instances (miniflare) sharing one persisted KV namespace; the cache key in Node.js 18"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/edge-cache/

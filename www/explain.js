@@ -1,5 +1,5 @@
 // Plain-language explanations of failures and their most likely fixes: one entry per error
-// `code` of the package (README's error table), and per RFC 6749 §5.2 `error` for ERR_OAUTH.
+// `code` of the package (docs/errors.md), and per RFC 6749 §5.2 `error` for ERR_OAUTH.
 // `ctx` describes the settings that were used, so the advice can name the setting to change.
 
 /**

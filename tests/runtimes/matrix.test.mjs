@@ -54,10 +54,10 @@ after(() => {
   if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
-test("README's runtime matrix is the one runtimes.mjs renders, and pkg/'s exports map agrees", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+test("docs/testing.md's runtime matrix is the one runtimes.mjs renders, and pkg/'s exports map agrees", () => {
+  const page = readFileSync(join(ROOT, 'docs', 'testing.md'), 'utf8');
   const rows = matrixRows().join('\n');
-  assert.ok(readme.includes(`\n${rows}\n`), `README.md should hold this table verbatim:\n${rows}`);
+  assert.ok(page.includes(`\n${rows}\n`), `docs/testing.md should hold this table verbatim:\n${rows}`);
   const exports = JSON.parse(readFileSync(join(ROOT, 'pkg/package.json'), 'utf8')).exports['.'];
   for (const r of RUNTIMES) {
     assert.equal(exports[r.entry.condition], `./${r.entry.file}`, `${r.name}: exports["."].${r.entry.condition}`);

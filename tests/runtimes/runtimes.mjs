@@ -1,7 +1,7 @@
 // The runtime matrix: which runtimes run tests/runtimes/acceptance.mjs, how each is installed
 // (scripts/runtimes.sh, from npm, into .tools/runtimes/<id>/) and started, and what each is
-// documented to do where runtimes differ. README's "Runtime support matrix" is rendered from this
-// file by `matrixRows()`, and matrix.test.mjs checks that README holds exactly those rows.
+// documented to do where runtimes differ. docs/testing.md's "Runtime matrix" is rendered from this
+// file by `matrixRows()`, and matrix.test.mjs checks that the page holds exactly those rows.
 
 /** Where scripts/runtimes.sh installs the runtimes (git-ignored). */
 export const TOOLS_DIR = '.tools/runtimes';
@@ -103,7 +103,7 @@ export const COLUMNS = Object.freeze([
   },
 ]);
 
-/** The README table, header included, one string per line. */
+/** The docs/testing.md table, header included, one string per line. */
 export function matrixRows() {
   const row = (cells) => `| ${cells.join(' | ')} |`;
   return [
