@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use arbitrary::{Result, Unstructured};
-use oauth_token_connection::config::{UrlParts, CONNECTION_KEYS, KEYS};
-use oauth_token_connection::value::Value;
+use oauth_token_core::config::{UrlParts, CONNECTION_KEYS, KEYS};
+use oauth_token_core::value::Value;
 
 /// The host's WHATWG URL parser, natively (the url crate implements the same standard).
 pub fn parse_url(s: &str) -> Option<UrlParts> {
@@ -22,7 +22,7 @@ pub fn parse_url(s: &str) -> Option<UrlParts> {
 }
 
 /// What the adapter does with `JSON.parse` (a repeated key: the last wins), natively.
-pub use oauth_token_connection::value::testing::parse_json;
+pub use oauth_token_core::value::testing::parse_json;
 
 /// Strings the configuration recognises, so that generated configurations get past the
 /// first checks often.

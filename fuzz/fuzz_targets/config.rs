@@ -8,9 +8,9 @@ mod common;
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use oauth_token_connection::config::{self, ClientAuthentication, Grant, MAX_STRING_BYTES};
-use oauth_token_connection::value::Value;
-use oauth_token_connection::{preview, request};
+use oauth_token_core::config::{self, ClientAuthentication, Grant, MAX_STRING_BYTES};
+use oauth_token_core::value::Value;
+use oauth_token_core::{preview, request};
 
 /// Every string in the entries except `skip`'s own value (keys and extraParams names included).
 fn strings<'a>(entries: &'a [(String, Value)], out: &mut Vec<&'a str>) {

@@ -5,9 +5,9 @@
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use oauth_token_connection::config::BasicEncoding;
-use oauth_token_connection::request::{basic_authorization, form_encode};
-use oauth_token_connection::secret::ClientSecret;
+use oauth_token_core::config::BasicEncoding;
+use oauth_token_core::request::{basic_authorization, form_encode};
+use oauth_token_core::secret::ClientSecret;
 
 fn form_decode(s: &str) -> String {
     // A lone value: decode it as the value of a pair.

@@ -8,9 +8,9 @@ mod common;
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use oauth_token_connection::response::{self, HttpResponse};
-use oauth_token_connection::value::{Json, Value};
-use oauth_token_connection::Error;
+use oauth_token_core::response::{self, HttpResponse};
+use oauth_token_core::value::{Json, Value};
+use oauth_token_core::Error;
 
 /// Input, so that seeds can be written by hand: 3 ASCII digits of status, one flags byte
 /// ('r': an opaque redirect, 'm': members from the fuzzer instead of JSON text, anything else:

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth_token_connection::cookies;
+use oauth_token_core::cookies;
 
 // Input: the endpoint host on the first line, then one Set-Cookie value per line; a first byte
 // of '!' sets ignoreCookiesPolicy.
