@@ -178,6 +178,10 @@ const CODES = {
     meaning: 'The response is larger than the package accepts (1 MiB by default); a token response is a few KB.',
     fixes: ['Check that the URL is the token endpoint.'],
   }),
+  ERR_INTERNAL: () => ({
+    meaning: 'The package\'s own driver went wrong: a bug in oauth-token-connection, not in your settings.',
+    fixes: ['Test the connection again, and report the bug with the browser\'s version.'],
+  }),
 };
 
 /**

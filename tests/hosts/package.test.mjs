@@ -31,15 +31,20 @@ const EXPECTED_FILES = [
   'deno.js',
   'index.d.ts',
   'init.js',
+  'io.js',
+  'limits.js',
   'node.js',
   'oauth_token_connection.d.ts',
   'oauth_token_connection.js',
   'oauth_token_connection_bg.wasm',
   'package.json',
+  'settings.js',
+  'types.d.ts',
   'workerd.js',
   // oauth-token-connection/full: previewRequest and the shared cache.
-  ...['api.js', 'browser.js', 'deno.js', 'index.d.ts', 'init.js', 'node.js', 'oauth_token_connection.d.ts',
-    'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'workerd.js'].map((f) => `full/${f}`),
+  ...['api.js', 'browser.js', 'deno.js', 'index.d.ts', 'init.js', 'io.js', 'limits.js', 'node.js',
+    'oauth_token_connection.d.ts', 'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'settings.js',
+    'types.d.ts', 'workerd.js'].map((f) => `full/${f}`),
 ];
 
 let tmp;

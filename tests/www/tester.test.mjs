@@ -504,7 +504,7 @@ describe('connection tester (www/) in Chromium', () => {
 
   test('every error code of the package has a plain-language explanation', async () => {
     const { EXPLAINED_CODES } = await import('../../www/explain.js');
-    const errorRs = readFileSync(new URL('../../src/error.rs', import.meta.url), 'utf8');
+    const errorRs = readFileSync(new URL('../../core/src/error.rs', import.meta.url), 'utf8');
     const block = errorRs.slice(errorRs.indexOf('pub const CODES'), errorRs.indexOf('];', errorRs.indexOf('pub const CODES')));
     const codes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1]);
     assert.ok(codes.includes('ERR_ABORTED'));
