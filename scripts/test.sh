@@ -6,14 +6,16 @@ bash scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "Rust hygiene: cargo fmt --check, and clippy -D warnings on both crates (natively with tests; the .wasm's library in both builds)"
+step "Rust hygiene: cargo fmt --check, and clippy -D warnings on both crates (natively with tests, the core with and without its cache feature; the .wasm's library in both builds)"
 cargo fmt --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet -p oauth-token-core --no-default-features --all-targets -- -D warnings
 cargo clippy --quiet -p oauth-token-connection --target wasm32-unknown-unknown --target-dir target/check -- -D warnings
 cargo clippy --quiet -p oauth-token-connection --target wasm32-unknown-unknown --target-dir target/check --features full -- -D warnings
 
 step "cargo test: the core natively (whole exchanges on a scripted transport, property tests), and the zeroing allocator"
 cargo test --quiet --workspace
+cargo test --quiet -p oauth-token-core --no-default-features
 
 step "wasm-bindgen-test: the conversions under Node.js, the default build and the full one"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

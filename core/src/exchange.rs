@@ -18,6 +18,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+#[cfg(feature = "cache")]
 use crate::cache;
 use crate::config::{Config, ConnectionOptions};
 use crate::connection::{Renewal, Session};
@@ -33,10 +34,13 @@ pub enum Event<'a> {
     /// Begin an exchange (for a connection: a renewal).
     Start,
     /// The SHA-256 of the [`Step::Digest`] input; `None` where the host has no digest.
+    #[cfg(feature = "cache")]
     Digested(Option<&'a [u8]>),
     /// The cache's answer to [`Step::CacheGet`].
+    #[cfg(feature = "cache")]
     CacheRead(CacheRead<'a>),
     /// [`Step::CachePut`] finished; `Err` names why it failed (never the value).
+    #[cfg(feature = "cache")]
     CacheWritten(Result<(), &'a str>),
     /// The token endpoint answered.
     Response(Response<'a>),
@@ -79,11 +83,14 @@ pub enum Step {
     /// Send the request; answer with `Response`, `TooLarge` or `FetchFailed`.
     Fetch(Fetch),
     /// SHA-256 of `input` (the cache key); answer with `Digested`.
+    #[cfg(feature = "cache")]
     Digest { input: String },
     /// Read the cache within `timeout_ms`; answer with `CacheRead`.
+    #[cfg(feature = "cache")]
     CacheGet { key: String, timeout_ms: u32 },
     /// Store `token` (the entry: [`cache::NOT_STORED`] left out) for `ttl_seconds`, within
     /// `timeout_ms`; answer with `CacheWritten`.
+    #[cfg(feature = "cache")]
     CachePut { key: String, token: Token, ttl_seconds: u64, timeout_ms: u32 },
     /// The exchange ended with a token.
     Done(Token),
@@ -119,6 +126,7 @@ pub enum Source {
 }
 
 /// The cache key's derivation.
+#[cfg(feature = "cache")]
 #[derive(Debug)]
 enum Key {
     /// Not derived yet: the digest input.
@@ -132,15 +140,19 @@ enum Key {
 struct Connection {
     options: ConnectionOptions,
     session: Session,
+    #[cfg(feature = "cache")]
     key: Option<Key>,
 }
 
 #[derive(Debug)]
 enum State {
     Idle,
+    #[cfg(feature = "cache")]
     Digesting,
+    #[cfg(feature = "cache")]
     Reading,
     Fetching(Renewal),
+    #[cfg(feature = "cache")]
     Storing(Token),
     /// `requestToken`'s exchange has ended.
     Over,
@@ -162,14 +174,21 @@ impl Exchange {
         Exchange { config, connection: None, state: State::Idle, notes: Vec::new() }
     }
 
-    /// A connection: runs renewals on its session. With `options.cache`, each renewal first
-    /// reads the shared cache, and stores what the endpoint issues.
+    /// A connection: runs renewals on its session. With `options.cache` (in a build with the
+    /// `cache` feature), each renewal first reads the shared cache, and stores what the endpoint
+    /// issues.
     pub fn connection(config: Config, options: ConnectionOptions) -> Self {
+        #[cfg(feature = "cache")]
         let key = options.cache.then(|| Key::Input(cache::key_input(&config)));
         let session = Session::new(&options);
         Exchange {
             config,
-            connection: Some(Connection { options, session, key }),
+            connection: Some(Connection {
+                options,
+                session,
+                #[cfg(feature = "cache")]
+                key,
+            }),
             state: State::Idle,
             notes: Vec::new(),
         }
@@ -186,10 +205,12 @@ impl Exchange {
                 self.notes.clear();
                 self.begin()
             }
+            #[cfg(feature = "cache")]
             (State::Digesting, Event::Digested(digest)) => {
                 self.digested(digest);
                 self.begin()
             }
+            #[cfg(feature = "cache")]
             (State::Reading, Event::CacheRead(read)) => self.cache_read(read, now_ms),
             (State::Fetching(renewal), Event::Response(r)) => self.response(renewal, r, now_ms),
             (State::Fetching(renewal), Event::TooLarge) => {
@@ -199,6 +220,7 @@ impl Exchange {
                 facts.timeout_ms = self.config.timeout_ms;
                 self.failed(renewal, classify_fetch_failure(facts))
             }
+            #[cfg(feature = "cache")]
             (State::Storing(token), Event::CacheWritten(written)) => {
                 if let Err(reason) = written {
                     self.notes.push(cache::write_failed(reason));
@@ -214,6 +236,7 @@ impl Exchange {
     }
 
     /// The cache key's digest input, when the key is still to be derived.
+    #[cfg(feature = "cache")]
     pub fn key_input(&self) -> Option<&str> {
         match self.connection.as_ref()?.key.as_ref()? {
             Key::Input(input) => Some(input),
@@ -223,6 +246,7 @@ impl Exchange {
 
     /// Derives the cache key from the host's digest of [`Exchange::key_input`] (32 bytes; any
     /// other answer means the host has none). Once derived, it stays.
+    #[cfg(feature = "cache")]
     pub fn digested(&mut self, digest: Option<&[u8]>) {
         if let Some(Connection { key: Some(key @ Key::Input(_)), .. }) = self.connection.as_mut() {
             *key = match digest {
@@ -233,6 +257,7 @@ impl Exchange {
     }
 
     /// The cache key once derived.
+    #[cfg(feature = "cache")]
     pub fn key(&self) -> Option<&str> {
         match self.connection.as_ref()?.key.as_ref()? {
             Key::Ready(k) => Some(k),
@@ -272,6 +297,7 @@ impl Exchange {
 
     /// The first step of a run once the key is known: the cache read, or the fetch.
     fn begin(&mut self) -> Step {
+        #[cfg(feature = "cache")]
         if let Some(c) = &self.connection {
             match &c.key {
                 Some(Key::Input(input)) => {
@@ -301,6 +327,7 @@ impl Exchange {
         Step::Fetch(Fetch { request, timeout_ms: self.config.timeout_ms, max_bytes: self.config.max_response_bytes })
     }
 
+    #[cfg(feature = "cache")]
     fn cache_read(&mut self, read: CacheRead<'_>, now_ms: f64) -> Step {
         match read {
             CacheRead::Found(members) => match cache::read_entry(members) {
@@ -347,10 +374,10 @@ impl Exchange {
             });
         };
         c.session.accept(&token, &renewal);
-        let ttl = c.session.cache_ttl(&token, now_ms);
         let reuse_until = c.session.reuse_until();
         let token = Token { response: token, warnings, source: Source::Endpoint, reuse_until };
-        if let (Some(Key::Ready(key)), Some(ttl_seconds)) = (&c.key, ttl) {
+        #[cfg(feature = "cache")]
+        if let (Some(Key::Ready(key)), Some(ttl_seconds)) = (&c.key, c.session.cache_ttl(&token.response, now_ms)) {
             let step =
                 Step::CachePut { key: key.clone(), token: token.clone(), ttl_seconds, timeout_ms: cache::TIMEOUT_MS };
             self.state = State::Storing(token);
@@ -442,6 +469,7 @@ mod tests {
         Exchange::connection(config, options)
     }
 
+    #[cfg(feature = "cache")]
     fn kv() -> (&'static str, Value) {
         ("cache", Value::Object(vec![("get".into(), Value::Function), ("put".into(), Value::Function)]))
     }
@@ -526,7 +554,6 @@ mod tests {
         let mut ex = single(&[]);
         assert_eq!(failed(ex.step(Event::TooLarge, T0)), Error::Internal);
         fetch(ex.step(Event::Start, T0));
-        assert_eq!(failed(ex.step(Event::Digested(None), T0)), Error::Internal);
         assert_eq!(failed(ex.step(Event::Start, T0)), Error::Internal);
         done(answer(&mut ex, 200, OK, &[]));
     }
@@ -567,6 +594,7 @@ mod tests {
         assert_eq!((name, value.as_str()), ("X-Api-Key", "tok-1"));
     }
 
+    #[cfg(feature = "cache")]
     #[test]
     fn a_cache_miss_fetches_and_stores_the_token() {
         let mut ex = connection(&[kv()]);
@@ -598,6 +626,7 @@ mod tests {
         assert!(matches!(ex.step(Event::Start, T0), Step::CacheGet { .. }));
     }
 
+    #[cfg(feature = "cache")]
     #[test]
     fn a_cache_hit_is_adopted_with_its_original_expiry() {
         let mut ex = connection(&[kv()]);
@@ -622,6 +651,7 @@ mod tests {
         fetch(ex.step(Event::CacheRead(CacheRead::Found(&entry)), late));
     }
 
+    #[cfg(feature = "cache")]
     #[test]
     fn cache_problems_are_warnings_never_errors() {
         let mut ex = connection(&[kv()]);
@@ -646,6 +676,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "cache")]
     #[test]
     fn a_token_without_expiry_is_not_stored() {
         let mut ex = connection(&[kv()]);

@@ -11,7 +11,9 @@ use wasm_bindgen::JsCast;
 
 use oauth_token_core::config::{self, UrlParts};
 use oauth_token_core::error::{Error, FetchFailure};
-use oauth_token_core::exchange::{self, CacheRead, Event, Member, Response, Step, Token};
+#[cfg(feature = "full")]
+use oauth_token_core::exchange::CacheRead;
+use oauth_token_core::exchange::{self, Event, Member, Response, Step, Token};
 use oauth_token_core::response::{self, MEMBERS};
 use oauth_token_core::value::{Json, Value};
 
@@ -177,6 +179,7 @@ fn result(token: &Token, json: &JsValue) -> JsValue {
 /// A token's cache entry as JSON text: the result without its refresh token, and the endpoint's
 /// JSON without the members that are not stored. `None` when the JSON cannot be written (too
 /// deep for `JSON.stringify`).
+#[cfg(feature = "full")]
 fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
     let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
     for name in oauth_token_core::cache::NOT_STORED {
@@ -238,11 +241,14 @@ impl Exchange {
         let kind = get(&event, "kind").as_string().unwrap_or_default();
         let step = match kind.as_str() {
             "start" => self.inner.step(Event::Start, now),
+            #[cfg(feature = "full")]
             "digested" => {
                 let digest = get(&event, "digest").dyn_into::<Uint8Array>().ok().map(|d| d.to_vec());
                 self.inner.step(Event::Digested(digest.as_deref()), now)
             }
+            #[cfg(feature = "full")]
             "cacheRead" => self.cache_read(&event, now),
+            #[cfg(feature = "full")]
             "cacheWritten" => {
                 let failed = get(&event, "failed").as_string();
                 self.inner.step(Event::CacheWritten(failed.as_deref().map_or(Ok(()), Err)), now)
@@ -312,6 +318,7 @@ impl Exchange {
 }
 
 impl Exchange {
+    #[cfg(feature = "full")]
     fn cache_read(&mut self, event: &JsValue, now: f64) -> Step {
         if let Some(reason) = get(event, "failed").as_string() {
             return self.inner.step(Event::CacheRead(CacheRead::Failed(&reason)), now);
@@ -358,7 +365,8 @@ impl Exchange {
         self.inner.step(Event::Response(r), now)
     }
 
-    /// A core step as api.js's plain object.
+    /// A core step as api.js's plain object (`now`: for a cache write that fails before it starts).
+    #[cfg_attr(not(feature = "full"), allow(unused_variables))]
     fn convert(&mut self, step: Step, now: f64) -> JsValue {
         match step {
             Step::Fetch(f) => {
@@ -374,10 +382,13 @@ impl Exchange {
                     ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
                 ])
             }
+            #[cfg(feature = "full")]
             Step::Digest { input } => object(&[("kind", text("digest")), ("input", text(&input))]),
+            #[cfg(feature = "full")]
             Step::CacheGet { key, timeout_ms } => {
                 object(&[("kind", text("cacheGet")), ("key", text(&key)), ("timeoutMs", JsValue::from(timeout_ms))])
             }
+            #[cfg(feature = "full")]
             Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, &self.json) {
                 Some(value) => object(&[
                     ("kind", text("cachePut")),
