@@ -295,7 +295,7 @@ async function coldStart() {
 // ---- (5) size ------------------------------------------------------------------------------
 
 /** What a page loads from pkg/ through the `browser` condition, besides the .wasm. */
-export const GLUE_FILES = ['browser.js', 'init.js', 'api.js', 'oauth_token_connection.js'];
+export const GLUE_FILES = ['browser.js', 'init.js', 'api.js', 'io.js', 'settings.js', 'limits.js', 'oauth_token_connection.js'];
 /** gzip -9 (GNU gzip, as scripts/build.sh measures; -n: no name or time in the header). */
 const gz = (buf) => execFileSync('gzip', ['-9', '-n', '-c'], { input: buf, maxBuffer: 1 << 26 }).length;
 
@@ -363,14 +363,20 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maxi
 const kb = (b) => `${(b / 1000).toFixed(1)} KB`;
 const x = (r) => `${r.toFixed(2)}x`;
 
+/**
+ * The budgets, on what users pay for: loopback, the cached token, import and cold start, the
+ * download (the default entry as an app's bundler ships it). The two real-path floors are the
+ * figures measured before the exchange moved into the core: no regression from them.
+ */
 function budgets(res) {
   const b = [];
-  const add = (id, what, value, limit, unit = 'x') => b.push({ id, what, value, limit, unit, pass: value <= limit });
-  add('1a', 'per call: us / fastest peer', res.perCall.usToFastestPeer, 1.0);
-  add('1b', 'per call: us / floor', res.perCall.ratioToFloor[US], 1.3);
+  const add = (id, what, value, limit, unit = 'x', atLeast = false) =>
+    b.push({ id, what, value, limit, unit, atLeast, pass: atLeast ? value >= limit : value <= limit });
+  add('1', 'per call (stub fetch): us / fastest peer', res.perCall.usToFastestPeer, 1.2);
+  add('2', 'loopback req/s: us / bare fetch', res.loopback.ratioToBareFetch[US], 0.68, 'x', true);
   add('3', 'cached token: conn.token() / OAuth2Fetch.getToken()', res.cached.usToBadgateway, 1.0);
-  add('4', 'cold start (process wall): us / oauth4webapi', res.coldStart.wallRatioToOauth4webapi[US], 1.5);
-  add('5', '.wasm + glue, gzip -9 (the default entry)', res.size.shipped.total.gzip / 1000, 30, 'KB');
+  add('4', 'import + request in a fresh process: us / oauth4webapi', res.coldStart.importAndRequestRatioToOauth4webapi[US], 1.65);
+  add('5', 'default entry bundled by esbuild --minify + .wasm, gzip -9', res.size.bundled[US].whole.gzip / 1000, 30, 'KB');
   return b;
 }
 
@@ -430,8 +436,8 @@ function markdown(res) {
     L.push('|---|---:|---:|---|');
     for (const b of res.budgets) {
       const v = b.unit === 'x' ? x(b.value) : `${b.value.toFixed(1)} ${b.unit}`;
-      const lim = b.unit === 'x' ? `${b.limit.toFixed(1)}x` : `${b.limit} ${b.unit}`;
-      L.push(`| (${b.id}) ${b.what} | ${v} | ≤ ${lim} | ${b.pass ? 'PASS' : 'FAIL'} |`);
+      const lim = b.unit === 'x' ? `${b.limit.toFixed(2)}x` : `${b.limit} ${b.unit}`;
+      L.push(`| (${b.id}) ${b.what} | ${v} | ${b.atLeast ? '≥' : '≤'} ${lim} | ${b.pass ? 'PASS' : 'FAIL'} |`);
     }
   }
   return L.join('\n');

@@ -68,7 +68,7 @@ function handle(err: unknown): OAuthTokenErrorCode | undefined {
 const codes: OAuthTokenErrorCode[] = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK',
   'ERR_TLS', 'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS',
-  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED',
+  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED', 'ERR_INTERNAL',
 ];
 // @ts-expect-error not a code
 const notACode: OAuthTokenErrorCode = 'ERR_SOMETHING_ELSE';
@@ -85,6 +85,28 @@ const badTimeout: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', time
 void requestToken(config, OAuthTokenError);
 // @ts-expect-error so does previewRequest
 void previewRequest(config, OAuthTokenError);
+
+// The config narrows on grantType: each grant requires what it needs and refuses the others'.
+const password: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'password', username: 'u', password: 'p' };
+// @ts-expect-error the password grant requires username
+const noUsername: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'password', password: 'p' };
+// @ts-expect-error the password grant requires password
+const noPassword: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'password', username: 'u' };
+// @ts-expect-error the refresh_token grant requires refreshToken
+const noRefreshToken: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'refresh_token' };
+// @ts-expect-error client credentials take no username
+const strayUsername: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSecret: 's', username: 'u' };
+// @ts-expect-error the password grant takes no refreshToken
+const strayRefresh: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'password', username: 'u', password: 'p', refreshToken: 'r' };
+// @ts-expect-error a connection narrows the same way
+const connNoPassword: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', grantType: 'password', username: 'u' };
+// `error` offers the RFC 6749 section 5.2 names and still takes any string a server sends.
+function oauthError(e: OAuthTokenError): string {
+  if (e.error === 'invalid_client') return e.hint;
+  const other: string | undefined = e.error;
+  return other ?? e.hint;
+}
+void [password, noUsername, noPassword, noRefreshToken, strayUsername, strayRefresh, connNoPassword, oauthError];
 
 const refresh: TokenRequestConfig = {
   tokenEndpoint: 'https://auth.example.com/token',
