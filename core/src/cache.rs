@@ -59,6 +59,7 @@ pub fn key_input(config: &Config) -> String {
         Grant::ClientCredentials => ("client_credentials", None),
         Grant::Password { username, .. } => ("password", Some(username.as_str())),
         Grant::RefreshToken { .. } => ("refresh_token", None),
+        Grant::JwtBearer => ("jwt_bearer", None),
     };
     field("grant_type", Some(grant));
     let scope = config.scope.as_ref().map(|s| {
@@ -69,6 +70,11 @@ pub fn key_input(config: &Config) -> String {
     });
     field("scope", scope.as_deref());
     field("username", username);
+    // A signed assertion's issuer, subject, audience, key id and extra claims (never its key).
+    #[cfg(feature = "jwt")]
+    for (name, value) in crate::assertion::key_fields(config) {
+        field(name, value.as_deref());
+    }
     let mut extra: Vec<&(String, String)> = config.extra_params.iter().collect();
     insertion_sort(&mut extra, |a, b| a.0 > b.0);
     field("extra_params", Some(&decimal(extra.len() as u64)));

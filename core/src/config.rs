@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+pub use crate::assertion::Signer;
 use crate::concat;
 use crate::error::{Error, SslModeRefused};
 use crate::secret::{ClientSecret, Password, RefreshToken};
@@ -50,6 +51,8 @@ pub enum Grant {
     Password { username: String, password: Password },
     /// RFC 6749 §6.
     RefreshToken { refresh_token: RefreshToken },
+    /// RFC 7523 §2.1: a JWT the config's [`Signer`] signs is the grant.
+    JwtBearer,
 }
 
 /// Where the client credentials go (RFC 6749 §2.3.1).
@@ -59,6 +62,14 @@ pub enum ClientAuthentication {
     Header,
     /// `client_id` and `client_secret` in the form body.
     Body,
+    /// RFC 7523 §2.2 / OpenID Connect Core §9 `private_key_jwt`: `client_assertion` signed by the
+    /// config's [`Signer`] (a private key), with `client_id`, in the body.
+    PrivateKeyJwt,
+    /// OpenID Connect Core §9 `client_secret_jwt`: the same, signed with HMAC by the client secret.
+    ClientSecretJwt,
+    /// No client authentication: the jwt_bearer grant's assertion is the credential (RFC 7523
+    /// §3.1), as Google and Salesforce use it.
+    None,
 }
 
 /// How the id and secret are encoded inside the Basic header.
@@ -76,6 +87,7 @@ enum GrantType {
     ClientCredentials,
     Password,
     RefreshToken,
+    JwtBearer,
 }
 
 /// A validated scope: space-delimited tokens, each RFC 6749 §3.3 `scope-token`.
@@ -104,6 +116,9 @@ pub struct Config {
     pub timeout_ms: u64,
     pub ignore_cookies_policy: bool,
     pub max_response_bytes: u64,
+    /// The key and claims of a signed assertion (RFC 7523): for `private_key_jwt`,
+    /// `client_secret_jwt` or the jwt_bearer grant. (Uninhabited without the `jwt` feature.)
+    pub signer: Option<Signer>,
 }
 
 /// The options `createConnection` adds to a configuration.
@@ -168,6 +183,18 @@ pub const KEYS: &[&str] = &[
     "ignoreCookiesPolicy",
     "maxResponseBytes",
     "signal",
+    // Signed assertions (RFC 7523; the `jwt` feature, oauth-token-connection/full).
+    "privateKey",
+    "signingAlgorithm",
+    "keyId",
+    "certificate",
+    "assertionAudience",
+    "assertionLifetimeSeconds",
+    "issuer",
+    "subject",
+    "audience",
+    "assertionClaims",
+    "serviceAccount",
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
@@ -177,15 +204,15 @@ pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "head
 pub const RESERVED_PARAMS: &[&str] =
     &["grant_type", "client_id", "client_secret", "scope", "username", "password", "refresh_token"];
 
-fn invalid(parts: &[&str]) -> Error {
+pub(crate) fn invalid(parts: &[&str]) -> Error {
     Error::InvalidConfig(concat(parts))
 }
 
 /// Reads entries by key; `undefined` and `null` count as absent.
-struct Entries<'a>(&'a [(String, Value)]);
+pub(crate) struct Entries<'a>(pub(crate) &'a [(String, Value)]);
 
 impl<'a> Entries<'a> {
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         self.0
             .iter()
             .rev()
@@ -194,7 +221,7 @@ impl<'a> Entries<'a> {
             .filter(|v| !matches!(v, Value::Undefined | Value::Null))
     }
 
-    fn string(&self, key: &str) -> Result<Option<&'a str>, Error> {
+    pub(crate) fn string(&self, key: &str) -> Result<Option<&'a str>, Error> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -203,7 +230,7 @@ impl<'a> Entries<'a> {
     }
 
     /// A required, non-empty string.
-    fn required(&self, key: &str, why: &str) -> Result<&'a str, Error> {
+    pub(crate) fn required(&self, key: &str, why: &str) -> Result<&'a str, Error> {
         match self.string(key)? {
             Some(s) if !s.is_empty() => Ok(s),
             _ => Err(invalid(&[key, " is required", why])),
@@ -211,7 +238,7 @@ impl<'a> Entries<'a> {
     }
 
     /// One of a fixed set of strings, as its typed value (`None`: absent); the error lists them.
-    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<Option<T>, Error> {
+    pub(crate) fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<Option<T>, Error> {
         let Some(s) = self.string(key)? else { return Ok(None) };
         if let Some((_, v)) = options.iter().find(|(name, _)| *name == s) {
             return Ok(Some(*v));
@@ -228,7 +255,7 @@ impl<'a> Entries<'a> {
         Err(Error::InvalidConfig(m))
     }
 
-    fn number(&self, key: &str) -> Result<Option<f64>, Error> {
+    pub(crate) fn number(&self, key: &str) -> Result<Option<f64>, Error> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(Some(*n)),
@@ -236,7 +263,7 @@ impl<'a> Entries<'a> {
         }
     }
 
-    fn boolean(&self, key: &str) -> Result<bool, Error> {
+    pub(crate) fn boolean(&self, key: &str) -> Result<bool, Error> {
         match self.get(key) {
             None => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
@@ -291,7 +318,7 @@ pub fn parse_connection(
 
 /// A key or parameter name as a message shows it: its first 64 characters, control characters
 /// replaced by U+FFFD (a message is one clean line, whatever the name holds).
-fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     name.chars().take(64).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
 }
 
@@ -341,7 +368,7 @@ fn too_long(field: &str) -> Error {
 
 /// C0 controls, DEL and C1 controls (Unicode category Cc). C1 is refused too: U+0085 is a line
 /// break to some parsers and U+009B a terminal escape, and no identifier or URL needs one.
-fn has_control(s: &str) -> bool {
+pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
@@ -349,7 +376,7 @@ fn has_control(s: &str) -> bool {
 /// WHATWG URL parser silently deletes tabs and newlines inside a URL, so
 /// `https://auth.exa\nmple.com` would quietly become another host; secrets are form-encoded and
 /// left alone.)
-fn check_controls(e: &Entries<'_>, key: &str) -> Result<(), Error> {
+pub(crate) fn check_controls(e: &Entries<'_>, key: &str) -> Result<(), Error> {
     match e.string(key)? {
         Some(s) if has_control(s) => {
             Err(invalid(&[key, " contains a control character (U+0000-U+001F, U+007F-U+009F)"]))
@@ -369,10 +396,25 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         return Err(Error::UnsupportedSslMode { mode });
     }
 
-    let url = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
+    // Signed assertions' settings in a build without them: refused by name, first.
+    crate::assertion::available(e)?;
+    let endpoint = match e.string("tokenEndpoint")? {
+        Some(s) if !s.is_empty() => s,
+        _ => crate::assertion::token_uri(e).ok_or_else(|| invalid(&["tokenEndpoint is required"]))?,
+    };
+    let url = parse_endpoint(endpoint, parse_url)?;
     // Everything else is checked on borrowed values before anything is copied: no owned value
     // is live across the checks' early returns but the URL's parts.
     let c = checks(e)?;
+    let signer = crate::assertion::parse(
+        e,
+        &crate::assertion::Context {
+            grant_jwt_bearer: c.grant == GrantType::JwtBearer,
+            authentication: c.authentication,
+            client_id: c.client_id,
+        },
+    )?;
+    let scope = if crate::assertion::takes_scope(signer.as_ref()) { None } else { scope_of(c.scope) };
     let mut extra_params = Vec::new();
     if let Some(members) = c.extra {
         let _ = extra_params_into(members, Some(&mut extra_params));
@@ -385,16 +427,18 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
                 Grant::Password { username: c.user.to_owned(), password: Password::new(c.pass.to_owned()) }
             }
             GrantType::RefreshToken => Grant::RefreshToken { refresh_token: RefreshToken::new(c.pass.to_owned()) },
+            GrantType::JwtBearer => Grant::JwtBearer,
         },
-        client_id: c.client_id.to_owned(),
+        client_id: crate::assertion::client_id(signer.as_ref(), c.client_id),
         client_secret: c.client_secret.map(|s| ClientSecret::new(s.to_owned())),
-        scope: scope_of(c.scope),
+        scope,
         client_authentication: c.authentication,
         basic_encoding: c.encoding,
         extra_params,
         timeout_ms: ceil(c.timeout_ms),
         ignore_cookies_policy: c.ignore_cookies,
         max_response_bytes: c.max_response_bytes,
+        signer,
     })
 }
 
@@ -422,6 +466,8 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         ("client_credentials", GrantType::ClientCredentials),
         ("password", GrantType::Password),
         ("refresh_token", GrantType::RefreshToken),
+        ("jwt_bearer", GrantType::JwtBearer),
+        ("urn:ietf:params:oauth:grant-type:jwt-bearer", GrantType::JwtBearer),
     ];
     let grant = e.choice("grantType", &grants)?.unwrap_or(GrantType::ClientCredentials);
     // Keys of the other grants: (key, the grant it belongs to).
@@ -431,6 +477,9 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
         GrantType::Password => &[("refreshToken", "refresh_token")],
         GrantType::RefreshToken => &[("username", "password"), ("password", "password")],
+        GrantType::JwtBearer => {
+            &[("username", "password"), ("password", "password"), ("refreshToken", "refresh_token")]
+        }
     };
     if let Some((key, g)) = foreign.iter().find(|(k, _)| e.get(k).is_some()) {
         return Err(invalid(&[key, " is only used with grantType \"", g, "\"; remove it or change grantType"]));
@@ -442,22 +491,41 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
             pass = e.required("password", " for grantType \"password\"")?;
         }
         GrantType::RefreshToken => pass = e.required("refreshToken", " for grantType \"refresh_token\"")?,
-        GrantType::ClientCredentials => {}
+        GrantType::ClientCredentials | GrantType::JwtBearer => {}
     }
 
     let authentication = e
         .choice(
             "clientAuthentication",
-            &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
+            &[
+                ("header", ClientAuthentication::Header),
+                ("body", ClientAuthentication::Body),
+                ("private_key_jwt", ClientAuthentication::PrivateKeyJwt),
+                ("client_secret_jwt", ClientAuthentication::ClientSecretJwt),
+            ],
         )?
-        .unwrap_or(ClientAuthentication::Header);
+        // The jwt_bearer grant authenticates no client unless it is given a secret.
+        .unwrap_or(match (grant, e.get("clientSecret")) {
+            (GrantType::JwtBearer, None) => ClientAuthentication::None,
+            _ => ClientAuthentication::Header,
+        });
     let encoding = e
         .choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?
         .unwrap_or(BasicEncoding::Form);
     let body = authentication == ClientAuthentication::Body;
 
-    let client_id = e.required("clientId", "")?;
+    // The jwt_bearer grant's issuer is the client id by default, but it may have none of its own.
+    let client_id = match authentication {
+        ClientAuthentication::None => e.string("clientId")?.unwrap_or_default(),
+        _ => e.required("clientId", "")?,
+    };
     let client_secret = match e.string("clientSecret")? {
+        // A private key authenticates instead; no client authentication sends no secret.
+        Some(s) if !s.is_empty() && authentication == ClientAuthentication::PrivateKeyJwt => {
+            return Err(invalid(&["clientSecret is not used with clientAuthentication \"private_key_jwt\" \
+                 (the private key authenticates); remove it"]))
+        }
+        _ if matches!(authentication, ClientAuthentication::PrivateKeyJwt | ClientAuthentication::None) => None,
         Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
         // client_id in the body (§4.3.2, §6).
@@ -468,7 +536,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
     };
 
-    if !body && encoding == BasicEncoding::None {
+    if authentication == ClientAuthentication::Header && encoding == BasicEncoding::None {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
             return Err(invalid(&["clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \

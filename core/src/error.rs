@@ -36,6 +36,9 @@ pub enum Error {
     Aborted,
     /// The package's host driver answered a step it was not given: a bug to report.
     Internal,
+    /// The host cannot sign a signed assertion: it has no WebCrypto (`no_web_crypto`), or its
+    /// WebCrypto lacks the algorithm (e.g. Ed25519 on an older runtime).
+    UnsupportedAlgorithm { algorithm: &'static str, no_web_crypto: bool },
 }
 
 /// The refused SSL modes.
@@ -65,6 +68,10 @@ impl Error {
         ("ERR_RESPONSE_TOO_LARGE", "The body is larger than maxResponseBytes."),
         ("ERR_ABORTED", "The caller's signal aborted the request; its reason is the `cause`."),
         ("ERR_INTERNAL", "The package's driver answered a step it was not given: a bug to report."),
+        (
+            "ERR_UNSUPPORTED_ALGORITHM",
+            "This runtime cannot sign the assertion: no WebCrypto, or it lacks the algorithm (e.g. EdDSA).",
+        ),
     ];
 
     /// The stable code.
@@ -83,6 +90,7 @@ impl Error {
             Error::ResponseTooLarge { .. } => "ERR_RESPONSE_TOO_LARGE",
             Error::Aborted => "ERR_ABORTED",
             Error::Internal => "ERR_INTERNAL",
+            Error::UnsupportedAlgorithm { .. } => "ERR_UNSUPPORTED_ALGORITHM",
         }
     }
 
@@ -163,6 +171,16 @@ impl Error {
                 String::from("the token request was aborted by the caller's signal (its reason is the cause)")
             }
             Error::Internal => String::from("the package's driver answered a step it was not given"),
+            Error::UnsupportedAlgorithm { algorithm, no_web_crypto: true } => concat(&[
+                "this host has no WebCrypto (crypto.subtle and crypto.getRandomValues) to sign the ",
+                algorithm,
+                " assertion with; in a browser, a page served over plain http has none",
+            ]),
+            Error::UnsupportedAlgorithm { algorithm, no_web_crypto: false } => concat(&[
+                "this runtime's WebCrypto cannot sign ",
+                algorithm,
+                " (crypto.subtle: NotSupportedError); docs/guide/keys.md lists the algorithms of each runtime",
+            ]),
         }
     }
 
@@ -218,6 +236,10 @@ impl Error {
             }
             Error::Aborted => "The caller's signal aborted the request; call again when needed.",
             Error::Internal => "Please report this as a bug of oauth-token-connection; the next call works.",
+            Error::UnsupportedAlgorithm { .. } => {
+                "Use an algorithm this runtime implements: RS256, PS256, ES256 and ES384 work on every \
+                 supported host; EdDSA needs Ed25519 in WebCrypto (newer runtimes; docs/guide/keys.md)."
+            }
         }
     }
 }
@@ -362,6 +384,7 @@ mod tests {
             Error::ResponseTooLarge { limit: 1 },
             Error::Aborted,
             Error::Internal,
+            Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false },
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
         let listed: Vec<&str> = Error::CODES.iter().map(|(code, _)| *code).collect();
@@ -369,6 +392,16 @@ mod tests {
         for e in &samples {
             assert!(e.hint().ends_with('.') && e.hint().len() < 200, "{}", e.hint());
         }
+    }
+
+    #[test]
+    fn unsupported_algorithm_names_the_runtime_limit() {
+        let e = Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false };
+        assert_eq!(e.code(), "ERR_UNSUPPORTED_ALGORITHM");
+        assert!(e.message().starts_with("this runtime's WebCrypto cannot sign EdDSA"), "{}", e.message());
+        let e = Error::UnsupportedAlgorithm { algorithm: "ES256", no_web_crypto: true };
+        assert!(e.message().contains("no WebCrypto") && e.message().contains("ES256"), "{}", e.message());
+        assert!(e.hint().contains("RS256, PS256, ES256 and ES384"));
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! | fetching     | `Response`       | `Done`, `CachePut`, `Failed`, or `Fetch` (refresh refused) |
 //! | fetching     | `FetchFailed`, `TooLarge` | `Failed`, or `Fetch` (never for these)            |
 //! | storing      | `CacheWritten`   | `Done`                                                     |
+//! | signing      | `Signed`         | `Sign` (its second round), `Fetch`, or `Failed`            |
+//!
+//! Where a request carries a signed assertion (RFC 7523: `private_key_jwt`, `client_secret_jwt`,
+//! the jwt_bearer grant), `Fetch` is preceded by two `Sign` rounds ([`crate::assertion`]).
 //!
 //! `requestToken` runs one exchange ([`Exchange::request_token`]) and keeps nothing. A
 //! connection ([`Exchange::connection`]) keeps its [`Session`] between runs: each `Start` is a
@@ -48,6 +52,9 @@ pub enum Event<'a> {
     TooLarge,
     /// The fetch or the body read failed.
     FetchFailed(FetchFailure),
+    /// The host's answer to [`Step::Sign`].
+    #[cfg(feature = "jwt")]
+    Signed(crate::assertion::Signed<'a>),
 }
 
 /// A cached value, as the host read it.
@@ -92,6 +99,9 @@ pub enum Step {
     /// `timeout_ms`; answer with `CacheWritten`.
     #[cfg(feature = "cache")]
     CachePut { key: String, token: Token, ttl_seconds: u64, timeout_ms: u32 },
+    /// Prepare or compute a signature (an assertion's two rounds); answer with `Signed`.
+    #[cfg(feature = "jwt")]
+    Sign(crate::assertion::Sign),
     /// The exchange ended with a token.
     Done(Token),
     /// The exchange ended with an error.
@@ -154,6 +164,10 @@ enum State {
     Fetching(Renewal),
     #[cfg(feature = "cache")]
     Storing(Token),
+    /// Making the assertion of the request for `Renewal`: the prepare round (`None`), or the
+    /// signature of this signing input.
+    #[cfg(feature = "jwt")]
+    Signing(Renewal, Option<String>),
     /// `requestToken`'s exchange has ended.
     Over,
 }
@@ -220,6 +234,8 @@ impl Exchange {
                 facts.timeout_ms = self.config.timeout_ms;
                 self.failed(renewal, classify_fetch_failure(facts))
             }
+            #[cfg(feature = "jwt")]
+            (State::Signing(renewal, pending), Event::Signed(signed)) => self.signed(renewal, pending, signed, now_ms),
             #[cfg(feature = "cache")]
             (State::Storing(token), Event::CacheWritten(written)) => {
                 if let Err(reason) = written {
@@ -319,12 +335,71 @@ impl Exchange {
     }
 
     fn fetch(&mut self, renewal: Renewal) -> Step {
+        #[cfg(feature = "jwt")]
+        if crate::assertion::needed(&self.config, matches!(renewal, Renewal::Refresh(_))) {
+            if let Some(sign) = crate::assertion::prepare(&self.config) {
+                self.state = State::Signing(renewal, None);
+                return Step::Sign(sign);
+            }
+        }
         let request = match &self.connection {
             Some(c) => c.session.request(&self.config, &renewal),
             None => request::build(&self.config),
         };
         self.state = State::Fetching(renewal);
         Step::Fetch(Fetch { request, timeout_ms: self.config.timeout_ms, max_bytes: self.config.max_response_bytes })
+    }
+
+    /// The host's answer to a `Sign` round: the next round, the request with its assertion, or
+    /// the error.
+    #[cfg(feature = "jwt")]
+    fn signed(
+        &mut self,
+        renewal: Renewal,
+        pending: Option<String>,
+        signed: crate::assertion::Signed<'_>,
+        now_ms: f64,
+    ) -> Step {
+        use crate::assertion::{self, Signed};
+        match (pending, signed) {
+            (_, Signed::Failed { stage, name }) => {
+                let e = assertion::failure(&self.config, stage, name);
+                self.failed(renewal, e)
+            }
+            (None, Signed::Prepared { random, sha1, sha256 }) => {
+                match assertion::input(&mut self.config, random, sha1, sha256, now_ms) {
+                    Ok(sign) => {
+                        if let assertion::Sign::Input { input, .. } = &sign {
+                            self.state = State::Signing(renewal, Some(input.clone()));
+                        }
+                        Step::Sign(sign)
+                    }
+                    Err(e) => self.failed(renewal, e),
+                }
+            }
+            (Some(input), Signed::Signature(signature)) => {
+                match assertion::assemble(&mut self.config, &input, signature) {
+                    Ok(jws) => {
+                        let refresh = match &renewal {
+                            Renewal::Refresh(r) => Some(r),
+                            Renewal::Configured => None,
+                        };
+                        let request = request::build_signed(&self.config, refresh, &jws);
+                        self.state = State::Fetching(renewal);
+                        Step::Fetch(Fetch {
+                            request,
+                            timeout_ms: self.config.timeout_ms,
+                            max_bytes: self.config.max_response_bytes,
+                        })
+                    }
+                    Err(e) => self.failed(renewal, e),
+                }
+            }
+            (pending, _) => {
+                self.state = State::Signing(renewal, pending);
+                Step::Failed(Error::Internal)
+            }
+        }
     }
 
     #[cfg(feature = "cache")]

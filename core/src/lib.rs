@@ -25,13 +25,18 @@ mod prelude {
     pub use alloc::{format, vec};
 }
 
+pub mod assertion;
 pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod cookies;
 pub mod error;
 pub mod exchange;
+#[cfg(feature = "jwt")]
+pub mod jws;
 pub mod package;
+#[cfg(feature = "jwt")]
+pub mod pem;
 pub mod preview;
 pub mod request;
 pub mod response;

@@ -47,9 +47,10 @@ pub fn preview(config: &Config) -> Preview {
     match &mut masked.grant {
         Grant::Password { password, .. } => *password = Password::new(String::from(MASK)),
         Grant::RefreshToken { refresh_token } => *refresh_token = RefreshToken::new(String::from(MASK)),
-        Grant::ClientCredentials => {}
+        Grant::ClientCredentials | Grant::JwtBearer => {}
     }
-    let req = request::build(&masked);
+    // A signed assertion (only with one configured) reads as the mask too: it is never made here.
+    let req = request::build_signed(&masked, None, MASK);
     let headers = req
         .headers
         .into_iter()
@@ -114,7 +115,14 @@ fn notes(config: &Config) -> Vec<String> {
             "client_id is a form parameter of the body; no client secret is sent (a public client, \
              RFC 6749 §2.1).",
         )),
+        // Signed assertions: their notes follow.
+        (
+            ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt | ClientAuthentication::None,
+            _,
+        ) => {}
     }
+    #[cfg(feature = "jwt")]
+    notes.extend(crate::assertion::notes(config));
     if let Grant::Password { password, .. } = &config.grant {
         notes.push(String::from(
             "The user name and password are form parameters of the body (RFC 6749 §4.3.2). The \

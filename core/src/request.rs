@@ -78,14 +78,23 @@ pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: 
 
 /// Builds the token request for a validated configuration.
 pub fn build(config: &Config) -> HttpRequest {
-    build_grant(config, &config.grant, config.scope.as_ref())
+    build_grant(config, &config.grant, config.scope.as_ref(), "")
 }
 
 /// A connection renewing with the refresh token it holds (RFC 6749 §6). The scope is left out:
 /// "if omitted is treated as equal to the scope originally granted", which is never more than
 /// the configured scope and never an `invalid_scope` when the server granted less.
 pub fn build_refresh(config: &Config, refresh_token: &RefreshToken) -> HttpRequest {
-    build_grant(config, &Grant::RefreshToken { refresh_token: refresh_token.clone() }, None)
+    build_grant(config, &Grant::RefreshToken { refresh_token: refresh_token.clone() }, None, "")
+}
+
+/// A token request carrying a signed assertion (RFC 7523): the jwt_bearer grant's `assertion`,
+/// or the client's `client_assertion`; `refresh`: a connection renewing with its refresh token.
+pub fn build_signed(config: &Config, refresh: Option<&RefreshToken>, assertion: &str) -> HttpRequest {
+    match refresh {
+        Some(r) => build_grant(config, &Grant::RefreshToken { refresh_token: r.clone() }, None, assertion),
+        None => build_grant(config, &config.grant, config.scope.as_ref(), assertion),
+    }
 }
 
 /// The form body: pairs joined with `&` and `=`, each name and value encoded by
@@ -105,7 +114,7 @@ impl Form {
     }
 }
 
-fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpRequest {
+fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>, assertion: &str) -> HttpRequest {
     let mut form = Form(String::new());
     match grant {
         // §4.4.2
@@ -122,6 +131,11 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
         Grant::RefreshToken { refresh_token } => {
             form.append_pair("grant_type", "refresh_token");
             form.append_pair("refresh_token", refresh_token.expose());
+        }
+        // RFC 7523 §2.1
+        Grant::JwtBearer => {
+            form.append_pair("grant_type", crate::assertion::JWT_BEARER_GRANT);
+            form.append_pair("assertion", assertion);
         }
     }
     if let Some(scope) = scope {
@@ -145,6 +159,13 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
                 form.append_pair("client_secret", secret.expose());
             }
         }
+        // RFC 7523 §2.2, OpenID Connect Core §9.
+        ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt => {
+            form.append_pair("client_assertion_type", crate::assertion::CLIENT_ASSERTION_TYPE);
+            form.append_pair("client_assertion", assertion);
+            form.append_pair("client_id", &config.client_id);
+        }
+        ClientAuthentication::None => {}
     }
     HttpRequest { method: "POST", url: config.token_endpoint.href().to_owned(), headers, body: form.0 }
 }
