@@ -105,6 +105,34 @@ mod lean {
     pub fn client_id(_: Option<&Signer>, id: &str) -> alloc::string::String {
         id.into()
     }
+
+    #[cfg(test)]
+    mod tests {
+        use crate::config::parse;
+        use crate::config::tests::{base, entries, parse_url, s};
+        use crate::value::Value;
+
+        #[test]
+        fn every_setting_and_value_is_refused_by_name_pointing_to_full() {
+            let mut cases: alloc::vec::Vec<(&str, Value, &str)> =
+                super::SETTINGS.iter().map(|k| (*k, s("x"), *k)).collect();
+            cases.push(("serviceAccount", Value::Object(alloc::vec![]), "serviceAccount"));
+            cases.push(("grantType", s("jwt_bearer"), "grantType \"jwt_bearer\""));
+            cases.push(("grantType", s(super::super::JWT_BEARER_GRANT), "grantType \"jwt_bearer\""));
+            cases.push(("clientAuthentication", s("private_key_jwt"), "clientAuthentication \"private_key_jwt\""));
+            cases.push(("clientAuthentication", s("client_secret_jwt"), "clientAuthentication \"private_key_jwt\""));
+            for (key, value, named) in cases {
+                let mut pairs = base();
+                pairs.push((key, value));
+                let e = parse(&entries(&pairs), &parse_url).unwrap_err();
+                assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+                assert!(e.message().starts_with(named), "{}", e.message());
+                assert!(e.message().contains("'oauth-token-connection/full'"), "{}", e.message());
+            }
+            // Without any of them, nothing changes.
+            assert!(parse(&entries(&base()), &parse_url).unwrap().signer.is_none());
+        }
+    }
 }
 
 #[cfg(feature = "jwt")]
@@ -863,5 +891,742 @@ mod full {
             out.push(("claim", Some(o.finish())));
         }
         out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        //! Each mode's settings, JOSE header, claims, signing input and request bytes, with the
+        //! host's rounds scripted (random bytes 0..16, a fixed clock, a dummy signature).
+        use super::*;
+        use crate::config::tests::{entries, parse_url, s};
+        use crate::config::{parse, parse_connection, Grant};
+        use crate::exchange::{Event, Exchange, Fetch, Step};
+        use crate::pem::tests::{generated, openssl};
+        use std::sync::OnceLock;
+
+        const T0: f64 = 1_700_000_000_500.0;
+        const ENDPOINT: &str = "https://auth.example.com/oauth2/token";
+        const RANDOM: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+        /// base64url of RANDOM.
+        const JTI: &str = "AAECAwQFBgcICQoLDA0ODw";
+
+        /// One generated key of each kind per test run: (traditional PEM, PKCS#8 PEM).
+        fn key(kind: &'static str) -> &'static (String, String) {
+            type Generated = Vec<(&'static str, &'static (String, String))>;
+            static KEYS: OnceLock<std::sync::Mutex<Generated>> = OnceLock::new();
+            let keys = KEYS.get_or_init(Default::default);
+            let mut keys = keys.lock().unwrap();
+            if let Some((_, k)) = keys.iter().find(|(n, _)| *n == kind) {
+                return k;
+            }
+            let k: &'static (String, String) = Box::leak(Box::new(generated(kind)));
+            keys.push((kind, k));
+            k
+        }
+
+        fn config(pairs: &[(&'static str, Value)]) -> Result<Config, Error> {
+            let mut all = vec![("tokenEndpoint", s(ENDPOINT)), ("clientId", s("client"))];
+            all.retain(|(k, _)| !pairs.iter().any(|(p, _)| p == k));
+            all.extend_from_slice(pairs);
+            parse(&entries(&all), &parse_url)
+        }
+
+        fn err(pairs: &[(&'static str, Value)]) -> String {
+            let e = config(pairs).unwrap_err();
+            assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+            e.message()
+        }
+
+        fn pkjwt(extra: &[(&'static str, Value)]) -> Vec<(&'static str, Value)> {
+            let mut v = vec![("clientAuthentication", s("private_key_jwt")), ("privateKey", s(&key("rsa2048").0))];
+            v.extend_from_slice(extra);
+            v
+        }
+
+        fn b64(json: &str) -> String {
+            jws::base64url(json.as_bytes())
+        }
+
+        /// Runs the two rounds; returns (the prepare step, the signing input, the fetch).
+        fn sign_rounds(
+            ex: &mut Exchange,
+            first: Step,
+            digests: Option<(&[u8], &[u8])>,
+            signature: &[u8],
+        ) -> (Sign, String, Fetch) {
+            let Step::Sign(prepare) = first else { panic!("expected a sign step, got {first:?}") };
+            let (sha1, sha256) = digests.map_or((None, None), |(a, b)| (Some(a), Some(b)));
+            let input = match ex.step(Event::Signed(Signed::Prepared { random: &RANDOM, sha1, sha256 }), T0) {
+                Step::Sign(Sign::Input { input, .. }) => input,
+                other => panic!("expected the input round, got {other:?}"),
+            };
+            let fetch = match ex.step(Event::Signed(Signed::Signature(signature)), T0) {
+                Step::Fetch(f) => f,
+                other => panic!("expected a fetch, got {other:?}"),
+            };
+            (prepare, input, fetch)
+        }
+
+        #[test]
+        fn private_key_jwt_header_claims_input_and_body() {
+            let (pem, pkcs8) = key("rsa2048");
+            let c = config(&pkjwt(&[("keyId", s("key-1")), ("scope", s("read"))])).unwrap();
+            assert_eq!(c.client_authentication, ClientAuthentication::PrivateKeyJwt);
+            assert_eq!(c.client_secret, None);
+            let mut ex = Exchange::request_token(c);
+            let first = ex.step(Event::Start, T0);
+            let (prepare, input, fetch) = sign_rounds(&mut ex, first, None, &[7; 256]);
+            let der = crate::pem::private_key(pkcs8).unwrap().pkcs8;
+            assert_eq!(crate::pem::private_key(pem).unwrap().pkcs8, der);
+            assert_eq!(
+                prepare,
+                Sign::Prepare {
+                    key: Some(KeyImport::Pkcs8(der)),
+                    algorithm: Algorithm::Rs256,
+                    certificate: None,
+                    random_bytes: 16
+                }
+            );
+            let header = r#"{"alg":"RS256","typ":"JWT","kid":"key-1"}"#;
+            let claims = [
+                r#"{"iss":"client","sub":"client","aud":"https://auth.example.com/oauth2/token","iat":1700000000,"exp":1700000060,"jti":""#,
+                JTI,
+                r#""}"#,
+            ]
+            .concat();
+            assert_eq!(input, [b64(header), ".".into(), b64(&claims)].concat());
+            let jws = [input.as_str(), ".", &jws::base64url(&[7; 256])].concat();
+            assert_eq!(
+                fetch.request.body,
+                [
+                    "grant_type=client_credentials&scope=read&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
+                    &jws,
+                    "&client_id=client"
+                ]
+                .concat()
+            );
+            assert!(fetch.request.headers.iter().all(|(n, _)| *n != "Authorization"));
+        }
+
+        #[test]
+        fn algorithms_follow_the_key_and_refuse_what_does_not_fit() {
+            let alg = |pairs: &[(&'static str, Value)]| config(pairs).unwrap().signer.unwrap().algorithm;
+            assert_eq!(alg(&pkjwt(&[])), Algorithm::Rs256);
+            assert_eq!(alg(&pkjwt(&[("signingAlgorithm", s("PS256"))])), Algorithm::Ps256);
+            let ec = |kind: &'static str, extra: &[(&'static str, Value)]| {
+                let mut v = vec![("clientAuthentication", s("private_key_jwt")), ("privateKey", s(&key(kind).0))];
+                v.extend_from_slice(extra);
+                v
+            };
+            assert_eq!(alg(&ec("p256", &[])), Algorithm::Es256);
+            assert_eq!(alg(&ec("p384", &[])), Algorithm::Es384);
+            assert_eq!(alg(&ec("ed25519", &[])), Algorithm::EdDsa);
+            assert_eq!(
+                err(&ec("p256", &[("signingAlgorithm", s("RS256"))])),
+                "privateKey is an EC P-256 key: signingAlgorithm must be ES256"
+            );
+            assert_eq!(
+                err(&pkjwt(&[("signingAlgorithm", s("ES256"))])),
+                "privateKey is an RSA key: signingAlgorithm must be RS256 or PS256"
+            );
+            assert!(err(&ec("rsa1024", &[])).starts_with("privateKey is an RSA key under 2048 bits"));
+            assert!(err(&pkjwt(&[("signingAlgorithm", s("HS256"))])).contains("client_secret_jwt"));
+            assert!(err(&pkjwt(&[("signingAlgorithm", s("none"))]))
+                .starts_with("signingAlgorithm must be one of \"RS256\""));
+        }
+
+        #[test]
+        fn client_secret_jwt_signs_with_the_secret() {
+            let c = config(&[("clientAuthentication", s("client_secret_jwt")), ("clientSecret", s("shh"))]).unwrap();
+            let mut ex = Exchange::request_token(c);
+            let first = ex.step(Event::Start, T0);
+            let (prepare, input, fetch) = sign_rounds(&mut ex, first, None, &[1; 32]);
+            assert_eq!(
+                prepare,
+                Sign::Prepare {
+                    key: Some(KeyImport::Raw(b"shh".to_vec())),
+                    algorithm: Algorithm::Hs256,
+                    certificate: None,
+                    random_bytes: 16
+                }
+            );
+            assert!(input.starts_with(&[b64(r#"{"alg":"HS256","typ":"JWT"}"#), ".".into()].concat()));
+            assert!(!fetch.request.body.contains("shh") && fetch.request.body.contains("client_assertion="));
+            // HS512, and a signature of the wrong length is the driver's bug.
+            let c = config(&[
+                ("clientAuthentication", s("client_secret_jwt")),
+                ("clientSecret", s("shh")),
+                ("signingAlgorithm", s("HS512")),
+            ])
+            .unwrap();
+            let mut ex = Exchange::request_token(c);
+            ex.step(Event::Start, T0);
+            ex.step(Event::Signed(Signed::Prepared { random: &RANDOM, sha1: None, sha256: None }), T0);
+            assert_eq!(ex.step(Event::Signed(Signed::Signature(&[1; 32])), T0), Step::Failed(Error::Internal));
+            // The secret is required; a private key or an asymmetric algorithm is refused.
+            assert!(err(&[("clientAuthentication", s("client_secret_jwt"))]).starts_with("clientSecret is required"));
+            let both =
+                [("clientAuthentication", s("client_secret_jwt")), ("clientSecret", s("x")), ("privateKey", s("k"))];
+            assert!(err(&both).starts_with("privateKey is not used with clientAuthentication \"client_secret_jwt\""));
+            let rs = [
+                ("clientAuthentication", s("client_secret_jwt")),
+                ("clientSecret", s("x")),
+                ("signingAlgorithm", s("RS256")),
+            ];
+            assert!(err(&rs).starts_with("signingAlgorithm must be HS256, HS384 or HS512"));
+        }
+
+        #[test]
+        fn jwt_bearer_grant_claims_and_body() {
+            let claims = Value::Object(vec![
+                ("scope".into(), s("api")),
+                ("n".into(), Value::Number(3.0)),
+                ("ok".into(), Value::Bool(true)),
+                ("roles".into(), Value::Array(vec![s("a"), s("b")])),
+            ]);
+            let pairs = [
+                ("grantType", s("urn:ietf:params:oauth:grant-type:jwt-bearer")),
+                ("privateKey", s(&key("p256").0)),
+                ("subject", s("alice@example.com")),
+                ("audience", s("https://login.example.com")),
+                ("assertionClaims", claims),
+                ("assertionLifetimeSeconds", Value::Number(300.0)),
+                ("scope", s("read write")),
+            ];
+            let c = config(&pairs).unwrap();
+            assert_eq!((&c.grant, c.client_authentication), (&Grant::JwtBearer, ClientAuthentication::None));
+            let mut ex = Exchange::request_token(c);
+            let first = ex.step(Event::Start, T0);
+            let (_, input, fetch) = sign_rounds(&mut ex, first, None, &[2; 64]);
+            let claims = [
+                r#"{"iss":"client","sub":"alice@example.com","aud":"https://login.example.com","iat":1700000000,"exp":1700000300,"jti":""#,
+                JTI,
+                r#"","scope":"api","n":3,"ok":true,"roles":["a","b"]}"#,
+            ]
+            .concat();
+            assert_eq!(input, [b64(r#"{"alg":"ES256","typ":"JWT"}"#), ".".into(), b64(&claims)].concat());
+            assert_eq!(
+                fetch.request.body,
+                [
+                    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=",
+                    &input,
+                    ".",
+                    &jws::base64url(&[2; 64]),
+                    "&scope=read+write"
+                ]
+                .concat()
+            );
+            assert!(fetch.request.headers.iter().all(|(n, _)| *n != "Authorization"));
+            // With a client secret, the client authenticates as usual (Basic by default).
+            let mut with_secret = pairs.to_vec();
+            with_secret.push(("clientSecret", s("secret")));
+            assert_eq!(config(&with_secret).unwrap().client_authentication, ClientAuthentication::Header);
+            // The issuer: given, else the client id; one of them is needed.
+            let bare = [("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0))];
+            assert_eq!(config(&bare).unwrap().signer.unwrap().claims.issuer, "client");
+            let mut no_id = entries(&bare);
+            no_id.push(("tokenEndpoint".into(), s(ENDPOINT)));
+            let e = parse(&no_id, &parse_url).unwrap_err();
+            assert_eq!(e.message(), "issuer is required for grantType \"jwt_bearer\" (or clientId, its default)");
+            no_id.push(("issuer".into(), s("3MVG9...")));
+            let c = parse(&no_id, &parse_url).unwrap();
+            assert_eq!((c.client_id.as_str(), c.signer.unwrap().claims.issuer.as_str()), ("", "3MVG9..."));
+        }
+
+        #[test]
+        fn assertion_claims_refusals() {
+            let with = |claims: Value| {
+                err(&[("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0)), ("assertionClaims", claims)])
+            };
+            let obj = |k: &str, v: Value| Value::Object(vec![(k.to_owned(), v)]);
+            assert_eq!(
+                with(obj("iss", s("x"))),
+                "assertionClaims cannot set \"iss\": the assertion sets it from issuer"
+            );
+            assert!(with(obj("jti", s("x"))).contains("fresh for every assertion"));
+            assert_eq!(
+                with(obj("x", Value::Number(1.5))),
+                "assertionClaims.x must be a string, a whole number, a boolean or an array of strings"
+            );
+            assert!(with(obj("x", Value::Array(vec![Value::Number(1.0)]))).starts_with("assertionClaims.x must be"));
+            assert!(with(s("scope=a")).starts_with("assertionClaims must be an object"));
+        }
+
+        fn service_account(members: &[(&str, &str)]) -> Value {
+            Value::Object(members.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect())
+        }
+
+        fn google(extra: &[(&str, &str)]) -> Value {
+            let mut m = vec![
+                ("type", "service_account"),
+                ("project_id", "p"),
+                ("private_key_id", "kid-123"),
+                ("private_key", key("rsa2048").1.as_str()),
+                ("client_email", "robot@p.iam.gserviceaccount.com"),
+                ("token_uri", "https://oauth2.googleapis.com/token"),
+            ];
+            m.extend_from_slice(extra);
+            service_account(&m)
+        }
+
+        #[test]
+        fn a_google_service_account() {
+            let pairs =
+                vec![("serviceAccount", google(&[])), ("scope", s("https://www.googleapis.com/auth/cloud-platform"))];
+            let c = parse(&entries(&pairs), &parse_url).unwrap();
+            assert_eq!(c.token_endpoint.href(), "https://oauth2.googleapis.com/token");
+            assert_eq!(
+                (&c.grant, c.client_id.as_str(), &c.scope),
+                (&Grant::JwtBearer, "robot@p.iam.gserviceaccount.com", &None)
+            );
+            let mut ex = Exchange::request_token(c);
+            let first = ex.step(Event::Start, T0);
+            let (_, input, fetch) = sign_rounds(&mut ex, first, None, &[3; 256]);
+            let claims = [
+                r#"{"iss":"robot@p.iam.gserviceaccount.com","aud":"https://oauth2.googleapis.com/token","iat":1700000000,"exp":1700000060,"jti":""#,
+                JTI,
+                r#"","scope":"https://www.googleapis.com/auth/cloud-platform"}"#,
+            ]
+            .concat();
+            assert_eq!(
+                input,
+                [b64(r#"{"alg":"RS256","typ":"JWT","kid":"kid-123"}"#), ".".into(), b64(&claims)].concat()
+            );
+            // The scope is in the claims only.
+            assert!(fetch
+                .request
+                .body
+                .starts_with("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion="));
+            assert!(!fetch.request.body.contains("scope="));
+            // A subject (domain-wide delegation) and an explicit endpoint win.
+            let pairs = vec![
+                ("serviceAccount", google(&[])),
+                ("subject", s("u@example.com")),
+                ("tokenEndpoint", s("http://127.0.0.1:9/t")),
+            ];
+            let c = parse(&entries(&pairs), &parse_url).unwrap();
+            assert_eq!(
+                (c.token_endpoint.href(), c.signer.unwrap().claims.subject.as_deref()),
+                ("http://127.0.0.1:9/t", Some("u@example.com"))
+            );
+            // What a key file must hold.
+            for (missing, message) in [
+                ("client_email", "serviceAccount has no client_email"),
+                ("private_key", "serviceAccount has no private_key"),
+            ] {
+                let m: Vec<(&str, &str)> =
+                    [("client_email", "a@b"), ("private_key", key("rsa2048").1.as_str()), ("token_uri", ENDPOINT)]
+                        .into_iter()
+                        .filter(|(k, _)| *k != missing)
+                        .collect();
+                let e = parse(&entries(&[("serviceAccount", service_account(&m))]), &parse_url).unwrap_err();
+                assert!(e.message().starts_with(message), "{}", e.message());
+            }
+            let e = parse(
+                &entries(&[(
+                    "serviceAccount",
+                    google(&[("private_key", "-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----")]),
+                )]),
+                &parse_url,
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.message(),
+                "serviceAccount.private_key holds a public key or a certificate, not a private key"
+            );
+            let e = parse(&entries(&[("serviceAccount", s("{}")), ("tokenEndpoint", s(ENDPOINT))]), &parse_url)
+                .unwrap_err();
+            assert!(e.message().starts_with("serviceAccount must be the key file's JSON object"));
+            let e =
+                parse(&entries(&[("serviceAccount", google(&[])), ("privateKey", s("x"))]), &parse_url).unwrap_err();
+            assert!(e.message().starts_with("privateKey and serviceAccount are both given"));
+        }
+
+        #[test]
+        fn a_connection_imports_once_and_signs_a_fresh_assertion_per_request() {
+            let mut pairs = vec![("tokenEndpoint", s(ENDPOINT)), ("clientId", s("client"))];
+            pairs.extend(pkjwt(&[]));
+            let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+            let mut ex = Exchange::connection(config, options);
+            let first = ex.step(Event::Start, T0);
+            let (prepare, input, _) = sign_rounds(&mut ex, first, None, &[4; 256]);
+            assert!(matches!(prepare, Sign::Prepare { key: Some(KeyImport::Pkcs8(_)), .. }));
+            let ok = br#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"refresh_token":"r"}"#;
+            let response = |body: &'static [u8]| crate::exchange::Response {
+                status: 200,
+                opaque_redirect: false,
+                content_type: Some("application/json"),
+                set_cookies: &[],
+                body,
+                json: crate::value::testing::parse_json(std::str::from_utf8(body).unwrap()),
+            };
+            assert!(matches!(ex.step(Event::Response(response(ok)), T0), Step::Done(_)));
+            // The next renewal (with the refresh token: the client still authenticates): the host
+            // holds the key, new random bytes and a later clock make a new assertion.
+            ex.invalidate();
+            let Step::Sign(prepare) = ex.step(Event::Start, T0 + 5_000.0) else { panic!() };
+            assert_eq!(
+                prepare,
+                Sign::Prepare { key: None, algorithm: Algorithm::Rs256, certificate: None, random_bytes: 16 }
+            );
+            let random = [9u8; 16];
+            let Step::Sign(Sign::Input { input: second, .. }) =
+                ex.step(Event::Signed(Signed::Prepared { random: &random, sha1: None, sha256: None }), T0 + 5_000.0)
+            else {
+                panic!()
+            };
+            assert_ne!(second, input);
+            let claims = jws::base64url(br#"{"iss":"client","sub":"client","aud":"https://auth.example.com/oauth2/token","iat":1700000005,"exp":1700000065,"jti":"CQkJCQkJCQkJCQkJCQkJCQ"}"#);
+            assert!(second.ends_with(&claims), "{second}");
+            let Step::Fetch(f) = ex.step(Event::Signed(Signed::Signature(&[5; 256])), T0) else { panic!() };
+            assert!(f.request.body.starts_with("grant_type=refresh_token&refresh_token=r&client_assertion_type="));
+        }
+
+        #[test]
+        fn a_jwt_bearer_connection_refreshes_without_an_assertion() {
+            let pairs = [
+                ("tokenEndpoint", s(ENDPOINT)),
+                ("grantType", s("jwt_bearer")),
+                ("privateKey", s(&key("p256").0)),
+                ("issuer", s("i")),
+            ];
+            let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+            let mut ex = Exchange::connection(config, options);
+            let first = ex.step(Event::Start, T0);
+            sign_rounds(&mut ex, first, None, &[4; 64]);
+            let body = br#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"refresh_token":"r"}"#;
+            let r = crate::exchange::Response {
+                status: 200,
+                opaque_redirect: false,
+                content_type: Some("application/json"),
+                set_cookies: &[],
+                body,
+                json: crate::value::testing::parse_json(std::str::from_utf8(body).unwrap()),
+            };
+            ex.step(Event::Response(r), T0);
+            ex.invalidate();
+            let Step::Fetch(f) = ex.step(Event::Start, T0) else { panic!() };
+            assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r");
+        }
+
+        #[test]
+        fn certificate_thumbprints_are_digested_once() {
+            let (_, pkcs8) = key("rsa2048");
+            let dir = std::env::temp_dir().join(["otc-assertion-", &std::process::id().to_string()].concat());
+            std::fs::create_dir_all(&dir).unwrap();
+            let key_path = dir.join("key.pem");
+            std::fs::write(&key_path, pkcs8).unwrap();
+            let cert = openssl(
+                &["req", "-new", "-x509", "-key", key_path.to_str().unwrap(), "-subj", "/CN=otc", "-days", "1"],
+                b"",
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+            let cert = String::from_utf8(cert).unwrap();
+            let der = crate::pem::certificate(&cert).unwrap();
+            let mut pairs = vec![("tokenEndpoint", s(ENDPOINT)), ("clientId", s("client"))];
+            pairs.extend(pkjwt(&[("certificate", s(&cert))]));
+            let (connection, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+            let mut ex = Exchange::connection(connection, options);
+            let first = ex.step(Event::Start, T0);
+            let (sha1, sha256) = ([0xaa; 20], [0xbb; 32]);
+            let (prepare, input, _) = sign_rounds(&mut ex, first, Some((&sha1, &sha256)), &[1; 256]);
+            assert!(matches!(prepare, Sign::Prepare { certificate: Some(ref c), .. } if *c == der));
+            let header = [
+                r#"{"alg":"RS256","typ":"JWT","x5t":""#,
+                &jws::base64url(&sha1),
+                r#"","x5t#S256":""#,
+                &jws::base64url(&sha256),
+                r#""}"#,
+            ]
+            .concat();
+            assert!(input.starts_with(&[b64(&header), ".".into()].concat()));
+            // Missing digests are the driver's bug.
+            let c = config(&pkjwt(&[("certificate", s(&cert))])).unwrap();
+            let mut ex2 = Exchange::request_token(c);
+            ex2.step(Event::Start, T0);
+            assert_eq!(
+                ex2.step(Event::Signed(Signed::Prepared { random: &RANDOM, sha1: None, sha256: None }), T0),
+                Step::Failed(Error::Internal)
+            );
+            assert_eq!(
+                err(&pkjwt(&[("certificate", s(&key("rsa2048").1))])),
+                "certificate holds no certificate (-----BEGIN CERTIFICATE-----)"
+            );
+        }
+
+        #[test]
+        fn the_hosts_failures() {
+            let fail = |pairs: &[(&'static str, Value)], stage: Stage, name: &str| {
+                let mut ex = Exchange::request_token(config(pairs).unwrap());
+                ex.step(Event::Start, T0);
+                match ex.step(Event::Signed(Signed::Failed { stage, name }), T0) {
+                    Step::Failed(e) => e,
+                    other => panic!("{other:?}"),
+                }
+            };
+            let ed = [("clientAuthentication", s("private_key_jwt")), ("privateKey", s(&key("ed25519").0))];
+            assert_eq!(
+                fail(&ed, Stage::Import, "NotSupportedError"),
+                Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false }
+            );
+            assert_eq!(
+                fail(&pkjwt(&[]), Stage::NoWebCrypto, "x"),
+                Error::UnsupportedAlgorithm { algorithm: "RS256", no_web_crypto: true }
+            );
+            assert_eq!(
+                fail(&pkjwt(&[]), Stage::Import, "DataError").message(),
+                "privateKey was refused by the host's WebCrypto (crypto.subtle.importKey: DataError): check that it is a valid key for RS256"
+            );
+            let hs = [("clientAuthentication", s("client_secret_jwt")), ("clientSecret", s("x"))];
+            assert!(fail(&hs, Stage::Import, "DataError").message().starts_with("clientSecret was refused"));
+            assert!(fail(&pkjwt(&[]), Stage::Sign, "InvalidAccessError")
+                .message()
+                .starts_with("privateKey could not sign with RS256"));
+            // An answer out of turn is refused and the round goes on.
+            let mut ex = Exchange::request_token(config(&pkjwt(&[])).unwrap());
+            ex.step(Event::Start, T0);
+            assert_eq!(ex.step(Event::Signed(Signed::Signature(&[1; 256])), T0), Step::Failed(Error::Internal));
+            assert_eq!(ex.step(Event::TooLarge, T0), Step::Failed(Error::Internal));
+            assert!(matches!(
+                ex.step(Event::Signed(Signed::Prepared { random: &RANDOM, sha1: None, sha256: None }), T0),
+                Step::Sign(Sign::Input { .. })
+            ));
+            // Too few random bytes.
+            let mut ex = Exchange::request_token(config(&pkjwt(&[])).unwrap());
+            ex.step(Event::Start, T0);
+            assert_eq!(
+                ex.step(Event::Signed(Signed::Prepared { random: &RANDOM[..15], sha1: None, sha256: None }), T0),
+                Step::Failed(Error::Internal)
+            );
+        }
+
+        fn jwk_of(kind: &'static str) -> Vec<(String, Value)> {
+            // openssl has no JWK output: the members from `openssl pkey -text`'s hex.
+            let text = String::from_utf8(openssl(&["pkey", "-text", "-noout"], key(kind).1.as_bytes())).unwrap();
+            let mut fields: Vec<(String, Vec<u8>)> = Vec::new();
+            for line in text.lines() {
+                if !line.starts_with(' ') && line.ends_with(':') {
+                    fields.push((line.trim_end_matches(':').to_owned(), Vec::new()));
+                } else if let Some((_, bytes)) = fields.last_mut() {
+                    bytes.extend(
+                        line.trim().split(':').filter(|h| h.len() == 2).map(|h| u8::from_str_radix(h, 16).unwrap()),
+                    );
+                }
+            }
+            let get = |name: &str| {
+                let v = &fields.iter().find(|(n, _)| n == name).unwrap().1;
+                s(&jws::base64url(&v[v.iter().position(|&b| b != 0).unwrap_or(0)..]))
+            };
+            match kind {
+                "rsa2048" => [
+                    ("n", "modulus"),
+                    ("d", "privateExponent"),
+                    ("p", "prime1"),
+                    ("q", "prime2"),
+                    ("dp", "exponent1"),
+                    ("dq", "exponent2"),
+                    ("qi", "coefficient"),
+                ]
+                .iter()
+                .map(|(j, o)| ((*j).to_owned(), get(o)))
+                .chain([
+                    ("kty".into(), s("RSA")),
+                    ("e".into(), s("AQAB")),
+                    ("alg".into(), s("PS256")),
+                    ("kid".into(), s("jwk-kid")),
+                    ("key_ops".into(), Value::Array(vec![s("verify")])),
+                ])
+                .collect(),
+                _ => unreachable!(),
+            }
+        }
+
+        #[test]
+        fn jwk_private_keys() {
+            let jwk = jwk_of("rsa2048");
+            let c =
+                config(&[("clientAuthentication", s("private_key_jwt")), ("privateKey", Value::Object(jwk.clone()))])
+                    .unwrap();
+            let signer = c.signer.unwrap();
+            // The JWK's alg and kid are the defaults; only key members go to the host.
+            assert_eq!((signer.algorithm, signer.key_id.as_deref()), (Algorithm::Ps256, Some("jwk-kid")));
+            let Key::Jwk(members) = &signer.key else { panic!() };
+            let names: Vec<&str> = members.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, ["kty", "n", "e", "d", "p", "q", "dp", "dq", "qi"]);
+            type Members = Vec<(String, Value)>;
+            let with = |f: &dyn Fn(&mut Members)| {
+                let mut m = jwk.clone();
+                f(&mut m);
+                err(&[("clientAuthentication", s("private_key_jwt")), ("privateKey", Value::Object(m))])
+            };
+            assert_eq!(
+                with(&|m| m.retain(|(k, _)| k != "d")),
+                "privateKey is a public JWK (it has no \"d\"): a private key is needed"
+            );
+            assert_eq!(with(&|m| m.retain(|(k, _)| k != "qi")), "privateKey is a private JWK without \"qi\"");
+            assert_eq!(
+                with(&|m| m.push(("p".into(), s("not base64!")))),
+                "privateKey.p is not base64url (RFC 7515 section 2)"
+            );
+            assert!(with(&|m| m.push(("kty".into(), s("oct")))).contains("client_secret_jwt"));
+            assert!(with(&|m| m.push(("kty".into(), s("EC")))).starts_with("privateKey is an EC JWK on a curve"));
+            assert!(with(&|m| m.push(("alg".into(), s("ES256")))).starts_with("privateKey is an RSA key"));
+            let short = jws::base64url(&[0xff; 128]);
+            assert!(with(&|m| m.push(("n".into(), s(&short)))).starts_with("privateKey is an RSA key under 2048 bits"));
+        }
+
+        #[test]
+        fn crypto_keys_as_the_host_describes_them() {
+            let described = |alg: &str, extra: &[(&str, Value)]| {
+                let mut m = vec![
+                    ("cryptoKey".to_owned(), Value::Bool(true)),
+                    ("type".to_owned(), s("private")),
+                    ("algorithm".to_owned(), s(alg)),
+                    ("sign".to_owned(), Value::Bool(true)),
+                ];
+                m.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+                vec![("clientAuthentication", s("private_key_jwt")), ("privateKey", Value::Object(m))]
+            };
+            let ok = config(&described("ECDSA", &[("namedCurve", s("P-256"))])).unwrap().signer.unwrap();
+            assert_eq!((ok.key, ok.algorithm), (Key::Host, Algorithm::Es256));
+            let rsa = [("hash", s("SHA-256")), ("modulusLength", Value::Number(2048.0))];
+            assert_eq!(config(&described("RSA-PSS", &rsa)).unwrap().signer.unwrap().algorithm, Algorithm::Ps256);
+            // The prepare round imports nothing.
+            let mut ex = Exchange::request_token(config(&described("Ed25519", &[])).unwrap());
+            assert!(matches!(
+                ex.step(Event::Start, T0),
+                Step::Sign(Sign::Prepare { key: None, algorithm: Algorithm::EdDsa, .. })
+            ));
+            let mut public = described("Ed25519", &[]);
+            if let Value::Object(m) = &mut public[1].1 {
+                m.push(("type".into(), s("public")));
+            }
+            assert!(err(&public).contains("not a private key"));
+            assert!(err(&described("ECDSA", &[("namedCurve", s("P-256")), ("sign", Value::Bool(false))]))
+                .contains("do not include \"sign\""));
+            assert!(err(&described("RSA-OAEP", &rsa)).contains("no JWS algorithm here uses"));
+            assert!(err(&described(
+                "RSASSA-PKCS1-v1_5",
+                &[("hash", s("SHA-256")), ("modulusLength", Value::Number(1024.0))]
+            ))
+            .contains("under 2048 bits"));
+            assert!(err(
+                &[described("ECDSA", &[("namedCurve", s("P-256"))]), vec![("signingAlgorithm", s("RS256"))]].concat()
+            )
+            .contains("must be ES256"));
+        }
+
+        #[test]
+        fn settings_outside_their_mode_are_refused_by_name() {
+            // A private key alone means private_key_jwt; with another client authentication, it is refused.
+            assert_eq!(
+                config(&[("privateKey", s(&key("p256").0))]).unwrap().client_authentication,
+                ClientAuthentication::PrivateKeyJwt
+            );
+            let header = [("privateKey", s("x")), ("clientAuthentication", s("header")), ("clientSecret", s("x"))];
+            assert_eq!(
+                err(&header),
+                "privateKey is only used with clientAuthentication \"private_key_jwt\" or grantType \"jwt_bearer\""
+            );
+            assert_eq!(
+                err(&[("clientSecret", s("x")), ("issuer", s("x"))]),
+                "issuer is only used with grantType \"jwt_bearer\""
+            );
+            assert!(err(&[("clientSecret", s("x")), ("keyId", s("x"))])
+                .starts_with("keyId is only used with a signed assertion"));
+            assert_eq!(err(&pkjwt(&[("audience", s("x"))])), "audience is only used with grantType \"jwt_bearer\"");
+            let bearer = [("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0))];
+            assert!(err(&[bearer.to_vec(), vec![("assertionAudience", s("x"))]].concat())
+                .starts_with("assertionAudience is only used with clientAuthentication"));
+            assert!(err(&[bearer.to_vec(), vec![("clientAuthentication", s("private_key_jwt"))]].concat())
+                .starts_with("grantType \"jwt_bearer\" cannot be combined"));
+            assert!(err(&[bearer.to_vec(), vec![("username", s("u"))]].concat())
+                .starts_with("username is only used with grantType \"password\""));
+            assert!(err(&pkjwt(&[("clientSecret", s("x"))]))
+                .starts_with("clientSecret is not used with clientAuthentication \"private_key_jwt\""));
+            assert_eq!(
+                err(&[("clientAuthentication", s("private_key_jwt"))]),
+                "privateKey is required for clientAuthentication \"private_key_jwt\""
+            );
+            assert!(err(&[("grantType", s("jwt_bearer"))]).starts_with("privateKey is required (or serviceAccount)"));
+            assert!(err(&pkjwt(&[("keyId", s("a\nb"))])).starts_with("keyId contains a control character"));
+            for bad in [0.0, 1.5, 86_401.0, f64::NAN] {
+                assert!(err(&pkjwt(&[("assertionLifetimeSeconds", Value::Number(bad))]))
+                    .starts_with("assertionLifetimeSeconds must be"));
+            }
+            assert!(err(&[("clientAuthentication", s("private_key_jwt")), ("privateKey", Value::Number(1.0))])
+                .starts_with("privateKey must be a PEM string"));
+        }
+
+        #[test]
+        fn no_message_quotes_a_key() {
+            let (rsa, pkcs8) = key("rsa2048");
+            let lines: Vec<&str> =
+                [rsa.as_str(), pkcs8].iter().flat_map(|p| p.lines()).filter(|l| !l.starts_with("-----")).collect();
+            let mut messages = vec![
+                err(&[
+                    ("clientAuthentication", s("private_key_jwt")),
+                    ("privateKey", s(&rsa.replace("RSA PRIVATE", "RSA PUBLIC"))),
+                ]),
+                err(&pkjwt(&[("signingAlgorithm", s("ES256"))])),
+                err(&[("clientAuthentication", s("private_key_jwt")), ("privateKey", s(&rsa.replace('M', "!")))]),
+                err(&[("clientAuthentication", s("private_key_jwt")), ("privateKey", s(&pkcs8[..pkcs8.len() / 2]))]),
+                err(&[
+                    ("clientAuthentication", s("private_key_jwt")),
+                    ("privateKey", s(&[pkcs8.as_str(), pkcs8].concat())),
+                ]),
+            ];
+            let mut ex = Exchange::request_token(config(&pkjwt(&[])).unwrap());
+            ex.step(Event::Start, T0);
+            if let Step::Failed(e) =
+                ex.step(Event::Signed(Signed::Failed { stage: Stage::Import, name: "DataError" }), T0)
+            {
+                messages.push(e.message());
+            }
+            let debug = format!("{:?}", config(&pkjwt(&[])).unwrap());
+            for m in messages.iter().chain([&debug]) {
+                for line in &lines {
+                    assert!(!m.contains(&line[..16]), "a key line in {m}");
+                }
+            }
+            assert!(debug.contains("Pkcs8([redacted])"), "{debug}");
+        }
+
+        #[test]
+        fn preview_shows_header_and_claims() {
+            let c = config(&pkjwt(&[("keyId", s("k"))])).unwrap();
+            let (header, claims) = preview(&c, T0).unwrap();
+            assert_eq!(header, r#"{"alg":"RS256","typ":"JWT","kid":"k"}"#);
+            assert_eq!(
+                claims,
+                [r#"{"iss":"client","sub":"client","aud":"https://auth.example.com/oauth2/token","iat":1700000000,"exp":1700000060,"jti":""#, PREVIEW_JTI, r#""}"#].concat()
+            );
+            let p = crate::preview::preview(&c);
+            assert!(p.body.ends_with("&client_assertion=********&client_id=client"), "{}", p.body);
+            assert!(p
+                .notes
+                .iter()
+                .any(|n| n.starts_with("client_assertion: a JWT (RFC 7523 section 2.2) signed with RS256")));
+            let g = parse(&entries(&[("serviceAccount", google(&[])), ("scope", s("s"))]), &parse_url).unwrap();
+            let p = crate::preview::preview(&g);
+            assert!(p.body.ends_with("jwt-bearer&assertion=********"), "{}", p.body);
+            assert!(p.notes.iter().any(|n| n.contains("scope claim")));
+            assert!(preview(&g, T0).unwrap().1.ends_with(r#","scope":"s"}"#));
+        }
+
+        #[test]
+        fn cache_keys_tell_assertions_apart_without_the_key() {
+            let a =
+                config(&[("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0)), ("subject", s("alice"))])
+                    .unwrap();
+            let b = config(&[("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0)), ("subject", s("bob"))])
+                .unwrap();
+            let (ka, kb) = (crate::cache::key_input(&a), crate::cache::key_input(&b));
+            assert_ne!(ka, kb);
+            assert!(ka.contains("grant_type=10:jwt_bearer\n") && ka.contains("subject=5:alice\n"), "{ka}");
+            for line in key("p256").0.lines().filter(|l| !l.starts_with("---")) {
+                assert!(!ka.contains(line));
+            }
+        }
     }
 }

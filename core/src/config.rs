@@ -469,7 +469,10 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         ("jwt_bearer", GrantType::JwtBearer),
         ("urn:ietf:params:oauth:grant-type:jwt-bearer", GrantType::JwtBearer),
     ];
-    let grant = e.choice("grantType", &grants)?.unwrap_or(GrantType::ClientCredentials);
+    // A service account's key file is the jwt_bearer grant's (RFC 7523 §2.1, as Google uses it).
+    let default_grant =
+        if e.get("serviceAccount").is_some() { GrantType::JwtBearer } else { GrantType::ClientCredentials };
+    let grant = e.choice("grantType", &grants)?.unwrap_or(default_grant);
     // Keys of the other grants: (key, the grant it belongs to).
     let foreign: &[(&str, &str)] = match grant {
         GrantType::ClientCredentials => {
@@ -504,10 +507,12 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
                 ("client_secret_jwt", ClientAuthentication::ClientSecretJwt),
             ],
         )?
-        // The jwt_bearer grant authenticates no client unless it is given a secret.
-        .unwrap_or(match (grant, e.get("clientSecret")) {
-            (GrantType::JwtBearer, None) => ClientAuthentication::None,
-            _ => ClientAuthentication::Header,
+        // The jwt_bearer grant authenticates no client unless it is given a secret; elsewhere a
+        // private key can only authenticate the client.
+        .unwrap_or(match (grant, e.get("clientSecret"), e.get("privateKey")) {
+            (GrantType::JwtBearer, None, _) => ClientAuthentication::None,
+            (GrantType::JwtBearer, Some(_), _) | (_, _, None) => ClientAuthentication::Header,
+            (_, _, Some(_)) => ClientAuthentication::PrivateKeyJwt,
         });
     let encoding = e
         .choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?
