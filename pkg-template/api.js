@@ -4,6 +4,9 @@ import * as wasm from './oauth_token_connection.js';
 import { isReady, ready } from './init.js';
 import { copyConfig } from './settings.js';
 import { bounded, digest, fetchStep, ignore } from './io.js';
+// full-only:start
+import { signStep } from './io.js';
+// full-only:end
 
 /**
  * Every failure of this package: a real Error with a stable `code`, a `hint` on what to do, and,
@@ -54,9 +57,10 @@ function build(copy, connection) {
 /**
  * Runs an exchange to its end: performs each step the core asks for and reports what happened,
  * until it is done (the step, with the result) or failed (thrown). `copy.signal` aborts fetches;
- * `copy.cache` is the connection's shared store.
+ * `copy.cache` is the connection's shared store; `signer.key` the CryptoKey assertions are
+ * signed with (a connection's, kept across renewals; a requestToken's, for this exchange).
  */
-async function drive(ex, { signal, cache }) {
+async function drive(ex, { signal, cache, signer = {} }) {
   let step = ex.step({ kind: 'start' }, Date.now());
   let cause;
   for (;;) {
@@ -69,6 +73,11 @@ async function drive(ex, { signal, cache }) {
       case 'fetch':
         ({ event, cause } = await fetchStep(step, signal));
         break;
+      // full-only:start
+      case 'sign':
+        event = await signStep(step, signer);
+        break;
+      // full-only:end
       case 'digest':
         event = { kind: 'digested', digest: await digest(step.input) };
         break;
@@ -102,7 +111,7 @@ export async function previewRequest(config) {
   }
   if (!copy.settings) throw fail(wasm.copyFailed(copy.threw));
   try {
-    return wasm.previewRequest(copy.settings);
+    return wasm.previewRequest(copy.settings, Date.now());
   } catch (e) {
     throw fail(e);
   }
@@ -121,12 +130,14 @@ class Connection {
   #exchange;
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
+  #signer; // { key }: the CryptoKey its assertions are signed with, imported once
   #last; // the last token result
   #reuseUntil = -Infinity; // until when #last is handed out without asking the core
   #pending; // the renewal every caller waits on (single-flight)
 
   constructor(copy) {
     this.#cache = copy.cache;
+    this.#signer = copy.signer ?? {};
     this.#copy = copy;
     if (isReady()) this.#build();
   }
@@ -166,7 +177,7 @@ class Connection {
 
   async #renew() {
     const ex = await this.#connect();
-    const step = await drive(ex, { cache: this.#cache });
+    const step = await drive(ex, { cache: this.#cache, signer: this.#signer });
     this.#last = step.result;
     this.#reuseUntil = step.reuseUntil;
     return step.result;

@@ -43,3 +43,11 @@ export function setFallbackCrypto(crypto) {
 export function subtleCrypto() {
   return globalThis.crypto?.subtle ?? fallbackCrypto?.subtle;
 }
+
+// full-only:start
+/** `n` bytes from `crypto.getRandomValues`, or undefined where the host has none. */
+export function randomBytes(n) {
+  const crypto = typeof globalThis.crypto?.getRandomValues === 'function' ? globalThis.crypto : fallbackCrypto;
+  return crypto?.getRandomValues(new Uint8Array(n));
+}
+// full-only:end

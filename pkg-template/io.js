@@ -3,6 +3,9 @@
 // answers the event to hand back to the core, as plain data.
 import { errorName } from './settings.js';
 import { subtleCrypto } from './init.js';
+// full-only:start
+import { randomBytes } from './init.js';
+// full-only:end
 
 const EMPTY = new Uint8Array(0);
 
@@ -131,6 +134,47 @@ export async function digest(input) {
     return undefined;
   }
 }
+
+// full-only:start
+/**
+ * A sign step: one of a signed assertion's two rounds (oauth-token-core's assertion module).
+ * The first (no `input`) imports `step.key` into `signer.key`, a non-extractable CryptoKey the
+ * connection keeps (the key bytes are zeroed after), digests `step.certificate` (SHA-1 and
+ * SHA-256, for `x5t` and `x5t#S256`) and answers `randomBytes` fresh bytes of
+ * `crypto.getRandomValues` (the assertion's `jti`); the second signs `step.input`. A failure
+ * answers its stage and the error's name, never its message.
+ */
+export async function signStep(step, signer) {
+  const subtle = subtleCrypto();
+  const random = step.input === undefined ? randomBytes(step.randomBytes) : undefined;
+  if (subtle === undefined || (step.input === undefined && random === undefined)) {
+    return { kind: 'signed', failed: 'crypto', stage: 'noWebCrypto' };
+  }
+  let stage = 'sign';
+  try {
+    if (step.input !== undefined) {
+      return { kind: 'signed', signature: new Uint8Array(await subtle.sign(step.algorithm, signer.key, step.input)) };
+    }
+    if (step.key !== undefined) {
+      stage = 'import';
+      try {
+        signer.key = await subtle.importKey(step.key.format, step.key.data, step.importAlgorithm, false, ['sign']);
+      } finally {
+        if (step.key.data instanceof Uint8Array) step.key.data.fill(0);
+      }
+    }
+    const event = { kind: 'signed', random };
+    if (step.certificate !== undefined) {
+      stage = 'digest';
+      event.sha1 = new Uint8Array(await subtle.digest('SHA-1', step.certificate));
+      event.sha256 = new Uint8Array(await subtle.digest('SHA-256', step.certificate));
+    }
+    return event;
+  } catch (e) {
+    return { kind: 'signed', failed: errorName(e), stage };
+  }
+}
+// full-only:end
 
 /**
  * A cache get or put that settles within `ms` and never rejects: `{ value }`, or `{ failed }`

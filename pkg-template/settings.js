@@ -8,7 +8,8 @@ function placeholder() {}
 
 /**
  * `{ settings }`: the plain copy for the core; `signal` and `cache`: the caller's objects, which
- * this package itself uses (never the .wasm). `{ threw }`: reading the config threw (the error's
+ * this package itself uses (never the .wasm); `signer`: `{ key }`, a caller's CryptoKey
+ * (`privateKey`), described to the core by its algorithm and usages. `{ threw }`: reading the config threw (the error's
  * name). `{ tooLarge: true }`: it holds more strings than the core accepts in all.
  */
 export function copyConfig(config) {
@@ -32,9 +33,15 @@ export function copyConfig(config) {
       } else if (key === 'cache' && value != null && typeof value === 'object') {
         copy.cache = value;
         settings.cache = { get: method(value.get), put: method(value.put) };
+        // full-only:start
+      } else if (key === 'privateKey' && Object.prototype.toString.call(value) === '[object CryptoKey]') {
+        copy.signer = { key: value };
+        settings.privateKey = describeKey(value);
+        // full-only:end
       } else {
         // A key longer than any the core knows is cut like a string (it is refused by name).
-        settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, key === 'extraParams' ? 2 : 1, budget);
+        const depth = key === 'extraParams' || key === 'assertionClaims' ? 2 : 1;
+        settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, depth, budget);
       }
     }
     return budget.units < 0 ? { tooLarge: true } : copy;
@@ -42,6 +49,22 @@ export function copyConfig(config) {
     return { threw: errorName(e) };
   }
 }
+
+// full-only:start
+/** A CryptoKey as the core checks it: its type, algorithm and whether it may sign (never its key). */
+function describeKey(key) {
+  const { name, hash, namedCurve, modulusLength } = key.algorithm;
+  return {
+    cryptoKey: true,
+    type: key.type,
+    algorithm: name,
+    hash: hash?.name,
+    namedCurve,
+    modulusLength,
+    sign: key.usages.includes('sign'),
+  };
+}
+// full-only:end
 
 function method(f) {
   return typeof f === 'function' ? placeholder : plain(f, 0);

@@ -22,7 +22,15 @@ flavor() {
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
     --enable-mutable-globals "$out/oauth_token_connection_bg.wasm" -o "$out/oauth_token_connection_bg.wasm"
   rm -f "$out/.gitignore" "$out/package.json" "$out/oauth_token_connection_bg.wasm.d.ts"
-  cp pkg-template/*.js "$out/"
+  # The JS: the default entry's without what only the full build has (between the markers, as in
+  # index.d.ts below: signing), the full entry's without the marker lines.
+  for js in pkg-template/*.js; do
+    if [ -n "$feature" ]; then
+      grep -v '^[[:space:]]*// full-only:' "$js" > "$out/$(basename "$js")"
+    else
+      sed '/^[[:space:]]*\/\/ full-only:start/,/^[[:space:]]*\/\/ full-only:end/d' "$js" > "$out/$(basename "$js")"
+    fi
+  done
   cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
   cp /tmp/otc-limits.js.$$ "$out/limits.js"
   # The types: the default entry's without what only the full build has (between the markers).

@@ -24,8 +24,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use crate::config::ClientAuthentication;
-
 /// `grant_type` of the jwt_bearer grant (RFC 7523 §2.1).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
@@ -46,13 +44,6 @@ pub const SETTINGS: &[&str] = &[
     "serviceAccount",
 ];
 
-/// What [`parse`] needs from the rest of the configuration.
-pub struct Context<'a> {
-    pub grant_jwt_bearer: bool,
-    pub authentication: ClientAuthentication,
-    pub client_id: &'a str,
-}
-
 #[cfg(feature = "jwt")]
 pub use full::*;
 #[cfg(not(feature = "jwt"))]
@@ -60,7 +51,7 @@ pub use lean::*;
 
 #[cfg(not(feature = "jwt"))]
 mod lean {
-    use super::{Context, SETTINGS};
+    use super::SETTINGS;
     use crate::config::{invalid, Entries};
     use crate::error::Error;
 
@@ -69,19 +60,20 @@ mod lean {
     pub enum Signer {}
 
     /// Where the message points.
-    pub const NOT_IN_THIS_BUILD: &str = " is in the 'oauth-token-connection/full' entry (signed assertions, RFC \
-         7523); import requestToken and createConnection from there to use it";
+    pub const NOT_IN_THIS_BUILD: &str =
+        " is in 'oauth-token-connection/full' (signed assertions): import requestToken or createConnection from there";
 
     /// Refuses, by name, every setting and value of signed assertions.
     pub(crate) fn available(e: &Entries<'_>) -> Result<(), Error> {
-        let value = |key: &str, values: &[&str]| matches!(e.string(key), Ok(Some(v)) if values.contains(&v));
         if let Some(key) = SETTINGS.iter().find(|k| e.get(k).is_some()) {
             return Err(invalid(&[key, NOT_IN_THIS_BUILD]));
         }
-        if value("grantType", &["jwt_bearer", super::JWT_BEARER_GRANT]) {
+        // "jwt_bearer" and its URN; "private_key_jwt" and "client_secret_jwt".
+        let value = |key: &str, end: &str| matches!(e.string(key), Ok(Some(v)) if v.ends_with(end));
+        if value("grantType", "jwt_bearer") || value("grantType", "jwt-bearer") {
             return Err(invalid(&["grantType \"jwt_bearer\"", NOT_IN_THIS_BUILD]));
         }
-        if value("clientAuthentication", &["private_key_jwt", "client_secret_jwt"]) {
+        if value("clientAuthentication", "_jwt") {
             return Err(invalid(&[
                 "clientAuthentication \"private_key_jwt\" or \"client_secret_jwt\"",
                 NOT_IN_THIS_BUILD,
@@ -92,10 +84,6 @@ mod lean {
 
     pub(crate) fn token_uri<'a>(_: &Entries<'a>) -> Option<&'a str> {
         None
-    }
-
-    pub(crate) fn parse(_: &Entries<'_>, _: &Context<'_>) -> Result<Option<Signer>, Error> {
-        Ok(None)
     }
 
     pub fn takes_scope(_: Option<&Signer>) -> bool {
@@ -140,14 +128,20 @@ mod full {
     #[allow(unused_imports)]
     use crate::prelude::*;
 
-    use super::{Context, SETTINGS};
+    use super::SETTINGS;
     use crate::concat;
     use crate::config::{check_controls, invalid, shown, ClientAuthentication, Config, Entries, MAX_EXTRA_VALUES};
     use crate::error::Error;
     use crate::jws::{self, Algorithm, JsonObject, Thumbprints};
     use crate::pem::{self, Curve, KeyType};
     use crate::value::{Json, Value};
-    use base64::Engine as _;
+
+    /// What [`parse`] needs from the rest of the configuration.
+    pub struct Context<'a> {
+        pub grant_jwt_bearer: bool,
+        pub authentication: ClientAuthentication,
+        pub client_id: &'a str,
+    }
 
     /// A validated signer: the key, the algorithm, the header's members and the claims.
     #[derive(Debug, Clone, PartialEq)]
@@ -275,7 +269,7 @@ mod full {
         ("aud", "audience"),
         ("exp", "assertionLifetimeSeconds"),
         ("iat", "assertionLifetimeSeconds"),
-        ("jti", "nothing: it is fresh for every assertion"),
+        ("jti", "nothing (it is fresh for every assertion)"),
     ];
 
     /// Every setting works in this build.
@@ -307,41 +301,51 @@ mod full {
         }
     }
 
-    fn only_with(key: &str, what: &str) -> Error {
-        invalid(&[key, " is only used with ", what])
-    }
-
     const WITH_GRANT: &str = "grantType \"jwt_bearer\"";
     const WITH_CLIENT: &str = "clientAuthentication \"private_key_jwt\" or \"client_secret_jwt\"";
     const WITH_KEY: &str = "clientAuthentication \"private_key_jwt\" or grantType \"jwt_bearer\"";
+    const WITH_ANY: &str = "a signed assertion (clientAuthentication \"private_key_jwt\" or \"client_secret_jwt\", or \
+                            grantType \"jwt_bearer\")";
 
-    /// Validates the settings of a signed assertion, if the config makes one.
+    /// The key as the settings give it, borrowed.
+    enum Source<'a> {
+        /// A PEM text, and the field it came from (for messages).
+        Pem(&'a str, &'static str),
+        Jwk(&'a [(String, Value)], Jwk<'a>),
+        CryptoKey(KeyType, Algorithm),
+        ClientSecret,
+    }
+
+    /// What a JWK's check found: its type, its `alg` and `kid`.
+    struct Jwk<'a> {
+        key_type: KeyType,
+        alg: Option<Algorithm>,
+        kid: Option<&'a str>,
+        members: &'static [&'static str],
+    }
+
+    /// Validates the settings of a signed assertion, if the config makes one. Everything is
+    /// checked on borrowed values first; the key is decoded last, so that no owned key material
+    /// is live across the checks' early returns.
     pub(crate) fn parse(e: &Entries<'_>, cx: &Context<'_>) -> Result<Option<Signer>, Error> {
         let client =
             matches!(cx.authentication, ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt);
-        let hmac = cx.authentication == ClientAuthentication::ClientSecretJwt;
-        // Settings that do not belong to the mode: (key, the mode it belongs to).
+        // Settings of another mode: (key, the mode it belongs to).
         let foreign: &[(&str, &str)] = match (client, cx.grant_jwt_bearer) {
             (true, true) => {
                 return Err(invalid(&[
-                    "grantType \"jwt_bearer\" cannot be combined with clientAuthentication \"private_key_jwt\" \
-                     or \"client_secret_jwt\" (one assertion per request): use \"header\" or \"body\" with \
-                     clientSecret, or no clientSecret",
+                    "grantType \"jwt_bearer\" takes no clientAuthentication \"private_key_jwt\" or \
+                     \"client_secret_jwt\" (one assertion per request)",
                 ]))
             }
             (false, false) => {
-                let with = |k: &str| match k {
+                let Some(k) = SETTINGS.iter().find(|k| e.get(k).is_some()) else { return Ok(None) };
+                let with = match *k {
                     "issuer" | "subject" | "audience" | "assertionClaims" | "serviceAccount" => WITH_GRANT,
                     "privateKey" | "certificate" => WITH_KEY,
-                    _ => {
-                        "a signed assertion: clientAuthentication \"private_key_jwt\" or \"client_secret_jwt\", \
-                          or grantType \"jwt_bearer\""
-                    }
+                    _ => WITH_ANY,
                 };
-                return match SETTINGS.iter().find(|k| e.get(k).is_some()) {
-                    Some(k) => Err(only_with(k, with(k))),
-                    None => Ok(None),
-                };
+                return Err(invalid(&[k, " is only used with ", with]));
             }
             (true, false) => &[
                 ("issuer", WITH_GRANT),
@@ -353,133 +357,126 @@ mod full {
             (false, true) => &[("assertionAudience", WITH_CLIENT)],
         };
         if let Some((k, with)) = foreign.iter().find(|(k, _)| e.get(k).is_some()) {
-            return Err(only_with(k, with));
+            return Err(invalid(&[k, " is only used with ", with]));
         }
         for key in ["keyId", "issuer", "subject", "audience", "assertionAudience"] {
             check_controls(e, key)?;
         }
 
-        // The key, what kind it is, and the defaults it brings (a JWK's `alg` and `kid`).
         let service_account = service_account(e)?;
-        let (key, key_type, jwk_alg, default_kid) = if hmac {
-            for k in ["privateKey", "certificate"] {
-                if e.get(k).is_some() {
-                    return Err(invalid(&[
-                        k,
-                        " is not used with clientAuthentication \"client_secret_jwt\" (the client secret signs)",
-                    ]));
-                }
+        let source = if cx.authentication == ClientAuthentication::ClientSecretJwt {
+            if let Some(k) = ["privateKey", "certificate"].iter().find(|k| e.get(k).is_some()) {
+                return Err(invalid(&[k, " is not used with clientAuthentication \"client_secret_jwt\""]));
             }
-            (Key::ClientSecret, None, None, None)
+            Source::ClientSecret
         } else if let Some(sa) = &service_account {
             if e.get("privateKey").is_some() {
-                return Err(invalid(&["privateKey and serviceAccount are both given: serviceAccount holds the key"]));
+                return Err(invalid(&["privateKey and serviceAccount are both given: keep one"]));
             }
-            let pk = pem::private_key(sa.private_key).map_err(|r| invalid(&["serviceAccount.private_key ", r]))?;
-            (Key::Pkcs8(pk.pkcs8), Some(pk.key_type), None, sa.private_key_id.map(String::from))
+            Source::Pem(sa.private_key, "serviceAccount.private_key ")
         } else {
             match e.get("privateKey") {
                 None => {
-                    let what = if client {
-                        " for clientAuthentication \"private_key_jwt\""
-                    } else {
-                        " (or serviceAccount) for grantType \"jwt_bearer\""
-                    };
-                    return Err(invalid(&["privateKey is required", what]));
+                    return Err(invalid(&[
+                        "privateKey is required with ",
+                        if client { WITH_CLIENT } else { WITH_GRANT },
+                    ]))
                 }
-                Some(Value::String(text)) => {
-                    let pk = pem::private_key(text).map_err(|r| invalid(&["privateKey ", r]))?;
-                    (Key::Pkcs8(pk.pkcs8), Some(pk.key_type), None, None)
-                }
+                Some(Value::String(text)) => Source::Pem(text, "privateKey "),
                 Some(Value::Object(m)) if matches!(Json::member(m, "cryptoKey"), Some(Value::Bool(true))) => {
-                    let (key_type, alg) = crypto_key(m)?;
-                    (Key::Host, Some(key_type), Some(alg), None)
+                    let (t, a) = crypto_key(m)?;
+                    Source::CryptoKey(t, a)
                 }
-                Some(Value::Object(m)) => {
-                    let (jwk, key_type, alg, kid) = jwk(m)?;
-                    (Key::Jwk(jwk), Some(key_type), alg, kid)
-                }
+                Some(Value::Object(m)) => Source::Jwk(m, jwk(m)?),
                 Some(other) => {
                     return Err(invalid(&[
-                        "privateKey must be a PEM string, a private JWK object or a CryptoKey, got ",
+                        "privateKey must be a PEM string, a private JWK or a CryptoKey, got ",
                         other.kind(),
                     ]))
                 }
             }
         };
-
-        let algorithm = match (e.choice("signingAlgorithm", &jws::ALGORITHMS)?, key_type) {
-            (None, None) => Algorithm::Hs256,
-            (Some(a), None) if a.is_hmac() => a,
-            (Some(_), None) => {
-                return Err(invalid(&["signingAlgorithm must be HS256, HS384 or HS512 with clientAuthentication \"client_secret_jwt\""]))
-            }
-            (Some(a), Some(_)) if a.is_hmac() => {
-                return Err(invalid(&["signingAlgorithm HS256, HS384 and HS512 sign with the client secret: use clientAuthentication \"client_secret_jwt\""]))
-            }
-            (a, Some(t)) => {
-                let a = a.or(jwk_alg).unwrap_or(Algorithm::for_key(t));
-                let field = if service_account.is_some() { "serviceAccount.private_key " } else { "privateKey " };
-                a.fits(t).map_err(|r| invalid(&[field, r]))?;
-                a
-            }
-        };
-
-        let key_id = e.string("keyId")?.filter(|k| !k.is_empty()).map(String::from).or(default_kid);
-        let certificate = match e.string("certificate")? {
-            None => None,
-            Some(text) => Some(Certificate::Der(pem::certificate(text).map_err(|r| invalid(&["certificate ", r]))?)),
-        };
+        let chosen = e.choice("signingAlgorithm", &jws::ALGORITHMS)?;
+        let key_id = e.string("keyId")?.filter(|k| !k.is_empty());
+        let certificate = e.string("certificate")?;
         let lifetime_seconds = match e.number("assertionLifetimeSeconds")? {
             None => DEFAULT_LIFETIME_SECONDS,
             Some(n) if (1.0..=86_400.0).contains(&n) && n == (n as u64) as f64 => n as u64,
             Some(_) => return Err(invalid(&["assertionLifetimeSeconds must be a whole number from 1 to 86400"])),
         };
-
-        let claims = if client {
-            // RFC 7523 §3: iss and sub are the client id.
-            Claims {
-                issuer: cx.client_id.to_owned(),
-                subject: Some(cx.client_id.to_owned()),
-                audience: nonempty(e, "assertionAudience")?,
-                extra: Vec::new(),
-            }
+        let nonempty = |key| e.string(key).map(|v| v.filter(|s| !s.is_empty()));
+        // RFC 7523 §3: a client's assertion has iss and sub = the client id.
+        let (issuer, subject, audience) = if client {
+            (cx.client_id, Some(cx.client_id), nonempty("assertionAudience")?)
         } else {
-            let issuer = match (nonempty(e, "issuer")?, &service_account) {
+            let issuer = match (nonempty("issuer")?, &service_account) {
                 (Some(i), _) => i,
-                (None, Some(sa)) => sa.client_email.to_owned(),
-                (None, None) if !cx.client_id.is_empty() => cx.client_id.to_owned(),
+                (None, Some(sa)) => sa.client_email,
+                (None, None) if !cx.client_id.is_empty() => cx.client_id,
                 (None, None) => {
-                    return Err(invalid(&[
-                        "issuer is required for grantType \"jwt_bearer\" (or clientId, its default)",
-                    ]))
+                    return Err(invalid(&["issuer (or clientId) is required with grantType \"jwt_bearer\""]))
                 }
             };
-            let mut extra = assertion_claims(e)?;
-            if service_account.is_some() {
-                if let Some(scope) = e.string("scope")?.and_then(|s| crate::config::parse_scope(s).ok().flatten()) {
-                    if extra.iter().any(|(n, _)| n == "scope") {
-                        return Err(invalid(&["assertionClaims.scope and scope are both given: a service account's scope goes into the claims; keep one"]));
-                    }
-                    extra.push((String::from("scope"), Claim::String(scope.as_str().to_owned())));
-                }
+            (issuer, nonempty("subject")?, nonempty("audience")?)
+        };
+        let extra = assertion_claims(e)?;
+        // A service account's scope goes into the claims (Google): already checked as a scope.
+        let scope = match &service_account {
+            Some(_) => e.string("scope")?.and_then(|s| crate::config::parse_scope(s).ok().flatten()),
+            None => None,
+        };
+        if scope.is_some() && extra.is_some_and(|m| Json::member(m, "scope").is_some()) {
+            return Err(invalid(&["scope and assertionClaims.scope are both given: keep one"]));
+        }
+
+        // The key (the first owned copy of it), then what must fit it.
+        let (key, key_type, default_alg, default_kid) = match source {
+            Source::ClientSecret => (Key::ClientSecret, None, None, None),
+            Source::Pem(text, field) => {
+                let pk = pem::private_key(text).map_err(|r| invalid(&[field, r]))?;
+                let kid = service_account.as_ref().and_then(|sa| sa.private_key_id);
+                (Key::Pkcs8(pk.pkcs8), Some(pk.key_type), None, kid)
             }
-            Claims { issuer, subject: nonempty(e, "subject")?, audience: nonempty(e, "audience")?, extra }
+            Source::Jwk(m, j) => (Key::Jwk(jwk_members(m, j.members)), Some(j.key_type), j.alg, j.kid),
+            Source::CryptoKey(t, a) => (Key::Host, Some(t), Some(a), None),
+        };
+        let algorithm = match (chosen, key_type) {
+            (None, None) => Algorithm::Hs256,
+            (Some(a), None) if a.is_hmac() => a,
+            (Some(_), None) => return Err(invalid(&["signingAlgorithm must be HS256, HS384 or HS512 here"])),
+            (Some(a), Some(_)) if a.is_hmac() => {
+                return Err(invalid(&["signingAlgorithm HS256, HS384 and HS512 are for client_secret_jwt"]))
+            }
+            (a, Some(t)) => {
+                let a = a.or(default_alg).unwrap_or(Algorithm::for_key(t));
+                let field = if service_account.is_some() { "serviceAccount.private_key " } else { "privateKey " };
+                a.fits(t).map_err(|r| invalid(&[field, r]))?;
+                a
+            }
+        };
+        let certificate = match certificate {
+            Some(text) => Some(Certificate::Der(pem::certificate(text).map_err(|r| invalid(&["certificate ", r]))?)),
+            None => None,
         };
 
+        let mut claims: Vec<(String, Claim)> = extra.map_or_else(Vec::new, claims_of);
+        if let Some(scope) = scope {
+            claims.push((String::from("scope"), Claim::String(scope.as_str().to_owned())));
+        }
         Ok(Some(Signer {
             key,
             algorithm,
-            key_id,
+            key_id: key_id.or(default_kid).map(String::from),
             certificate,
             lifetime_seconds,
-            claims,
+            claims: Claims {
+                issuer: issuer.to_owned(),
+                subject: subject.map(String::from),
+                audience: audience.map(String::from),
+                extra: claims,
+            },
             scope_claim: service_account.is_some(),
         }))
-    }
-
-    fn nonempty(e: &Entries<'_>, key: &str) -> Result<Option<String>, Error> {
-        Ok(e.string(key)?.filter(|s| !s.is_empty()).map(String::from))
     }
 
     /// A Google service account key file's members that matter.
@@ -494,121 +491,103 @@ mod full {
             None => return Ok(None),
             Some(Value::Object(m)) => m,
             Some(other) => {
-                return Err(invalid(&[
-                    "serviceAccount must be the key file's JSON object (JSON.parse of its text), got ",
-                    other.kind(),
-                ]))
+                return Err(invalid(&["serviceAccount must be the key file's JSON object, got ", other.kind()]))
             }
         };
-        let member = |name: &str| -> Result<Option<&'a str>, Error> {
-            match Json::member(m, name) {
-                None | Some(Value::Undefined | Value::Null) => Ok(None),
-                Some(Value::String(s)) if s.is_empty() => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
-                Some(other) => Err(invalid(&["serviceAccount.", name, " must be a string, got ", other.kind()])),
+        let mut found = [None; 4];
+        for (i, name) in ["client_email", "private_key", "private_key_id", "token_uri"].into_iter().enumerate() {
+            found[i] = match Json::member(m, name) {
+                None | Some(Value::Undefined | Value::Null) => None,
+                Some(Value::String(s)) => Some(s.as_str()).filter(|s| !s.is_empty()),
+                Some(_) => return Err(invalid(&["serviceAccount.", name, " must be a string"])),
+            };
+            if i < 2 && found[i].is_none() {
+                return Err(invalid(&["serviceAccount has no ", name, ": pass the key file as downloaded"]));
             }
-        };
-        let required = |name: &str| {
-            member(name)?.ok_or_else(|| {
-                invalid(&[
-                    "serviceAccount has no ",
-                    name,
-                    ": use the key file of a service account as it was downloaded",
-                ])
-            })
-        };
-        let client_email = required("client_email")?;
+        }
+        let [Some(client_email), Some(private_key), private_key_id, _] = found else { return Ok(None) };
         if crate::config::has_control(client_email) {
             return Err(invalid(&["serviceAccount.client_email contains a control character"]));
         }
-        let private_key = required("private_key")?;
-        let private_key_id = member("private_key_id")?;
-        // token_uri is read by [`token_uri`]; checked here for its type.
-        member("token_uri")?;
         Ok(Some(ServiceAccount { client_email, private_key, private_key_id }))
     }
 
-    /// The members of a JWK with their meaning; `base64url` members are checked as such.
+    /// The key members of each JWK type (RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2), after `kty`
+    /// (and `crv`).
     const RSA_MEMBERS: &[&str] = &["n", "e", "d", "p", "q", "dp", "dq", "qi"];
     const EC_MEMBERS: &[&str] = &["x", "y", "d"];
     const OKP_MEMBERS: &[&str] = &["x", "d"];
 
-    fn jwk_decode(s: &str) -> Option<Vec<u8>> {
-        use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
-        const LENIENT: GeneralPurpose = GeneralPurpose::new(
-            &base64::alphabet::URL_SAFE,
-            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-        );
-        LENIENT.decode(s).ok()
+    fn jwk_string<'a>(m: &'a [(String, Value)], name: &str) -> Option<&'a str> {
+        match Json::member(m, name) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        }
     }
 
-    /// A private JWK (RFC 7517 §4, RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2): its key members for the
-    /// host, its type, and its `alg` and `kid` as defaults.
-    #[allow(clippy::type_complexity)]
-    fn jwk(
-        m: &[(String, Value)],
-    ) -> Result<(Vec<(&'static str, String)>, KeyType, Option<Algorithm>, Option<String>), Error> {
-        let string = |name: &str| match Json::member(m, name) {
-            Some(Value::String(s)) => Some(s.as_str()),
-            _ => None,
-        };
-        let (kty, members, key_type): (&'static str, &[&'static str], Option<KeyType>) = match string("kty") {
-            Some("RSA") => ("RSA", RSA_MEMBERS, None),
-            Some("EC") => ("EC", EC_MEMBERS, match string("crv") {
-                Some("P-256") => Some(KeyType::Ec(Curve::P256)),
-                Some("P-384") => Some(KeyType::Ec(Curve::P384)),
-                _ => return Err(invalid(&["privateKey is an EC JWK on a curve no algorithm here uses (crv must be \"P-256\" or \"P-384\")"])),
-            }),
-            Some("OKP") => ("OKP", OKP_MEMBERS, match string("crv") {
-                Some("Ed25519") => Some(KeyType::Ed25519),
-                _ => return Err(invalid(&["privateKey is an OKP JWK that is not Ed25519 (crv must be \"Ed25519\")"])),
-            }),
-            Some("oct") => {
-                return Err(invalid(&["privateKey is a symmetric JWK (kty \"oct\"): for a shared secret use clientSecret with clientAuthentication \"client_secret_jwt\""]))
+    /// Checks a private JWK (RFC 7517 §4): its type, its key members (present, base64url), its
+    /// RSA modulus size (from `n`'s length: RFC 7518 §2 Base64urlUInt has no leading zeros), and
+    /// its `alg` and `kid` as defaults. The host's `importKey` checks the mathematics.
+    fn jwk(m: &[(String, Value)]) -> Result<Jwk<'_>, Error> {
+        let (key_type, members) = match (jwk_string(m, "kty"), jwk_string(m, "crv")) {
+            (Some("RSA"), _) => (KeyType::Rsa { bits: 0 }, RSA_MEMBERS),
+            (Some("EC"), Some("P-256")) => (KeyType::Ec(Curve::P256), EC_MEMBERS),
+            (Some("EC"), Some("P-384")) => (KeyType::Ec(Curve::P384), EC_MEMBERS),
+            (Some("OKP"), Some("Ed25519")) => (KeyType::Ed25519, OKP_MEMBERS),
+            (Some("oct"), _) => {
+                return Err(invalid(&["privateKey is a secret JWK: use clientSecret with client_secret_jwt"]))
             }
-            _ => return Err(invalid(&["privateKey is an object but not a private JWK (kty \"RSA\", \"EC\" or \"OKP\") or a CryptoKey"])),
+            _ => {
+                return Err(invalid(&[
+                    "privateKey is not a private JWK of an RSA, EC P-256/P-384 or Ed25519 key, nor a CryptoKey",
+                ]))
+            }
         };
-        if string("d").is_none() {
-            return Err(invalid(&["privateKey is a public JWK (it has no \"d\"): a private key is needed"]));
+        if jwk_string(m, "d").is_none() {
+            return Err(invalid(&["privateKey is a public JWK (no \"d\"): a private key is needed"]));
         }
-        let mut out = vec![("kty", String::from(kty))];
-        if kty != "RSA" {
-            out.push(("crv", String::from(string("crv").unwrap_or_default())));
-        }
-        let mut rsa_bits = 0;
         for &name in members {
-            let Some(v) = string(name) else {
-                return Err(invalid(&["privateKey is a private JWK without \"", name, "\""]));
-            };
-            let Some(bytes) = jwk_decode(v) else {
-                return Err(invalid(&["privateKey.", name, " is not base64url (RFC 7515 section 2)"]));
-            };
-            if name == "n" {
-                let significant = bytes.iter().skip_while(|&&b| b == 0).collect::<Vec<_>>();
-                rsa_bits = significant.first().map_or(0, |b| significant.len() as u32 * 8 - b.leading_zeros());
+            let v = jwk_string(m, name).unwrap_or_default();
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=') {
+                return Err(invalid(&["privateKey.", name, " is missing or not base64url"]));
             }
-            out.push((name, String::from(v)));
         }
-        let key_type = key_type.unwrap_or(KeyType::Rsa { bits: rsa_bits });
-        let alg = string("alg").and_then(|a| jws::ALGORITHMS.iter().find(|(n, _)| *n == a)).map(|(_, a)| *a);
-        Ok((out, key_type, alg, string("kid").filter(|k| !k.is_empty()).map(String::from)))
+        let key_type = match key_type {
+            KeyType::Rsa { .. } => {
+                let n = jwk_string(m, "n").unwrap_or_default().trim_end_matches('=').as_bytes();
+                // The first character holds the top six bits of the first byte.
+                let top = n.first().map_or(0, |&c| match c {
+                    b'A'..=b'Z' => c - b'A',
+                    b'a'..=b'z' => c - b'a' + 26,
+                    b'0'..=b'9' => c - b'0' + 52,
+                    _ => 63,
+                });
+                let bytes = (n.len() * 6 / 8) as u32;
+                KeyType::Rsa { bits: (bytes * 8).saturating_sub((top << 2).leading_zeros().min(6)) }
+            }
+            t => t,
+        };
+        let alg = jwk_string(m, "alg").and_then(|a| jws::ALGORITHMS.iter().find(|(n, _)| *n == a)).map(|(_, a)| *a);
+        Ok(Jwk { key_type, alg, kid: jwk_string(m, "kid").filter(|k| !k.is_empty()), members })
+    }
+
+    /// The members the host imports: `kty`, `crv` and the key members (no `alg`, `key_ops` or
+    /// `ext`, which could contradict the import).
+    fn jwk_members(m: &[(String, Value)], members: &[&'static str]) -> Vec<(&'static str, String)> {
+        ["kty", "crv"]
+            .iter()
+            .chain(members)
+            .filter_map(|&name| jwk_string(m, name).map(|v| (name, String::from(v))))
+            .collect()
     }
 
     /// A caller's `CryptoKey`, as the host described it (`cryptoKey: true`, `type`, `algorithm`,
     /// `namedCurve`, `hash`, `modulusLength`, `sign`: whether its usages include `sign`). Its
     /// algorithm fixes the JWS algorithm.
     fn crypto_key(m: &[(String, Value)]) -> Result<(KeyType, Algorithm), Error> {
-        let string = |name: &str| match Json::member(m, name) {
-            Some(Value::String(s)) => s.as_str(),
-            _ => "",
-        };
-        if string("type") != "private" {
-            return Err(invalid(&[
-                "privateKey is a CryptoKey that is not a private key (its type must be \"private\")",
-            ]));
-        }
-        if !matches!(Json::member(m, "sign"), Some(Value::Bool(true))) {
-            return Err(invalid(&["privateKey is a CryptoKey whose usages do not include \"sign\""]));
+        let string = |name| jwk_string(m, name).unwrap_or_default();
+        if string("type") != "private" || !matches!(Json::member(m, "sign"), Some(Value::Bool(true))) {
+            return Err(invalid(&["privateKey is a CryptoKey that is not a private key with the usage \"sign\""]));
         }
         let bits = match Json::member(m, "modulusLength") {
             Some(Value::Number(n)) if *n >= 0.0 && *n < 1e6 => *n as u32,
@@ -620,65 +599,57 @@ mod full {
             ("ECDSA", _, "P-256") => (KeyType::Ec(Curve::P256), Algorithm::Es256),
             ("ECDSA", _, "P-384") => (KeyType::Ec(Curve::P384), Algorithm::Es384),
             ("Ed25519", ..) => (KeyType::Ed25519, Algorithm::EdDsa),
-            _ => {
-                return Err(invalid(&[
-                    "privateKey is a CryptoKey for an algorithm no JWS algorithm here uses (RSASSA-PKCS1-v1_5 or \
-                     RSA-PSS with SHA-256, ECDSA on P-256 or P-384, Ed25519)",
-                ]))
-            }
+            _ => return Err(invalid(&["privateKey is a CryptoKey for an algorithm no JWS algorithm here uses"])),
         })
     }
 
-    /// `assertionClaims`: names to strings, whole numbers, booleans or arrays of strings.
-    fn assertion_claims(e: &Entries<'_>) -> Result<Vec<(String, Claim)>, Error> {
+    /// Checks `assertionClaims`: names to strings, whole numbers, booleans or arrays of strings.
+    fn assertion_claims<'a>(e: &Entries<'a>) -> Result<Option<&'a [(String, Value)]>, Error> {
         let members = match e.get("assertionClaims") {
-            None => return Ok(Vec::new()),
+            None => return Ok(None),
             Some(Value::Object(m)) => m,
-            Some(other) => {
-                return Err(invalid(&["assertionClaims must be an object of claim names, got ", other.kind()]))
-            }
+            Some(other) => return Err(invalid(&["assertionClaims must be an object, got ", other.kind()])),
         };
         if members.len() > MAX_EXTRA_VALUES {
             return Err(invalid(&["assertionClaims holds more than 256 claims"]));
         }
-        let mut out = Vec::with_capacity(members.len());
         for (name, value) in members {
-            if name.is_empty() {
-                return Err(invalid(&["assertionClaims has an empty claim name"]));
-            }
             if let Some((_, setting)) = RESERVED_CLAIMS.iter().find(|(c, _)| c == name) {
+                return Err(invalid(&["assertionClaims cannot set \"", name, "\": use ", setting]));
+            }
+            if name.is_empty() || claim(value).is_none() {
                 return Err(invalid(&[
-                    "assertionClaims cannot set \"",
-                    name,
-                    "\": the assertion sets it from ",
-                    setting,
+                    "assertionClaims.",
+                    &shown(name),
+                    " must be a string, a whole number, a boolean or an array of strings",
                 ]));
             }
-            let claim = match value {
-                Value::Undefined => continue,
-                Value::String(s) => Claim::String(s.clone()),
-                Value::Bool(b) => Claim::Bool(*b),
-                // Whole numbers JSON and JavaScript agree on (|n| < 2^53).
-                Value::Number(n) if n.abs() < 9_007_199_254_740_992.0 && *n == (*n as i64) as f64 => {
-                    Claim::Integer(*n as i64)
-                }
-                Value::Array(items) if items.iter().all(|i| matches!(i, Value::String(_))) => Claim::Strings(
-                    items
-                        .iter()
-                        .filter_map(|i| if let Value::String(s) = i { Some(s.clone()) } else { None })
-                        .collect(),
-                ),
-                _ => {
-                    return Err(invalid(&[
-                        "assertionClaims.",
-                        &shown(name),
-                        " must be a string, a whole number, a boolean or an array of strings",
-                    ]))
-                }
-            };
-            out.push((name.clone(), claim));
         }
-        Ok(out)
+        Ok(Some(members))
+    }
+
+    /// A claim value (`Some(None)`: undefined, left out).
+    fn claim(value: &Value) -> Option<Option<Claim>> {
+        Some(Some(match value {
+            Value::Undefined => return Some(None),
+            Value::String(s) => Claim::String(s.clone()),
+            Value::Bool(b) => Claim::Bool(*b),
+            // Whole numbers JSON and JavaScript agree on (|n| < 2^53).
+            Value::Number(n) if n.abs() < 9_007_199_254_740_992.0 && *n == (*n as i64) as f64 => {
+                Claim::Integer(*n as i64)
+            }
+            Value::Array(items) => Claim::Strings(
+                items
+                    .iter()
+                    .map(|i| if let Value::String(s) = i { Some(s.clone()) } else { None })
+                    .collect::<Option<_>>()?,
+            ),
+            _ => return None,
+        }))
+    }
+
+    fn claims_of(members: &[(String, Value)]) -> Vec<(String, Claim)> {
+        members.iter().filter_map(|(name, v)| Some((name.clone(), claim(v)??))).collect()
     }
 
     // --- The exchange's rounds ---------------------------------------------------------------
@@ -1127,7 +1098,7 @@ mod full {
             let mut no_id = entries(&bare);
             no_id.push(("tokenEndpoint".into(), s(ENDPOINT)));
             let e = parse(&no_id, &parse_url).unwrap_err();
-            assert_eq!(e.message(), "issuer is required for grantType \"jwt_bearer\" (or clientId, its default)");
+            assert_eq!(e.message(), "issuer (or clientId) is required with grantType \"jwt_bearer\"");
             no_id.push(("issuer".into(), s("3MVG9...")));
             let c = parse(&no_id, &parse_url).unwrap();
             assert_eq!((c.client_id.as_str(), c.signer.unwrap().claims.issuer.as_str()), ("", "3MVG9..."));
@@ -1139,10 +1110,7 @@ mod full {
                 err(&[("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0)), ("assertionClaims", claims)])
             };
             let obj = |k: &str, v: Value| Value::Object(vec![(k.to_owned(), v)]);
-            assert_eq!(
-                with(obj("iss", s("x"))),
-                "assertionClaims cannot set \"iss\": the assertion sets it from issuer"
-            );
+            assert_eq!(with(obj("iss", s("x"))), "assertionClaims cannot set \"iss\": use issuer");
             assert!(with(obj("jti", s("x"))).contains("fresh for every assertion"));
             assert_eq!(
                 with(obj("x", Value::Number(1.5))),
@@ -1461,15 +1429,12 @@ mod full {
             };
             assert_eq!(
                 with(&|m| m.retain(|(k, _)| k != "d")),
-                "privateKey is a public JWK (it has no \"d\"): a private key is needed"
+                "privateKey is a public JWK (no \"d\"): a private key is needed"
             );
-            assert_eq!(with(&|m| m.retain(|(k, _)| k != "qi")), "privateKey is a private JWK without \"qi\"");
-            assert_eq!(
-                with(&|m| m.push(("p".into(), s("not base64!")))),
-                "privateKey.p is not base64url (RFC 7515 section 2)"
-            );
+            assert_eq!(with(&|m| m.retain(|(k, _)| k != "qi")), "privateKey.qi is missing or not base64url");
+            assert_eq!(with(&|m| m.push(("p".into(), s("not base64!")))), "privateKey.p is missing or not base64url");
             assert!(with(&|m| m.push(("kty".into(), s("oct")))).contains("client_secret_jwt"));
-            assert!(with(&|m| m.push(("kty".into(), s("EC")))).starts_with("privateKey is an EC JWK on a curve"));
+            assert!(with(&|m| m.push(("kty".into(), s("EC")))).starts_with("privateKey is not a private JWK of an RSA"));
             assert!(with(&|m| m.push(("alg".into(), s("ES256")))).starts_with("privateKey is an RSA key"));
             let short = jws::base64url(&[0xff; 128]);
             assert!(with(&|m| m.push(("n".into(), s(&short)))).starts_with("privateKey is an RSA key under 2048 bits"));
@@ -1503,7 +1468,7 @@ mod full {
             }
             assert!(err(&public).contains("not a private key"));
             assert!(err(&described("ECDSA", &[("namedCurve", s("P-256")), ("sign", Value::Bool(false))]))
-                .contains("do not include \"sign\""));
+                .contains("with the usage \"sign\""));
             assert!(err(&described("RSA-OAEP", &rsa)).contains("no JWS algorithm here uses"));
             assert!(err(&described(
                 "RSASSA-PKCS1-v1_5",
@@ -1539,16 +1504,17 @@ mod full {
             assert!(err(&[bearer.to_vec(), vec![("assertionAudience", s("x"))]].concat())
                 .starts_with("assertionAudience is only used with clientAuthentication"));
             assert!(err(&[bearer.to_vec(), vec![("clientAuthentication", s("private_key_jwt"))]].concat())
-                .starts_with("grantType \"jwt_bearer\" cannot be combined"));
+                .starts_with("grantType \"jwt_bearer\" takes no clientAuthentication"));
             assert!(err(&[bearer.to_vec(), vec![("username", s("u"))]].concat())
                 .starts_with("username is only used with grantType \"password\""));
             assert!(err(&pkjwt(&[("clientSecret", s("x"))]))
                 .starts_with("clientSecret is not used with clientAuthentication \"private_key_jwt\""));
             assert_eq!(
                 err(&[("clientAuthentication", s("private_key_jwt"))]),
-                "privateKey is required for clientAuthentication \"private_key_jwt\""
+                "privateKey is required with clientAuthentication \"private_key_jwt\" or \"client_secret_jwt\""
             );
-            assert!(err(&[("grantType", s("jwt_bearer"))]).starts_with("privateKey is required (or serviceAccount)"));
+            assert!(err(&[("grantType", s("jwt_bearer"))])
+                .starts_with("privateKey is required with grantType \"jwt_bearer\""));
             assert!(err(&pkjwt(&[("keyId", s("a\nb"))])).starts_with("keyId contains a control character"));
             for bad in [0.0, 1.5, 86_401.0, f64::NAN] {
                 assert!(err(&pkjwt(&[("assertionLifetimeSeconds", Value::Number(bad))]))

@@ -59,6 +59,7 @@ pub fn key_input(config: &Config) -> String {
         Grant::ClientCredentials => ("client_credentials", None),
         Grant::Password { username, .. } => ("password", Some(username.as_str())),
         Grant::RefreshToken { .. } => ("refresh_token", None),
+        #[cfg(feature = "jwt")]
         Grant::JwtBearer => ("jwt_bearer", None),
     };
     field("grant_type", Some(grant));

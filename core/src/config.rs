@@ -52,6 +52,7 @@ pub enum Grant {
     /// RFC 6749 §6.
     RefreshToken { refresh_token: RefreshToken },
     /// RFC 7523 §2.1: a JWT the config's [`Signer`] signs is the grant.
+    #[cfg(feature = "jwt")]
     JwtBearer,
 }
 
@@ -64,11 +65,14 @@ pub enum ClientAuthentication {
     Body,
     /// RFC 7523 §2.2 / OpenID Connect Core §9 `private_key_jwt`: `client_assertion` signed by the
     /// config's [`Signer`] (a private key), with `client_id`, in the body.
+    #[cfg(feature = "jwt")]
     PrivateKeyJwt,
     /// OpenID Connect Core §9 `client_secret_jwt`: the same, signed with HMAC by the client secret.
+    #[cfg(feature = "jwt")]
     ClientSecretJwt,
     /// No client authentication: the jwt_bearer grant's assertion is the credential (RFC 7523
     /// §3.1), as Google and Salesforce use it.
+    #[cfg(feature = "jwt")]
     None,
 }
 
@@ -87,6 +91,7 @@ enum GrantType {
     ClientCredentials,
     Password,
     RefreshToken,
+    #[cfg(feature = "jwt")]
     JwtBearer,
 }
 
@@ -398,14 +403,16 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
 
     // Signed assertions' settings in a build without them: refused by name, first.
     crate::assertion::available(e)?;
-    let endpoint = match e.string("tokenEndpoint")? {
-        Some(s) if !s.is_empty() => s,
-        _ => crate::assertion::token_uri(e).ok_or_else(|| invalid(&["tokenEndpoint is required"]))?,
+    // A service account's token_uri is the default.
+    let endpoint = match (e.string("tokenEndpoint")?, crate::assertion::token_uri(e)) {
+        (None | Some(""), Some(uri)) => uri,
+        _ => e.required("tokenEndpoint", "")?,
     };
     let url = parse_endpoint(endpoint, parse_url)?;
     // Everything else is checked on borrowed values before anything is copied: no owned value
     // is live across the checks' early returns but the URL's parts.
     let c = checks(e)?;
+    #[cfg(feature = "jwt")]
     let signer = crate::assertion::parse(
         e,
         &crate::assertion::Context {
@@ -414,6 +421,8 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
             client_id: c.client_id,
         },
     )?;
+    #[cfg(not(feature = "jwt"))]
+    let signer = None;
     let scope = if crate::assertion::takes_scope(signer.as_ref()) { None } else { scope_of(c.scope) };
     let mut extra_params = Vec::new();
     if let Some(members) = c.extra {
@@ -427,6 +436,7 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
                 Grant::Password { username: c.user.to_owned(), password: Password::new(c.pass.to_owned()) }
             }
             GrantType::RefreshToken => Grant::RefreshToken { refresh_token: RefreshToken::new(c.pass.to_owned()) },
+            #[cfg(feature = "jwt")]
             GrantType::JwtBearer => Grant::JwtBearer,
         },
         client_id: crate::assertion::client_id(signer.as_ref(), c.client_id),
@@ -466,12 +476,17 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         ("client_credentials", GrantType::ClientCredentials),
         ("password", GrantType::Password),
         ("refresh_token", GrantType::RefreshToken),
+        #[cfg(feature = "jwt")]
         ("jwt_bearer", GrantType::JwtBearer),
-        ("urn:ietf:params:oauth:grant-type:jwt-bearer", GrantType::JwtBearer),
+        #[cfg(feature = "jwt")]
+        (crate::assertion::JWT_BEARER_GRANT, GrantType::JwtBearer),
     ];
     // A service account's key file is the jwt_bearer grant's (RFC 7523 §2.1, as Google uses it).
+    #[cfg(feature = "jwt")]
     let default_grant =
         if e.get("serviceAccount").is_some() { GrantType::JwtBearer } else { GrantType::ClientCredentials };
+    #[cfg(not(feature = "jwt"))]
+    let default_grant = GrantType::ClientCredentials;
     let grant = e.choice("grantType", &grants)?.unwrap_or(default_grant);
     // Keys of the other grants: (key, the grant it belongs to).
     let foreign: &[(&str, &str)] = match grant {
@@ -480,6 +495,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
         GrantType::Password => &[("refreshToken", "refresh_token")],
         GrantType::RefreshToken => &[("username", "password"), ("password", "password")],
+        #[cfg(feature = "jwt")]
         GrantType::JwtBearer => {
             &[("username", "password"), ("password", "password"), ("refreshToken", "refresh_token")]
         }
@@ -494,26 +510,34 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
             pass = e.required("password", " for grantType \"password\"")?;
         }
         GrantType::RefreshToken => pass = e.required("refreshToken", " for grantType \"refresh_token\"")?,
-        GrantType::ClientCredentials | GrantType::JwtBearer => {}
+        GrantType::ClientCredentials => {}
+        #[cfg(feature = "jwt")]
+        GrantType::JwtBearer => {}
     }
 
+    // The jwt_bearer grant authenticates no client unless it is given a secret; elsewhere a
+    // private key can only authenticate the client.
+    #[cfg(feature = "jwt")]
+    let default_authentication = match (grant, e.get("clientSecret"), e.get("privateKey")) {
+        (GrantType::JwtBearer, None, _) => ClientAuthentication::None,
+        (GrantType::JwtBearer, Some(_), _) | (_, _, None) => ClientAuthentication::Header,
+        (_, _, Some(_)) => ClientAuthentication::PrivateKeyJwt,
+    };
+    #[cfg(not(feature = "jwt"))]
+    let default_authentication = ClientAuthentication::Header;
     let authentication = e
         .choice(
             "clientAuthentication",
             &[
                 ("header", ClientAuthentication::Header),
                 ("body", ClientAuthentication::Body),
+                #[cfg(feature = "jwt")]
                 ("private_key_jwt", ClientAuthentication::PrivateKeyJwt),
+                #[cfg(feature = "jwt")]
                 ("client_secret_jwt", ClientAuthentication::ClientSecretJwt),
             ],
         )?
-        // The jwt_bearer grant authenticates no client unless it is given a secret; elsewhere a
-        // private key can only authenticate the client.
-        .unwrap_or(match (grant, e.get("clientSecret"), e.get("privateKey")) {
-            (GrantType::JwtBearer, None, _) => ClientAuthentication::None,
-            (GrantType::JwtBearer, Some(_), _) | (_, _, None) => ClientAuthentication::Header,
-            (_, _, Some(_)) => ClientAuthentication::PrivateKeyJwt,
-        });
+        .unwrap_or(default_authentication);
     let encoding = e
         .choice("basicEncoding", &[("form", BasicEncoding::Form), ("none", BasicEncoding::None)])?
         .unwrap_or(BasicEncoding::Form);
@@ -521,15 +545,18 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
 
     // The jwt_bearer grant's issuer is the client id by default, but it may have none of its own.
     let client_id = match authentication {
+        #[cfg(feature = "jwt")]
         ClientAuthentication::None => e.string("clientId")?.unwrap_or_default(),
         _ => e.required("clientId", "")?,
     };
     let client_secret = match e.string("clientSecret")? {
         // A private key authenticates instead; no client authentication sends no secret.
+        #[cfg(feature = "jwt")]
         Some(s) if !s.is_empty() && authentication == ClientAuthentication::PrivateKeyJwt => {
             return Err(invalid(&["clientSecret is not used with clientAuthentication \"private_key_jwt\" \
                  (the private key authenticates); remove it"]))
         }
+        #[cfg(feature = "jwt")]
         _ if matches!(authentication, ClientAuthentication::PrivateKeyJwt | ClientAuthentication::None) => None,
         Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with

@@ -47,7 +47,9 @@ pub fn preview(config: &Config) -> Preview {
     match &mut masked.grant {
         Grant::Password { password, .. } => *password = Password::new(String::from(MASK)),
         Grant::RefreshToken { refresh_token } => *refresh_token = RefreshToken::new(String::from(MASK)),
-        Grant::ClientCredentials | Grant::JwtBearer => {}
+        Grant::ClientCredentials => {}
+        #[cfg(feature = "jwt")]
+        Grant::JwtBearer => {}
     }
     // A signed assertion (only with one configured) reads as the mask too: it is never made here.
     let req = request::build_signed(&masked, None, MASK);
@@ -116,6 +118,7 @@ fn notes(config: &Config) -> Vec<String> {
              RFC 6749 §2.1).",
         )),
         // Signed assertions: their notes follow.
+        #[cfg(feature = "jwt")]
         (
             ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt | ClientAuthentication::None,
             _,

@@ -114,6 +114,7 @@ impl Form {
     }
 }
 
+#[cfg_attr(not(feature = "jwt"), allow(unused_variables))]
 fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>, assertion: &str) -> HttpRequest {
     let mut form = Form(String::new());
     match grant {
@@ -133,6 +134,7 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>, assertion:
             form.append_pair("refresh_token", refresh_token.expose());
         }
         // RFC 7523 §2.1
+        #[cfg(feature = "jwt")]
         Grant::JwtBearer => {
             form.append_pair("grant_type", crate::assertion::JWT_BEARER_GRANT);
             form.append_pair("assertion", assertion);
@@ -160,11 +162,13 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>, assertion:
             }
         }
         // RFC 7523 §2.2, OpenID Connect Core §9.
+        #[cfg(feature = "jwt")]
         ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt => {
             form.append_pair("client_assertion_type", crate::assertion::CLIENT_ASSERTION_TYPE);
             form.append_pair("client_assertion", assertion);
             form.append_pair("client_id", &config.client_id);
         }
+        #[cfg(feature = "jwt")]
         ClientAuthentication::None => {}
     }
     HttpRequest { method: "POST", url: config.token_endpoint.href().to_owned(), headers, body: form.0 }

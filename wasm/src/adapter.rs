@@ -9,11 +9,15 @@ use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+#[cfg(feature = "full")]
+use oauth_token_core::assertion::{KeyImport, Sign, Signed, Stage};
 use oauth_token_core::config::{self, UrlParts};
 use oauth_token_core::error::{Error, FetchFailure};
 #[cfg(feature = "full")]
 use oauth_token_core::exchange::CacheRead;
 use oauth_token_core::exchange::{self, Event, Member, Response, Step, Token};
+#[cfg(feature = "full")]
+use oauth_token_core::jws::WebCrypto;
 use oauth_token_core::response::{self, MEMBERS};
 use oauth_token_core::value::{Json, Value};
 
@@ -190,6 +194,33 @@ fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
     js_sys::JSON::stringify(&result(&token, &stored)).ok()?.as_string()
 }
 
+/// A WebCrypto algorithm object: `{ name, hash, namedCurve, saltLength }` as the algorithm has them.
+#[cfg(feature = "full")]
+fn webcrypto(a: WebCrypto) -> JsValue {
+    let o = object(&[("name", text(a.name))]);
+    if let Some(hash) = a.hash {
+        set(&o, "hash", &text(hash));
+    }
+    if let Some(curve) = a.named_curve {
+        set(&o, "namedCurve", &text(curve));
+    }
+    if let Some(salt) = a.salt_length {
+        set(&o, "saltLength", &JsValue::from(salt));
+    }
+    o
+}
+
+/// Where io.js's signing failed (`stage`).
+#[cfg(feature = "full")]
+fn stage(v: &JsValue) -> Stage {
+    match v.as_string().as_deref() {
+        Some("noWebCrypto") => Stage::NoWebCrypto,
+        Some("import") => Stage::Import,
+        Some("digest") => Stage::Digest,
+        _ => Stage::Sign,
+    }
+}
+
 fn failure_facts(event: &JsValue) -> FetchFailure {
     let flag = |name| get(event, name).as_bool().unwrap_or(false);
     let codes = get(event, "causeCodes");
@@ -252,6 +283,22 @@ impl Exchange {
             "cacheWritten" => {
                 let failed = get(&event, "failed").as_string();
                 self.inner.step(Event::CacheWritten(failed.as_deref().map_or(Ok(()), Err)), now)
+            }
+            #[cfg(feature = "full")]
+            "signed" => {
+                let bytes = |name| get(&event, name).dyn_into::<Uint8Array>().ok().map(|b| b.to_vec());
+                let (random, sha1, sha256, signature) =
+                    (bytes("random"), bytes("sha1"), bytes("sha256"), bytes("signature"));
+                let failed = get(&event, "failed").as_string();
+                let signed = match (&failed, &signature, &random) {
+                    (Some(name), ..) => Signed::Failed { stage: stage(&get(&event, "stage")), name },
+                    (None, Some(signature), _) => Signed::Signature(signature),
+                    (None, None, Some(random)) => {
+                        Signed::Prepared { random, sha1: sha1.as_deref(), sha256: sha256.as_deref() }
+                    }
+                    (None, None, None) => return Ok(self.convert(Step::Failed(Error::Internal), now)),
+                };
+                self.inner.step(Event::Signed(signed), now)
             }
             "response" => self.response(&event, now),
             "tooLarge" => self.inner.step(Event::TooLarge, now),
@@ -404,6 +451,35 @@ impl Exchange {
                     self.convert(next, now)
                 }
             },
+            #[cfg(feature = "full")]
+            Step::Sign(Sign::Prepare { key, algorithm, certificate, random_bytes }) => {
+                let o = object(&[
+                    ("kind", text("sign")),
+                    ("importAlgorithm", webcrypto(algorithm.import())),
+                    ("randomBytes", JsValue::from(random_bytes)),
+                ]);
+                if let Some(key) = key {
+                    let (format, data) = match &key {
+                        KeyImport::Pkcs8(der) => ("pkcs8", Uint8Array::from(der.as_slice()).into()),
+                        KeyImport::Raw(bytes) => ("raw", Uint8Array::from(bytes.as_slice()).into()),
+                        KeyImport::Jwk(members) => {
+                            let members: Vec<(&str, JsValue)> = members.iter().map(|(n, v)| (*n, text(v))).collect();
+                            ("jwk", object(&members))
+                        }
+                    };
+                    set(&o, "key", &object(&[("format", text(format)), ("data", data)]));
+                }
+                if let Some(der) = certificate {
+                    set(&o, "certificate", &Uint8Array::from(der.as_slice()).into());
+                }
+                o
+            }
+            #[cfg(feature = "full")]
+            Step::Sign(Sign::Input { algorithm, input }) => object(&[
+                ("kind", text("sign")),
+                ("algorithm", webcrypto(algorithm.sign())),
+                ("input", Uint8Array::from(input.as_bytes()).into()),
+            ]),
             Step::Done(token) => {
                 // The response's JSON, or the cache entry's (the core's `token.source`).
                 let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
@@ -425,20 +501,31 @@ impl Exchange {
 /// is sent. An invalid config throws the error's fields. In the `full` build only.
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = previewRequest, skip_typescript)]
-pub fn preview_request(copy: JsValue) -> Out {
+pub fn preview_request(copy: JsValue, now: f64) -> Out {
     let config = entries(&copy).and_then(|e| config::parse(&e, &parse_url)).map_err(|e| error_fields(&e))?;
     let p = oauth_token_core::preview::preview(&config);
     let headers: Array = p.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
     let fetch_options =
         object(&oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))).collect::<Vec<_>>());
-    Ok(object(&[
+    let preview = object(&[
         ("method", text(p.method)),
         ("url", text(&p.url)),
         ("headers", headers.into()),
         ("body", text(&p.body)),
         ("fetchOptions", fetch_options),
         ("notes", p.notes.iter().map(|n| text(n)).collect::<Array>().into()),
-    ]))
+    ]);
+    // A signed assertion, decoded: the JSON the core wrote, parsed; the signature masked.
+    if let Some((header, claims)) = oauth_token_core::assertion::preview(&config, now) {
+        let parse = |json: &str| js_sys::JSON::parse(json).unwrap_or(JsValue::UNDEFINED);
+        let assertion = object(&[
+            ("header", parse(&header)),
+            ("claims", parse(&claims)),
+            ("signature", text(oauth_token_core::preview::MASK)),
+        ]);
+        set(&preview, "assertion", &assertion);
+    }
+    Ok(preview)
 }
 
 /// The error for a config api.js could not copy: `threw` names what a getter or Proxy trap threw;
