@@ -48,3 +48,17 @@ if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$LOCK_SUM" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$LOCK_SUM" > node_modules/.setup-stamp
 fi
+
+# Python: Authlib in Flask, the JWT bearer grant server of tests/node/keys.test.mjs
+# (tests/python/), in a venv under .tools/ (git-ignored), pinned by tests/python/requirements.txt.
+REQ_SUM=$(sha256sum tests/python/requirements.txt | cut -d' ' -f1)
+if [ "$(cat .tools/venv/.setup-stamp 2>/dev/null)" != "$REQ_SUM" ]; then
+  log "python venv .tools/venv: pip install -r tests/python/requirements.txt"
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    apt-get install -y python3-venv >/dev/null
+  fi
+  rm -rf .tools/venv
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --quiet --disable-pip-version-check --no-input -r tests/python/requirements.txt
+  echo "$REQ_SUM" > .tools/venv/.setup-stamp
+fi
