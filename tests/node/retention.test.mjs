@@ -1,7 +1,11 @@
 // No secret outlives its use. In a child process with --expose-gc (support/retention-child.mjs),
 // each case runs one exchange against a token server on 127.0.0.1 with canaries that exist only in
 // Buffers: requestToken with header auth (Basic), with body auth, with the password grant, refused
-// by the server (400 invalid_client), and a connection (token(), one conn.fetch, then dropped).
+// by the server (400 invalid_client), and a connection (token(), one conn.fetch, then dropped);
+// and, in oauth-token-connection/full, signed assertions: private_key_jwt with a PKCS#1 PEM (which
+// the .wasm rewraps as PKCS#8) and with a private JWK, refused, client_secret_jwt, and a connection
+// that signs twice. The signing key (a DER slice of its private part, a line of its PEM, its JWK
+// `d`) is searched for too: it crosses into wasm memory only to be parsed, and is zeroed there.
 // After it settles and every reference is dropped (then macrotasks and gc()), neither a heap
 // snapshot nor any WebAssembly.Memory of the package may hold the client secret, the password,
 // the Basic credential (base64 of the form-encoded id:secret as sent, and the raw "id:secret"),
@@ -25,6 +29,11 @@ const CASES = [
   'requestToken, password grant',
   'requestToken, refused (400 invalid_client)',
   'connection: token(), one conn.fetch, then dropped',
+  'full: requestToken, private_key_jwt (PKCS#1 PEM, rewrapped in wasm)',
+  'full: requestToken, private_key_jwt (a private JWK)',
+  'full: requestToken, private_key_jwt, refused (400 invalid_client)',
+  'full: requestToken, client_secret_jwt',
+  'full: connection, private_key_jwt: two renewals, then dropped',
 ];
 
 let out;

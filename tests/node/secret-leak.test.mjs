@@ -9,6 +9,14 @@
 // result's `warnings`, in previewRequest's output, or in anything written to the console or to
 // process.stdout/stderr while the test runs. Failures name the path and the canary form, never
 // the value.
+//
+// Signed assertions (oauth-token-connection/full) get a scan of their own, with private keys as
+// canaries: every line of their PEM bodies, the base64 of their DER, a private JWK's d, p, q, dp,
+// dq and qi, a service account's private_key; and the client secret of client_secret_jwt. Their
+// paths: each refusal of a key or a setting, the host's WebCrypto refusing the key or lacking
+// the algorithm, a server refusing the assertion and quoting the request, results' warnings,
+// previewRequest in every mode, the default entry's refusals, the shared cache's key, and the
+// console.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,12 +27,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import util from 'node:util';
 
+import { generateKeyPairSync } from 'node:crypto';
+
 import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import * as full from 'oauth-token-connection/full';
 import { previewRequest } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS } from '../../demo/auth-server.mjs';
 import { startHostileServer } from './support/hostile-server.mjs';
 import { makeCerts } from './support/certs.mjs';
-import { CANARIES, CANARY_CLIENT_ID, PATTERNS, formsOf, leaksIn, leaksInError } from './support/canaries.mjs';
+import { CANARIES, CANARY_CLIENT_ID, PATTERNS, errorTexts, formsOf, leaksIn, leaksInError } from './support/canaries.mjs';
 import { refusedPort } from './support/ports.mjs';
 
 const CODES = [
@@ -337,4 +348,145 @@ test('the console capture sees console.* and direct stdout/stderr writes', () =>
     }
     assert.ok(leaksIn(output.captured.join('\n')).includes(label), String(write));
   }
+});
+
+// --- Signed assertions --------------------------------------------------------------------
+
+/** [label, text] for every form of a private key that must never appear. */
+function keyPatterns(name, keyObject) {
+  const patterns = [];
+  for (const type of keyObject.asymmetricKeyType === 'rsa' ? ['pkcs1', 'pkcs8'] : ['pkcs8', ...(keyObject.asymmetricKeyType === 'ec' ? ['sec1'] : [])]) {
+    const pemText = keyObject.export({ type, format: 'pem' });
+    pemText.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')).forEach((line, i) => patterns.push([`${name}/${type} PEM line ${i}`, line]));
+    patterns.push([`${name}/${type} DER base64`, keyObject.export({ type, format: 'der' }).toString('base64').slice(40, 120)]);
+  }
+  const jwk = keyObject.export({ format: 'jwk' });
+  for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
+    if (jwk[member]) patterns.push([`${name}/JWK ${member}`, jwk[member].slice(0, 32)]);
+  }
+  return patterns;
+}
+
+test('no signing path exposes any part of a private key or of the secret that signs', async (t) => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const patterns = [
+    ...keyPatterns('rsa', rsa.privateKey),
+    ...keyPatterns('ec', ec.privateKey),
+    ...keyPatterns('ed25519', ed.privateKey),
+    ...keyPatterns('rsa1024', small.privateKey),
+    ...PATTERNS.filter(([label]) => label.startsWith('clientSecret/')),
+  ];
+  const found = (text) => patterns.filter(([, p]) => String(text).includes(p)).map(([label]) => label);
+  const foundInError = (err) => [...new Set(errorTexts(err).flatMap(found))];
+  // The scanner finds each pattern.
+  for (const [label, text] of patterns) assert.deepEqual(found(`x${text}y`).includes(label), true, label);
+
+  const hostile = await startHostileServer({
+    routes: {
+      '/keys/good': send(200, tok(ACCESS), { 'set-cookie': ['sid=1; Domain=evil.example; Path=/'] }),
+      // A server that quotes the whole request back in its refusal.
+      '/keys/echo': (req, res) => send(400, { error: 'invalid_client', error_description: req.body })(req, res),
+    },
+  });
+  t.after(() => hostile.close());
+  const pem = (kp, type = 'pkcs8') => kp.privateKey.export({ type, format: 'pem' });
+  const rsaJwk = rsa.privateKey.export({ format: 'jwk' });
+  const base = (extra = {}) => ({
+    tokenEndpoint: hostile.url('/keys/good'), clientId: 'keys-client', clientAuthentication: 'private_key_jwt', privateKey: pem(rsa, 'pkcs1'), ...extra,
+  });
+  const account = (extra = {}) => ({
+    type: 'service_account', private_key_id: 'k1', private_key: pem(rsa), client_email: 'robot@example.iam.gserviceaccount.com',
+    token_uri: hostile.url('/keys/good'), ...extra,
+  });
+  const corrupt = pem(rsa).replace(/\n(.)/, (m, c) => `\n${c === 'A' ? 'B' : 'A'}!`);
+  // An RSA PKCS#8 whose inner key ends after its modulus: the core reads it, WebCrypto refuses it.
+  const der = rsa.privateKey.export({ type: 'pkcs1', format: 'der' });
+  const modulusOnly = (() => {
+    const len = (n) => (n < 128 ? [n] : n < 256 ? [0x81, n] : [0x82, n >> 8, n & 255]);
+    const tlv = (tag, body) => Buffer.from([tag, ...len(body.length), ...body]);
+    const n = rsa.publicKey.export({ format: 'jwk' }).n;
+    const inner = tlv(0x30, Buffer.concat([tlv(2, Buffer.from([0])), tlv(2, Buffer.concat([Buffer.from([0]), Buffer.from(n, 'base64url')]))]));
+    const alg = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+    const info = tlv(0x30, Buffer.concat([tlv(2, Buffer.from([0])), alg, tlv(4, inner)]));
+    return `-----BEGIN PRIVATE KEY-----\n${info.toString('base64')}\n-----END PRIVATE KEY-----\n`;
+  })();
+  assert.ok(der.length > 0);
+
+  const output = captureOutput();
+  const leaks = [];
+  const codes = new Set();
+  try {
+    const paths = [
+      ['a malformed PEM', () => full.requestToken(base({ privateKey: corrupt }))],
+      ['a PEM cut in half', () => full.requestToken(base({ privateKey: pem(rsa).slice(0, 900) }))],
+      ['two keys in one PEM', () => full.requestToken(base({ privateKey: pem(rsa) + pem(ec) }))],
+      ['an EC key with RS256', () => full.requestToken(base({ privateKey: pem(ec, 'sec1'), signingAlgorithm: 'RS256' }))],
+      ['an RSA key under 2048 bits', () => full.requestToken(base({ privateKey: pem(small, 'pkcs1') }))],
+      ['a JWK without qi', () => full.requestToken(base({ privateKey: { ...rsaJwk, qi: undefined } }))],
+      ['a JWK whose alg does not fit', () => full.requestToken(base({ privateKey: { ...rsaJwk, alg: 'ES256' } }))],
+      ['a JWK as the wrong type', () => full.requestToken(base({ privateKey: { ...rsaJwk, kty: 'EC' } }))],
+      ['the key where a certificate goes', () => full.requestToken(base({ certificate: pem(ec) }))],
+      ['the key with header authentication', () => full.requestToken(base({ clientAuthentication: 'header', clientSecret: SECRET }))],
+      ['the key under an unknown name', () => full.requestToken(base({ private_key: pem(rsa) }))],
+      ['the key over 64 KiB', () => full.requestToken(base({ privateKey: pem(rsa).repeat(30) }))],
+      ['the key and a service account', () => full.requestToken({ serviceAccount: account(), privateKey: pem(ec) })],
+      ['a service account without client_email', () => full.requestToken({ serviceAccount: account({ client_email: undefined }) })],
+      ['a service account with a broken key', () => full.requestToken({ serviceAccount: account({ private_key: corrupt }) })],
+      ['client_secret_jwt with RS256', () => full.requestToken(base({ clientAuthentication: 'client_secret_jwt', privateKey: undefined, clientSecret: SECRET, signingAlgorithm: 'RS256' }))],
+      ['the host refuses the key (DataError)', () => full.requestToken(base({ privateKey: modulusOnly }))],
+      ['the default entry refuses the key', () => requestToken(base())],
+      ['the default entry refuses a service account', () => requestToken({ serviceAccount: account() })],
+      ['a server quoting the request (private_key_jwt)', () => full.requestToken(base({ tokenEndpoint: hostile.url('/keys/echo') }))],
+      ['a server quoting the request (client_secret_jwt)', () => full.requestToken(base({ tokenEndpoint: hostile.url('/keys/echo'), clientAuthentication: 'client_secret_jwt', privateKey: undefined, clientSecret: SECRET }))],
+      ['a server quoting the request (a service account)', () => full.requestToken({ serviceAccount: account({ token_uri: hostile.url('/keys/echo') }), scope: 'a' })],
+      ['a connection whose key is refused', () => full.createConnection(base({ privateKey: corrupt })).token()],
+    ];
+    for (const [label, run] of paths) {
+      const err = await run().then(() => undefined, (e) => e);
+      assert.equal(err?.name, 'OAuthTokenError', `${label}: ${err?.message ?? 'no rejection'}`);
+      codes.add(err.code);
+      for (const form of foundInError(err)) leaks.push(`${label}: error exposes ${form}`);
+    }
+    // A runtime without Ed25519.
+    const subtle = globalThis.crypto.subtle;
+    subtle.importKey = () => Promise.reject(new DOMException(`no ${pem(ed)}`, 'NotSupportedError'));
+    try {
+      const err = await full.requestToken(base({ privateKey: pem(ed) })).then(() => undefined, (e) => e);
+      assert.equal(err?.code, 'ERR_UNSUPPORTED_ALGORITHM');
+      codes.add(err.code);
+      for (const form of foundInError(err)) leaks.push(`no Ed25519: error exposes ${form}`);
+    } finally {
+      delete subtle.importKey;
+    }
+
+    // Results' warnings (a foreign cookie) in every mode.
+    for (const config of [base(), base({ privateKey: rsaJwk }), base({ clientAuthentication: 'client_secret_jwt', privateKey: undefined, clientSecret: SECRET }), { serviceAccount: account(), scope: 'a' }]) {
+      const r = await full.requestToken(config);
+      assert.equal(r.warnings.length, 1);
+      for (const form of found(JSON.stringify(r))) leaks.push(`a result exposes ${form}`);
+    }
+    // previewRequest in every mode.
+    for (const config of [
+      base(), base({ privateKey: rsaJwk }), base({ privateKey: pem(ec, 'sec1') }), base({ privateKey: pem(ed) }),
+      base({ clientAuthentication: 'client_secret_jwt', privateKey: undefined, clientSecret: SECRET }),
+      { tokenEndpoint: hostile.url('/keys/good'), grantType: 'jwt_bearer', privateKey: pem(rsa), issuer: 'i', subject: 's', assertionClaims: { scope: 'a' } },
+      { serviceAccount: account(), scope: 'a' },
+    ]) {
+      for (const form of found(JSON.stringify(await previewRequest(config)))) leaks.push(`previewRequest exposes ${form}`);
+    }
+    // The shared cache's key holds no part of the key: two keys, one cache key.
+    const cache = { get: () => undefined, put: () => {} };
+    const [a, b] = await Promise.all([rsa, ec].map((kp) => full.createConnection(base({ privateKey: pem(kp), cache })).cacheKey()));
+    assert.match(a, /^otc:v1:[0-9a-f]{64}$/);
+    assert.equal(a, b);
+  } finally {
+    output.stop();
+  }
+  for (const form of found(output.captured.join('\n'))) leaks.push(`the console or stdout/stderr got ${form}`);
+  assert.deepEqual(leaks, []);
+  assert.deepEqual([...codes].sort(), ['ERR_INVALID_CONFIG', 'ERR_OAUTH', 'ERR_UNSUPPORTED_ALGORITHM']);
+  t.diagnostic(`${patterns.length} key and secret forms; every signing error, warning, preview and console write clean`);
 });

@@ -12,16 +12,18 @@
 
 import http from 'node:http';
 import v8 from 'node:v8';
-import { randomInt } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomInt, verify } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import * as full from 'oauth-token-connection/full';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
 // The instance the package uses: its glue module's initSync() returns the live exports.
 const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
-const memories = Object.values(glue.initSync()).filter((v) => v instanceof WebAssembly.Memory);
-if (memories.length === 0) throw new Error('the package instance exports no WebAssembly.Memory');
+const fullGlue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection/full')));
+const memories = [glue, fullGlue].flatMap((g) => Object.values(g.initSync()).filter((v) => v instanceof WebAssembly.Memory));
+if (memories.length < 2) throw new Error('the package instances export no WebAssembly.Memory');
 
 // --- Canaries, their wire forms, all as Buffers ---------------------------------------------
 
@@ -77,7 +79,19 @@ function canaries() {
   };
   const colon = bytes(':');
   c.basic = base64(Buffer.concat([formEncode(CLIENT_ID), colon, formEncode(c.secret)])); // RFC 6749 2.3.1
+  // A signing key (RSA, for private_key_jwt): a 32-byte slice of its private part as DER (in its
+  // PKCS#1 and PKCS#8 forms alike), a 64-character line of its PKCS#1 PEM (the base64 of that
+  // DER), and its JWK `d`. Its KeyObjects stay with the case; no string of it does.
+  c.keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const der = c.keys.privateKey.export({ type: 'pkcs1', format: 'der' });
+  const pemBody = base64(der);
+  c.keyForms = {
+    'private key (DER bytes of its private part)': der.subarray(der.length - 200, der.length - 168),
+    'private key (a line of its PEM)': pemBody.subarray(pemBody.length - 320, pemBody.length - 256),
+    'private key (JWK d)': bytes(c.keys.privateKey.export({ format: 'jwk' }).d).subarray(0, 48),
+  };
   c.forms = {
+    ...c.keyForms,
     'client secret': c.secret,
     'client secret, form-encoded': formEncode(c.secret),
     'Basic credential (base64 of the form-encoded id:secret, RFC 6749 2.3.1)': c.basic,
@@ -104,6 +118,14 @@ const server = http.createServer((req, res) => {
     const seen = c.wire;
     let status = 200;
     let answer;
+    const assertion = new URLSearchParams(text(body)).get('client_assertion');
+    if (assertion) {
+      const [h, p, sig] = assertion.split('.');
+      const input = bytes(`${h}.${p}`);
+      seen['client assertion verified'] = JSON.parse(Buffer.from(h, 'base64url')).alg === 'HS256'
+        ? createHmac('sha256', c.secret).update(input).digest().equals(Buffer.from(sig, 'base64url'))
+        : verify('sha256', input, c.keys.publicKey, Buffer.from(sig, 'base64url'));
+    }
     if (req.url === '/resource') {
       seen['resource got the access token'] = authorization.equals(json('Bearer ', c.access));
       status = seen['resource got the access token'] ? 200 : 401;
@@ -133,6 +155,13 @@ const text = (b) => b.toString('latin1');
 const base = (c, path = '/token') => ({
   tokenEndpoint: `${origin}${path}`, clientId: text(CLIENT_ID), clientSecret: text(c.secret),
 });
+/** private_key_jwt with the case's key, in the form `as` gives it (PKCS#1 PEM, a private JWK). */
+const signed = (c, as, path) => ({
+  tokenEndpoint: `${origin}${path ?? '/token'}`,
+  clientId: text(CLIENT_ID),
+  clientAuthentication: 'private_key_jwt',
+  privateKey: as === 'jwk' ? c.keys.privateKey.export({ format: 'jwk' }) : c.keys.privateKey.export({ type: 'pkcs1', format: 'pem' }),
+});
 const gotTokens = (c, r) => bytes(r.accessToken).equals(c.access) && bytes(r.refreshToken).equals(c.refresh);
 
 const CASES = {
@@ -160,6 +189,29 @@ const CASES = {
     } catch (e) {
       return { 'refused with ERR_OAUTH': e instanceof OAuthTokenError && e.code === 'ERR_OAUTH' };
     }
+  },
+  'full: requestToken, private_key_jwt (PKCS#1 PEM, rewrapped in wasm)': async (c) => ({
+    'tokens received': gotTokens(c, await full.requestToken(signed(c, 'pem'))),
+  }),
+  'full: requestToken, private_key_jwt (a private JWK)': async (c) => ({
+    'tokens received': gotTokens(c, await full.requestToken(signed(c, 'jwk'))),
+  }),
+  'full: requestToken, private_key_jwt, refused (400 invalid_client)': async (c) => {
+    try {
+      await full.requestToken(signed(c, 'pem', '/refuse'));
+      return { 'refused with ERR_OAUTH': false };
+    } catch (e) {
+      return { 'refused with ERR_OAUTH': e instanceof full.OAuthTokenError && e.code === 'ERR_OAUTH' };
+    }
+  },
+  'full: requestToken, client_secret_jwt': async (c) => ({
+    'tokens received': gotTokens(c, await full.requestToken({ ...base(c), clientAuthentication: 'client_secret_jwt' })),
+  }),
+  'full: connection, private_key_jwt: two renewals, then dropped': async (c) => {
+    const conn = full.createConnection(signed(c, 'pem'));
+    const first = gotTokens(c, await conn.token());
+    conn.invalidate();
+    return { 'tokens received': first && gotTokens(c, await conn.token()) };
   },
   'connection: token(), one conn.fetch, then dropped': async (c) => {
     const conn = createConnection(base(c));
