@@ -44,8 +44,13 @@ export interface TokenRequestSettings {
    * refresh_token) are refused with ERR_INVALID_CONFIG.
    */
   extraParams?: Record<string, string | readonly string[]>;
-  /** HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1). */
-  clientAuthentication?: 'header' | 'body';
+  /**
+   * HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1); or a
+   * signed JWT (RFC 7523 §2.2, OpenID Connect Core §9): `'private_key_jwt'` with `privateKey`
+   * (the default when `privateKey` is given), `'client_secret_jwt'` with `clientSecret` (HMAC).
+   * The JWT modes are in `oauth-token-connection/full`.
+   */
+  clientAuthentication?: 'header' | 'body' | 'private_key_jwt' | 'client_secret_jwt';
   /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
   basicEncoding?: 'form' | 'none';
   /** Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE. */
@@ -61,6 +66,32 @@ export interface TokenRequestSettings {
    * ERR_ABORTED with the signal's `reason` as `cause`. An already-aborted signal sends nothing.
    */
   signal?: AbortSignal;
+  /**
+   * The key that signs the assertion (`private_key_jwt`, the `jwt_bearer` grant): a PEM text
+   * (PKCS#8 `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`; `\n` escapes are
+   * read as line breaks), a private JWK, or a `CryptoKey` whose usages include `'sign'`. It is
+   * imported once into a non-extractable CryptoKey of the host. `oauth-token-connection/full` only.
+   */
+  privateKey?: string | JsonWebKey | CryptoKey;
+  /** The JWS `alg`; default: RS256 for RSA, ES256 for P-256, ES384 for P-384, EdDSA for Ed25519, HS256 for client_secret_jwt (or a JWK's `alg`). */
+  signingAlgorithm?: 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
+  /** The JWS header's `kid` (default: a JWK's `kid`, a service account's `private_key_id`). */
+  keyId?: string;
+  /** A PEM certificate of the key: adds `x5t#S256` and `x5t` (SHA-1, which Entra ID requires) to the header. */
+  certificate?: string;
+  /** The client assertion's `aud` (private_key_jwt, client_secret_jwt); default: the token endpoint URL. */
+  assertionAudience?: string;
+  /** Each assertion's lifetime (`exp` − `iat`) in seconds, 1 to 86400; default 60. */
+  assertionLifetimeSeconds?: number;
+}
+
+/** The members of a Google service account key file that are read (pass the parsed file as it is). */
+export interface ServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  token_uri?: string;
+  [member: string]: unknown;
 }
 
 /** The client credentials grant (RFC 6749 §4.4), the default. */
@@ -69,6 +100,11 @@ export interface ClientCredentialsGrant {
   username?: never;
   password?: never;
   refreshToken?: never;
+  issuer?: never;
+  subject?: never;
+  audience?: never;
+  assertionClaims?: never;
+  serviceAccount?: never;
 }
 
 /** The resource owner password credentials grant (RFC 6749 §4.3). */
@@ -79,6 +115,11 @@ export interface PasswordGrant {
   /** Resource owner's password. */
   password: string;
   refreshToken?: never;
+  issuer?: never;
+  subject?: never;
+  audience?: never;
+  assertionClaims?: never;
+  serviceAccount?: never;
 }
 
 /** The refresh token grant (RFC 6749 §6). */
@@ -88,13 +129,57 @@ export interface RefreshTokenGrant {
   refreshToken: string;
   username?: never;
   password?: never;
+  issuer?: never;
+  subject?: never;
+  audience?: never;
+  assertionClaims?: never;
+  serviceAccount?: never;
+}
+
+/**
+ * The JWT bearer authorization grant (RFC 7523 §2.1): an assertion signed by `privateKey` is the
+ * grant; no client secret is needed. `oauth-token-connection/full` only.
+ */
+export interface JwtBearerGrant {
+  grantType: 'jwt_bearer' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+  /** The assertion's `iss` (default: clientId). */
+  issuer?: string;
+  /** The assertion's `sub`, e.g. Salesforce's user name or the Google user to impersonate. */
+  subject?: string;
+  /** The assertion's `aud` (default: the token endpoint URL). */
+  audience?: string;
+  /** Further claims, e.g. `{ scope: 'a b' }`; not iss, sub, aud, exp, iat or jti. */
+  assertionClaims?: Record<string, string | number | boolean | readonly string[]>;
+  serviceAccount?: never;
+  username?: never;
+  password?: never;
+  refreshToken?: never;
+}
+
+/**
+ * A Google service account: the key file's JSON object as it is. The jwt_bearer grant with
+ * issuer `client_email`, kid `private_key_id`, the token endpoint `token_uri` by default, and the
+ * scope in the assertion's `scope` claim (not in the body), as Google requires.
+ */
+export interface ServiceAccountGrant extends Omit<JwtBearerGrant, 'grantType' | 'serviceAccount'> {
+  grantType?: JwtBearerGrant['grantType'];
+  serviceAccount: ServiceAccountKey;
 }
 
 /** The grant and what it needs, discriminated by `grantType`. */
-export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant;
+export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant | JwtBearerGrant;
+
+/**
+ * Settings with their grant: the jwt_bearer grant needs no clientId (its issuer defaults to it),
+ * and a service account brings its token endpoint.
+ */
+export type WithGrant<S extends { tokenEndpoint: string; clientId: string }> =
+  | (S & Exclude<Grant, JwtBearerGrant>)
+  | (Omit<S, 'clientId'> & { clientId?: string } & JwtBearerGrant)
+  | (Omit<S, 'tokenEndpoint' | 'clientId'> & { tokenEndpoint?: string; clientId?: string } & ServiceAccountGrant);
 
 /** `requestToken`'s settings: the token endpoint, the client, the grant. */
-export type TokenRequestConfig = TokenRequestSettings & Grant;
+export type TokenRequestConfig = WithGrant<TokenRequestSettings>;
 
 /** The connection's own options. */
 export interface ConnectionOptions {
@@ -114,7 +199,7 @@ export interface ConnectionOptions {
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */
-export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & ConnectionOptions;
+export type ConnectionConfig = WithGrant<Omit<TokenRequestSettings, 'signal'> & ConnectionOptions>;
 
 /**
  * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
@@ -140,6 +225,12 @@ export interface RequestPreview {
   fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
   /** Plain-language notes on the encodings applied; never a secret. */
   notes: string[];
+  /**
+   * A signed assertion's decoded JOSE header and claims, as the next request would carry them
+   * (`jti` reads as a placeholder: it is fresh for every request); the body's value and the
+   * signature read `********`.
+   */
+  assertion?: { header: Record<string, unknown>; claims: Record<string, unknown>; signature: '********' };
 }
 "#;
 

@@ -68,7 +68,7 @@ function handle(err: unknown): OAuthTokenErrorCode | undefined {
 const codes: OAuthTokenErrorCode[] = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK',
   'ERR_TLS', 'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS',
-  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED', 'ERR_INTERNAL',
+  'ERR_INVALID_RESPONSE', 'ERR_RESPONSE_TOO_LARGE', 'ERR_ABORTED', 'ERR_INTERNAL', 'ERR_UNSUPPORTED_ALGORITHM',
 ];
 // @ts-expect-error not a code
 const notACode: OAuthTokenErrorCode = 'ERR_SOMETHING_ELSE';
@@ -188,3 +188,48 @@ const cacheForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i',
 void [shared, noPut, cacheForRequest];
 void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest,
   abortable, badSignal, connectionSignal];
+
+// Signed assertions (oauth-token-connection/full; declared in both entries, like `cache`).
+declare const cryptoKey: CryptoKey;
+declare const jwk: JsonWebKey;
+const pem = '-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----';
+const privateKeyJwt: TokenRequestConfig = {
+  tokenEndpoint: 'x', clientId: 'i', clientAuthentication: 'private_key_jwt', privateKey: pem,
+  signingAlgorithm: 'PS256', keyId: 'k', certificate: pem, assertionAudience: 'x', assertionLifetimeSeconds: 60,
+};
+const withJwk: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', privateKey: jwk };
+const withCryptoKey: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', privateKey: cryptoKey, refreshSkewSeconds: 30 };
+const secretJwt: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSecret: 's', clientAuthentication: 'client_secret_jwt', signingAlgorithm: 'HS512' };
+// The jwt_bearer grant needs no clientId; a service account needs no tokenEndpoint either.
+const bearer: TokenRequestConfig = {
+  tokenEndpoint: 'x', grantType: 'jwt_bearer', privateKey: pem, issuer: 'i', subject: 's', audience: 'a',
+  assertionClaims: { scope: 'a b', n: 1, ok: true, list: ['x'] }, scope: 'a',
+};
+const bearerUrn: ConnectionConfig = { tokenEndpoint: 'x', grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer', privateKey: pem, issuer: 'i' };
+declare const keyFileText: string;
+const google: TokenRequestConfig = { serviceAccount: JSON.parse(keyFileText), scope: 'https://www.googleapis.com/auth/cloud-platform' };
+const googleConnection: ConnectionConfig = {
+  serviceAccount: { client_email: 'a@b', private_key: pem, project_id: 'p' }, subject: 'user@example.com', headerName: 'Authorization',
+};
+// @ts-expect-error signingAlgorithm is a closed set ('none' is not in it)
+const algNone: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', privateKey: pem, signingAlgorithm: 'none' };
+// @ts-expect-error privateKey is a PEM string, a JWK or a CryptoKey
+const keyNumber: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', privateKey: 42 };
+// @ts-expect-error the jwt_bearer grant takes no username
+const bearerUser: TokenRequestConfig = { tokenEndpoint: 'x', grantType: 'jwt_bearer', privateKey: pem, username: 'u' };
+// @ts-expect-error without a service account the jwt_bearer grant needs tokenEndpoint
+const bearerNoEndpoint: TokenRequestConfig = { grantType: 'jwt_bearer', privateKey: pem, issuer: 'i' };
+// @ts-expect-error a service account key holds client_email
+const noEmail: TokenRequestConfig = { serviceAccount: { private_key: pem } };
+// @ts-expect-error assertionClaims values are strings, numbers, booleans or arrays of strings
+const nestedClaim: TokenRequestConfig = { tokenEndpoint: 'x', grantType: 'jwt_bearer', privateKey: pem, assertionClaims: { a: { b: 1 } } };
+// @ts-expect-error issuer belongs to the jwt_bearer grant
+const strayIssuer: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSecret: 's', issuer: 'i' };
+async function previewAssertion(): Promise<unknown> {
+  const p = await previewRequest(privateKeyJwt);
+  const masked: '********' | undefined = p.assertion?.signature;
+  void masked;
+  return p.assertion?.claims.jti;
+}
+void [privateKeyJwt, withJwk, withCryptoKey, secretJwt, bearer, bearerUrn, google, googleConnection, algNone, keyNumber,
+  bearerUser, bearerNoEndpoint, noEmail, nestedClaim, strayIssuer, previewAssertion];
