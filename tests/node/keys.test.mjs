@@ -7,12 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { generateKeyPairSync, verify, webcrypto } from 'node:crypto';
 
 import { requestToken, createConnection, previewRequest, OAuthTokenError } from 'oauth-token-connection/full';
 import * as defaultEntry from 'oauth-token-connection';
-import { startOidcProvider, startJwtBearerServer } from './support/oidc-provider.mjs';
+import { startOidcProvider, startJwtBearerServer, startGoogleStyle } from './support/assertion-servers.mjs';
 // The package's own module instance (the exports map resolves to the same file): its fallback
 // WebCrypto (node:crypto's, for Node.js 18) is cleared to play a host without any.
 import { setFallbackCrypto } from '../../pkg/full/init.js';
@@ -217,40 +216,6 @@ test('the JWT bearer grant against Authlib: issuer, subject, scope; a wrong key,
   const jtis = (await bearer.seen()).slice(-2).map((s) => s.claims.jti);
   assert.notEqual(jtis[0], jtis[1]);
 });
-
-/** A Google-style token endpoint: the scope comes from the assertion's claim, never the body. */
-async function startGoogleStyle(publicKey, keyId) {
-  const seen = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      const form = new URLSearchParams(body);
-      const answer = (status, json) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(json));
-      };
-      const jws = form.get('assertion') ?? '';
-      const [h, c, s] = jws.split('.');
-      const good = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-        && verify('sha256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s ?? '', 'base64url'));
-      if (!good) return answer(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
-      const { header, claims } = decode(jws);
-      seen.push({ header, claims, params: [...form.keys()] });
-      const now = Date.now() / 1000;
-      if (header.kid !== keyId || claims.aud !== `http://127.0.0.1:${server.address().port}/token`
-        || !(claims.iat <= now + 5 && claims.exp > now && claims.exp - claims.iat <= 3600)) {
-        return answer(400, { error: 'invalid_grant', error_description: 'Invalid JWT: claims' });
-      }
-      if (typeof claims.scope !== 'string' || claims.scope === '') {
-        return answer(400, { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' });
-      }
-      return answer(200, { access_token: `ya29.${Buffer.from(claims.iss).toString('base64url')}`, token_type: 'Bearer', expires_in: 3599, scope: claims.scope });
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/token`, seen, close: () => new Promise((r) => server.close(r)) };
-}
 
 test('a Google service account key file: jwt_bearer, iss client_email, kid private_key_id, the token_uri, the scope in the claim only', async () => {
   const google = await startGoogleStyle(KEYS.rsa.publicKey, 'abc123');
