@@ -43,9 +43,12 @@ async function child(command, args) {
   };
 }
 
-/** oidc-provider with these client registrations (grant client_credentials, scope `api`). */
-export async function startOidcProvider(clients) {
-  const { origin, stop } = await child(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(clients)]);
+/**
+ * oidc-provider with these client registrations (grant client_credentials, scope `api`);
+ * `cors`: the token endpoint answers cross-origin requests (for a page in Chromium).
+ */
+export async function startOidcProvider(clients, { cors = false } = {}) {
+  const { origin, stop } = await child(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(clients), String(cors)]);
   return {
     issuer: origin,
     tokenEndpoint: `${origin}/token`,
@@ -65,7 +68,7 @@ export async function startJwtBearerServer(clients) {
 }
 
 /** The child process: the provider itself. */
-async function serve(clients) {
+async function serve(clients, cors) {
   const { default: Provider } = await import('oidc-provider');
   const server = http.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -82,6 +85,7 @@ async function serve(clients) {
     enabledJWA: { clientAuthSigningAlgValues: ALGORITHMS },
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
     scopes: ['api'],
+    ...(cors ? { clientBasedCORS: () => true } : {}),
   });
   const requests = [];
   const callback = provider.callback();
@@ -134,4 +138,4 @@ export async function startGoogleStyle(publicKey, keyId) {
   return { url: `http://127.0.0.1:${server.address().port}/token`, seen, close: () => new Promise((r) => server.close(r)) };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await serve(JSON.parse(process.argv[2]));
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serve(JSON.parse(process.argv[2]), process.argv[3] === 'true');
