@@ -7,6 +7,7 @@
 // Nothing printed holds a secret or a token (failures name what differs, not token values). To add a case, add an entry to CASES.
 
 import { requestToken, createConnection, OAuthTokenError } from 'oauth-token-connection';
+import * as full from 'oauth-token-connection/full';
 
 // The one host-specific line: where the command-line arguments are.
 const args = globalThis.Deno?.args ?? globalThis.process?.argv.slice(2) ?? [];
@@ -82,6 +83,18 @@ const tokenCase = (grantType, clientAuthentication) => ({
     const scope = 'read write';
     const result = await requestToken(settings(cfg.authUrl, { grantType, clientAuthentication, scope, ...extra }));
     return checkToken(result, { scope });
+  },
+});
+
+/** private_key_jwt (or client_secret_jwt) against oidc-provider with `key`; the facts worth printing. */
+const signedCase = (name, clientId, key, alg) => ({
+  name,
+  async run() {
+    const result = await full.requestToken({
+      tokenEndpoint: cfg.signing.tokenEndpoint, clientId, clientAuthentication: 'private_key_jwt', scope: 'api', ...key,
+    });
+    check(result.tokenType === 'Bearer' && result.scope === 'api', `a token with scope api, got ${result.tokenType} ${result.scope}`);
+    return { alg, tokenType: result.tokenType };
   },
 });
 
@@ -208,6 +221,48 @@ const CASES = [
       equal([...new Set(responses.map((r) => r.status))], [200], 'statuses of 25 concurrent fetch()');
       await Promise.all(responses.map((r) => r.arrayBuffer()));
       return { concurrent: 50, distinctTokens: 1 };
+    },
+  },
+  signedCase('private_key_jwt RS256', 'rs256', { privateKey: cfg.signing.keys.rsaPkcs1 }, 'RS256'),
+  signedCase('private_key_jwt PS256', 'ps256', { privateKey: cfg.signing.keys.rsaJwk, signingAlgorithm: 'PS256' }, 'PS256'),
+  signedCase('private_key_jwt ES256', 'es256', { privateKey: cfg.signing.keys.p256Sec1 }, 'ES256'),
+  signedCase('client_secret_jwt HS256', 'hs256', { clientAuthentication: 'client_secret_jwt', clientSecret: cfg.signing.secret }, 'HS256'),
+  {
+    name: 'private_key_jwt EdDSA',
+    async run() {
+      const config = {
+        tokenEndpoint: cfg.signing.tokenEndpoint, clientId: 'eddsa', clientAuthentication: 'private_key_jwt', privateKey: cfg.signing.keys.ed25519,
+      };
+      if (expect.eddsa) {
+        const result = await full.requestToken(config);
+        equal(result.tokenType, 'Bearer', 'tokenType');
+        return { eddsa: 'signed' };
+      }
+      let err;
+      try {
+        await full.requestToken(config);
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof full.OAuthTokenError, `an OAuthTokenError, got ${err?.name}: ${err?.message}`);
+      equal(err.code, 'ERR_UNSUPPORTED_ALGORITHM', 'code');
+      check(err.message.includes('EdDSA'), 'the message names EdDSA');
+      return { eddsa: err.code };
+    },
+  },
+  {
+    name: 'private_key_jwt connection',
+    async run() {
+      // Two renewals of one connection: one key, two fresh assertions (the server refuses a replayed jti).
+      const conn = full.createConnection({
+        tokenEndpoint: cfg.signing.tokenEndpoint, clientId: 'es256', clientAuthentication: 'private_key_jwt', privateKey: cfg.signing.keys.p256Sec1,
+      });
+      const tokens = await Promise.all(Array.from({ length: 10 }, () => conn.token()));
+      equal(new Set(tokens.map((t) => t.accessToken)).size, 1, 'distinct tokens among 10 concurrent token()');
+      conn.invalidate();
+      const second = await conn.token();
+      check(second.accessToken !== tokens[0].accessToken, 'a new token after invalidate()');
+      return { renewals: 2 };
     },
   },
   {

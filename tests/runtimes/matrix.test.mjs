@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-serve
 import { startHostileServer } from '../node/support/hostile-server.mjs';
 import { startResourceServer } from '../../demo/resource-server.mjs';
 import { makeCerts } from '../node/support/certs.mjs';
+import { startOidcProvider } from '../node/support/assertion-servers.mjs';
 import { RUNTIMES, COLUMNS, TOOLS_DIR, matrixRows, expectationsOf } from './runtimes.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,6 +66,28 @@ test("docs/testing.md's runtime matrix is the one runtimes.mjs renders, and pkg/
   }
 });
 
+// The signing keys (generated per run) and oidc-provider's clients for the signed-assertion cases.
+const KEYS = {
+  rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  p256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  ed25519: generateKeyPairSync('ed25519'),
+};
+const SIGNING_SECRET = 'runtime-matrix-secret-0123456789abcdef-0123456789abcdef';
+const publicJwk = (kp) => kp.publicKey.export({ format: 'jwk' });
+const SIGNING_CLIENTS = [
+  { client_id: 'rs256', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk(KEYS.rsa)] } },
+  { client_id: 'ps256', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'PS256', jwks: { keys: [publicJwk(KEYS.rsa)] } },
+  { client_id: 'es256', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk(KEYS.p256)] } },
+  { client_id: 'eddsa', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk(KEYS.ed25519)] } },
+  { client_id: 'hs256', token_endpoint_auth_method: 'client_secret_jwt', client_secret: SIGNING_SECRET },
+];
+const SIGNING_KEYS = {
+  rsaPkcs1: KEYS.rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }),
+  rsaJwk: KEYS.rsa.privateKey.export({ format: 'jwk' }),
+  p256Sec1: KEYS.p256.privateKey.export({ type: 'sec1', format: 'pem' }),
+  ed25519: KEYS.ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+};
+
 /** Starts every server one runtime's run needs. */
 async function startServers() {
   const servers = {};
@@ -73,6 +97,7 @@ async function startServers() {
     servers.hostile = await startHostileServer();
     servers.tlsTrusted = await startAuthServer({ tls: trustedCerts });
     servers.tlsUntrusted = await startAuthServer({ tls: untrustedCerts });
+    servers.op = await startOidcProvider(SIGNING_CLIENTS);
     return servers;
   } catch (err) {
     await closeServers(servers);
@@ -120,6 +145,7 @@ for (const runtime of RUNTIMES) {
         tlsUntrustedUrl: servers.tlsUntrusted.url,
         client: { id: DEMO_CLIENTS.demo.id, secret: DEMO_CLIENTS.demo.secret },
         user: DEMO_USERS.alice,
+        signing: { tokenEndpoint: servers.op.tokenEndpoint, keys: SIGNING_KEYS, secret: SIGNING_SECRET },
         expect: expectationsOf(runtime),
       };
       const env = childEnv({ [runtime.trust.env]: trustedCerts.caPem });
@@ -160,6 +186,13 @@ for (const runtime of RUNTIMES) {
       const rest = servers.resource.calls;
       assert.equal(rest.length, 28, 'REST calls that reached the resource');
       assert.deepEqual([...new Set(rest.map((c) => c.status))], [200], 'every REST call was accepted');
+
+      // The signed assertions oidc-provider saw: one per token request, each with a fresh jti
+      // (it refuses a replay), the connection's two among them.
+      const assertions = (await servers.op.requests()).map((r) => r.client_assertion);
+      assert.equal(assertions.length, runtime.eddsa ? 7 : 6, 'token requests with an assertion');
+      const jtis = assertions.map((a) => JSON.parse(Buffer.from(a.split('.')[1], 'base64url')).jti);
+      assert.equal(new Set(jtis).size, jtis.length, 'a fresh jti per assertion');
 
       const tls = cases.find((c) => c.case === 'TLS untrusted CA').observed;
       const cookies = cases.find((c) => c.case === 'cookie policy warning').observed.warnings.length;

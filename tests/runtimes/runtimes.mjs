@@ -21,6 +21,7 @@ const node = (major, version) => ({
   trust: { env: 'NODE_EXTRA_CA_CERTS' },
   cookieCheck: true,
   tls: NODE_TLS,
+  eddsa: true,
 });
 
 export const RUNTIMES = Object.freeze([
@@ -43,6 +44,7 @@ export const RUNTIMES = Object.freeze([
     // rustls' verdict comes without a code, only in the message ("invalid peer certificate:
     // UnknownIssuer"); the core reads the reason from there.
     tls: { code: 'ERR_TLS', path: 'message', includes: '(UnknownIssuer)' },
+    eddsa: true,
   },
   {
     id: 'bun',
@@ -56,6 +58,7 @@ export const RUNTIMES = Object.freeze([
     trust: { env: 'NODE_EXTRA_CA_CERTS' },
     cookieCheck: true,
     tls: { code: 'ERR_TLS', path: 'cause.code', equals: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+    eddsa: true,
   },
 ]);
 
@@ -101,6 +104,14 @@ export const COLUMNS = Object.freeze([
     cell: () => 'yes: reuse, single-flight, `fetch`',
     cases: ['connection reuse', 'connection single-flight', 'connection invalid config'],
   },
+  {
+    title: 'Signed assertions (`/full`)',
+    cell: (r) => `RS256, PS256, ES256, HS256; EdDSA ${r.eddsa ? 'yes' : '`ERR_UNSUPPORTED_ALGORITHM`'}`,
+    cases: [
+      'private_key_jwt RS256', 'private_key_jwt PS256', 'private_key_jwt ES256', 'client_secret_jwt HS256',
+      'private_key_jwt EdDSA', 'private_key_jwt connection',
+    ],
+  },
 ]);
 
 /** The docs/testing.md table, header included, one string per line. */
@@ -115,5 +126,5 @@ export function matrixRows() {
 
 /** What acceptance.mjs needs to know about the runtime it runs in (passed in its config). */
 export function expectationsOf(runtime) {
-  return { entryFile: runtime.entry.file, cookieCheck: runtime.cookieCheck, tls: runtime.tls };
+  return { entryFile: runtime.entry.file, cookieCheck: runtime.cookieCheck, tls: runtime.tls, eddsa: runtime.eddsa };
 }
