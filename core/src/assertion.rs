@@ -761,31 +761,18 @@ mod full {
         match stage {
             Stage::NoWebCrypto => Error::UnsupportedAlgorithm { algorithm, no_web_crypto: true },
             _ if name == "NotSupportedError" => Error::UnsupportedAlgorithm { algorithm, no_web_crypto: false },
-            Stage::Import => invalid(&[
-                field,
-                " was refused by the host's WebCrypto (crypto.subtle.importKey: ",
-                &shown(name),
-                "): check that it is a valid key for ",
-                algorithm,
-            ]),
-            Stage::Digest => {
-                invalid(&["certificate could not be digested by the host (crypto.subtle.digest: ", &shown(name), ")"])
+            Stage::Import => {
+                invalid(&[field, " was refused by crypto.subtle.importKey (", &shown(name), ") for ", algorithm])
             }
-            Stage::Sign => invalid(&[
-                field,
-                " could not sign with ",
-                algorithm,
-                " (crypto.subtle.sign: ",
-                &shown(name),
-                "): a CryptoKey's algorithm or usages may not fit",
-            ]),
+            Stage::Digest => invalid(&["certificate was refused by crypto.subtle.digest (", &shown(name), ")"]),
+            Stage::Sign => invalid(&[field, " was refused by crypto.subtle.sign (", &shown(name), ") for ", algorithm]),
         }
     }
 
     // --- The preview ----------------------------------------------------------------------
 
     /// What a preview's `jti` reads.
-    pub const PREVIEW_JTI: &str = "(128 random bits, base64url: fresh for every request)";
+    pub const PREVIEW_JTI: &str = "(128 random bits, new for every request)";
 
     /// The assertion a request would carry at `now_ms`, decoded: its header and claims JSON.
     /// Thumbprints read as what they are; the signature is never made.
@@ -794,8 +781,8 @@ mod full {
         let thumbprints = s.certificate.as_ref().map(|c| match c {
             Certificate::Digested(t) => t.clone(),
             Certificate::Der(_) => Thumbprints {
-                sha1: String::from("(SHA-1 of certificate, base64url)"),
-                sha256: String::from("(SHA-256 of certificate, base64url)"),
+                sha1: String::from("(SHA-1 of certificate)"),
+                sha256: String::from("(SHA-256 of certificate)"),
             },
         });
         let header = jws::header(s.algorithm, s.key_id.as_deref(), thumbprints.as_ref());
@@ -805,39 +792,23 @@ mod full {
     /// The preview's notes on the assertion.
     pub fn notes(config: &Config) -> Vec<String> {
         let Some(s) = config.signer.as_ref() else { return Vec::new() };
-        let alg = s.algorithm.name();
-        let by = match s.key {
-            Key::ClientSecret => "by the client secret (which is not sent)",
-            _ => "by the private key in the host's WebCrypto",
-        };
         let client = matches!(
             config.client_authentication,
             ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt
         );
-        let mut notes = vec![if !client {
-            concat(&[
-                "assertion: a JWT (RFC 7523 section 2.1) signed with ",
-                alg,
-                " ",
-                by,
-                ", made fresh for every token request (new jti, iat and exp). Its header and claims \
-                 are in `assertion`; the body's value is masked.",
-            ])
-        } else {
-            concat(&[
-                "client_assertion: a JWT (RFC 7523 section 2.2) signed with ",
-                alg,
-                " ",
-                by,
-                ", made fresh for every token request (new jti, iat and exp), with client_id and \
-                 client_assertion_type in the body. Its header and claims are in `assertion`; the \
-                 body's value is masked.",
-            ])
-        }];
+        let mut notes = vec![concat(&[
+            if client {
+                "client_assertion: a JWT (RFC 7523 section 2.2)"
+            } else {
+                "assertion: a JWT (RFC 7523 section 2.1)"
+            },
+            " signed with ",
+            s.algorithm.name(),
+            if matches!(s.key, Key::ClientSecret) { " by the client secret" } else { " by the private key" },
+            ", new for every request; masked, decoded in `assertion`.",
+        ])];
         if s.scope_claim {
-            notes.push(String::from(
-                "A service account's scope goes into the assertion's scope claim, not the body (Google).",
-            ));
+            notes.push(String::from("The scope goes into the assertion's scope claim, not the body (Google)."));
         }
         notes
     }
@@ -992,13 +963,10 @@ mod full {
             assert_eq!(alg(&ec("p256", &[])), Algorithm::Es256);
             assert_eq!(alg(&ec("p384", &[])), Algorithm::Es384);
             assert_eq!(alg(&ec("ed25519", &[])), Algorithm::EdDsa);
-            assert_eq!(
-                err(&ec("p256", &[("signingAlgorithm", s("RS256"))])),
-                "privateKey is an EC P-256 key: signingAlgorithm must be ES256"
-            );
+            assert_eq!(err(&ec("p256", &[("signingAlgorithm", s("RS256"))])), "privateKey is a P-256 key: use ES256");
             assert_eq!(
                 err(&pkjwt(&[("signingAlgorithm", s("ES256"))])),
-                "privateKey is an RSA key: signingAlgorithm must be RS256 or PS256"
+                "privateKey is an RSA key: use RS256 or PS256"
             );
             assert!(err(&ec("rsa1024", &[])).starts_with("privateKey is an RSA key under 2048 bits"));
             assert!(err(&pkjwt(&[("signingAlgorithm", s("HS256"))])).contains("client_secret_jwt"));
@@ -1343,13 +1311,15 @@ mod full {
             );
             assert_eq!(
                 fail(&pkjwt(&[]), Stage::Import, "DataError").message(),
-                "privateKey was refused by the host's WebCrypto (crypto.subtle.importKey: DataError): check that it is a valid key for RS256"
+                "privateKey was refused by crypto.subtle.importKey (DataError) for RS256"
             );
             let hs = [("clientAuthentication", s("client_secret_jwt")), ("clientSecret", s("x"))];
-            assert!(fail(&hs, Stage::Import, "DataError").message().starts_with("clientSecret was refused"));
+            assert!(fail(&hs, Stage::Import, "DataError")
+                .message()
+                .starts_with("clientSecret was refused by crypto.subtle.importKey"));
             assert!(fail(&pkjwt(&[]), Stage::Sign, "InvalidAccessError")
                 .message()
-                .starts_with("privateKey could not sign with RS256"));
+                .starts_with("privateKey was refused by crypto.subtle.sign (InvalidAccessError) for RS256"));
             // An answer out of turn is refused and the round goes on.
             let mut ex = Exchange::request_token(config(&pkjwt(&[])).unwrap());
             ex.step(Event::Start, T0);
@@ -1478,7 +1448,7 @@ mod full {
             assert!(err(
                 &[described("ECDSA", &[("namedCurve", s("P-256"))]), vec![("signingAlgorithm", s("RS256"))]].concat()
             )
-            .contains("must be ES256"));
+            .contains("use ES256"));
         }
 
         #[test]

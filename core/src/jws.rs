@@ -124,16 +124,16 @@ impl Algorithm {
         match (self, key) {
             // RFC 7518 §3.3 and §3.5: 2048 bits or larger.
             (Algorithm::Rs256 | Algorithm::Ps256, KeyType::Rsa { bits }) if bits < 2048 => {
-                Err("is an RSA key under 2048 bits, which RFC 7518 section 3.3 forbids")
+                Err("is an RSA key under 2048 bits (RFC 7518 section 3.3)")
             }
             (Algorithm::Rs256 | Algorithm::Ps256, KeyType::Rsa { .. })
             | (Algorithm::Es256, KeyType::Ec(Curve::P256))
             | (Algorithm::Es384, KeyType::Ec(Curve::P384))
             | (Algorithm::EdDsa, KeyType::Ed25519) => Ok(()),
-            (_, KeyType::Rsa { .. }) => Err("is an RSA key: signingAlgorithm must be RS256 or PS256"),
-            (_, KeyType::Ec(Curve::P256)) => Err("is an EC P-256 key: signingAlgorithm must be ES256"),
-            (_, KeyType::Ec(Curve::P384)) => Err("is an EC P-384 key: signingAlgorithm must be ES384"),
-            (_, KeyType::Ed25519) => Err("is an Ed25519 key: signingAlgorithm must be EdDSA"),
+            (_, KeyType::Rsa { .. }) => Err("is an RSA key: use RS256 or PS256"),
+            (_, KeyType::Ec(Curve::P256)) => Err("is a P-256 key: use ES256"),
+            (_, KeyType::Ec(Curve::P384)) => Err("is a P-384 key: use ES384"),
+            (_, KeyType::Ed25519) => Err("is an Ed25519 key: use EdDSA"),
         }
     }
 }

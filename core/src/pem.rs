@@ -105,7 +105,9 @@ fn blocks(text: &str) -> Result<Vec<Block<'_>>, Refusal> {
     Ok(out)
 }
 
-const MALFORMED: Refusal = "is not a well-formed PEM text (-----BEGIN …----- base64 -----END …-----)";
+const MALFORMED: Refusal = "is not a PEM text (-----BEGIN …----- base64 -----END …-----)";
+/// Any DER structure that is not the key its label says.
+const BAD: Refusal = "is not a well-formed private key";
 const ENCRYPTED: Refusal = "is an encrypted private key: decrypt it first (openssl pkcs8 -topk8 -nocrypt -in key.pem)";
 
 /// `str::find` for ASCII needles, over bytes (no `str` searcher in the .wasm).
@@ -215,7 +217,7 @@ pub fn certificate(text: &str) -> Result<Vec<u8>, Refusal> {
     match found {
         // A certificate is a SEQUENCE filling the block.
         Some(b) if matches!(element(&b.der), Some((SEQUENCE, _, []))) => Ok(b.der),
-        Some(_) => Err("is not a well-formed X.509 certificate"),
+        Some(_) => Err("is not a well-formed certificate"),
         None => Err("holds no certificate (-----BEGIN CERTIFICATE-----)"),
     }
 }
@@ -223,7 +225,6 @@ pub fn certificate(text: &str) -> Result<Vec<u8>, Refusal> {
 /// A PKCS#8 `PrivateKeyInfo` (RFC 5208 §5; version 1, RFC 5958's `OneAsymmetricKey`, too): its
 /// key type, read from the AlgorithmIdentifier and, for RSA, the modulus.
 fn pkcs8(der: Vec<u8>) -> Result<PrivateKey, Refusal> {
-    const BAD: Refusal = "is not a well-formed PKCS#8 private key";
     let key_type = {
         let (oid, params, private) = (|| {
             let (info, rest) = expect(&der, SEQUENCE)?;
@@ -247,8 +248,7 @@ fn pkcs8(der: Vec<u8>) -> Result<PrivateKey, Refusal> {
     Ok(PrivateKey { key_type, pkcs8: der })
 }
 
-const UNSUPPORTED: Refusal =
-    "is a kind of key no JWS algorithm here signs with (RSA, EC P-256 or P-384, and Ed25519 are)";
+const UNSUPPORTED: Refusal = "is not an RSA, P-256, P-384 or Ed25519 key";
 
 /// The curve of an EC key's named-curve OID (`None`: one no algorithm here uses).
 fn curve(oid: &[u8]) -> Option<Curve> {
@@ -276,7 +276,7 @@ fn rsa_bits(pkcs1: &[u8]) -> Option<u32> {
 
 /// PKCS#1 `RSAPrivateKey` → PKCS#8 with the rsaEncryption AlgorithmIdentifier (NULL parameters).
 fn rsa_to_pkcs8(pkcs1: &[u8]) -> Result<PrivateKey, Refusal> {
-    let bits = rsa_bits(pkcs1).ok_or("is not a well-formed PKCS#1 RSA private key")?;
+    let bits = rsa_bits(pkcs1).ok_or(BAD)?;
     let mut algorithm = Vec::with_capacity(13);
     push_element(&mut algorithm, OID, OID_RSA);
     push_element(&mut algorithm, NULL, &[]);
@@ -286,15 +286,14 @@ fn rsa_to_pkcs8(pkcs1: &[u8]) -> Result<PrivateKey, Refusal> {
 /// SEC1 `ECPrivateKey` (RFC 5915 §3) → PKCS#8: the curve goes into the AlgorithmIdentifier and
 /// leaves the inner key, whose private key and public key stay as they are.
 fn sec1_to_pkcs8(sec1: &[u8]) -> Result<PrivateKey, Refusal> {
-    const BAD: Refusal = "is not a well-formed SEC1 EC private key";
     let (key, rest) = expect(sec1, SEQUENCE).ok_or(BAD)?;
     let (version, after_version) = expect(key, INTEGER).ok_or(BAD)?;
     let (_, after_private) = expect(after_version, OCTET_STRING).ok_or(BAD)?;
     if version != [1] || !rest.is_empty() {
         return Err(BAD);
     }
-    let (params, public) = expect(after_private, CONTEXT_0).ok_or("is an EC private key without its curve")?;
-    let (oid, _) = expect(params, OID).ok_or("is an EC private key without a named curve")?;
+    let (params, public) = expect(after_private, CONTEXT_0).ok_or(BAD)?;
+    let (oid, _) = expect(params, OID).ok_or(BAD)?;
     let curve = curve(oid).ok_or(UNSUPPORTED)?;
     // The inner key: version and private key, then the public key (`[1]`), without `[0]`.
     let mut inner_contents = Vec::with_capacity(key.len());
