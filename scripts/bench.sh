@@ -3,6 +3,7 @@
 # bench/'s own packages (the peers and esbuild, never dependencies of the package) when missing.
 #   bash scripts/bench.sh            full run: markdown table, bench/results/latest.json, budgets
 #   bash scripts/bench.sh --smoke    tiny counts (what scripts/test.sh runs)
+# Then bench/signing.mjs: what a signed assertion costs per token request (bench/results/signing.json).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -f pkg/oauth_token_connection_bg.wasm ] || bash scripts/build.sh
@@ -12,4 +13,5 @@ if [ "$(cat bench/node_modules/.setup-stamp 2>/dev/null)" != "$LOCK_SUM" ]; then
   npm ci --prefix bench --no-audit --no-fund >&2
   echo "$LOCK_SUM" > bench/node_modules/.setup-stamp
 fi
-exec node --expose-gc bench/run.mjs "$@"
+node --expose-gc bench/run.mjs "$@"
+exec node bench/signing.mjs "$@"
