@@ -93,7 +93,9 @@ fuzz_target!(|data: &[u8]| {
                 "endpoint accepted: {}",
                 ep.href()
             );
-            assert!(!config.client_id.is_empty() && !config.client_id.chars().any(char::is_control));
+            // The jwt_bearer grant may have no client id of its own (its issuer identifies it).
+            assert!(!config.client_id.is_empty() || config.client_authentication == ClientAuthentication::None);
+            assert!(!config.client_id.chars().any(char::is_control));
             assert!(config.client_id.len() <= MAX_STRING_BYTES);
             if let Grant::Password { username, password } = &config.grant {
                 assert!(!username.is_empty() && !username.chars().any(char::is_control));
@@ -118,6 +120,18 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(get("client_id"), None);
                     assert_eq!(get("client_secret"), None);
                 }
+                // A signed assertion (RFC 7523 §2.2): never the secret itself.
+                ClientAuthentication::PrivateKeyJwt | ClientAuthentication::ClientSecretJwt => {
+                    assert_eq!(get("client_id"), Some(config.client_id.as_str()));
+                    assert_eq!(get("client_secret"), None);
+                    assert_eq!(get("client_assertion_type"), Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+                    assert!(config.signer.is_some());
+                }
+                // The jwt_bearer grant without client authentication.
+                ClientAuthentication::None => {
+                    assert_eq!((get("client_id"), get("client_secret")), (None, None));
+                    assert_eq!(config.grant, Grant::JwtBearer);
+                }
             }
             for (name, value) in &config.extra_params {
                 assert!(pairs.iter().any(|(k, v)| k == name && v == value));
@@ -134,7 +148,7 @@ fuzz_target!(|data: &[u8]| {
             }
             let ppairs: Vec<(String, String)> = form_urlencoded::parse(p.body.as_bytes()).into_owned().collect();
             for (k, v) in &ppairs {
-                if matches!(k.as_str(), "client_secret" | "password" | "refresh_token") {
+                if matches!(k.as_str(), "client_secret" | "password" | "refresh_token" | "client_assertion" | "assertion") {
                     assert_eq!(v, preview::MASK);
                 }
             }
