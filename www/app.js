@@ -4,6 +4,7 @@
 // cookies or URLs) and never logged: this file has no console call, and every promise is handled.
 
 import { explain, explainRestFailure } from './explain.js';
+import { NEVER_EXPORTED, renderAssertion, withKeys } from './keys.js';
 
 const $ = (id) => document.getElementById(id);
 const MASK_CHAR = '•';
@@ -64,7 +65,7 @@ function readForm() {
   // A number field reports '' for both empty and unparsable input; badInput tells them apart.
   if (timeout.validity.badInput) config.timeoutSeconds = Number.NaN;
   else if (timeout.value !== '') config.timeoutSeconds = timeout.valueAsNumber;
-  return config;
+  return withKeys(config);
 }
 
 function syncGrantFields() {
@@ -138,6 +139,7 @@ async function updatePreview() {
   }
   if (seq !== previewSeq) return; // a newer edit is being previewed
   lastPreview = preview;
+  renderAssertion(preview);
   // Re-render only on change: replacing nodes under the viewport makes scroll anchoring jump.
   const key = JSON.stringify(error ? [error.code, error.message] : preview);
   if (key === previewKey) return;
@@ -440,6 +442,7 @@ function transferStatus(text, problem = false) {
 
 function exportSettings() {
   const config = readForm();
+  for (const key of NEVER_EXPORTED) delete config[key]; // a key is never exported
   if (!Number.isFinite(config.timeoutSeconds)) delete config.timeoutSeconds;
   const include = $('export-secrets').checked;
   const left = [];

@@ -182,6 +182,11 @@ const CODES = {
     meaning: 'The package\'s own driver went wrong: a bug in oauth-token-connection, not in your settings.',
     fixes: ['Test the connection again, and report the bug with the browser\'s version.'],
   }),
+  ERR_UNSUPPORTED_ALGORITHM: () => ({
+    meaning: 'This browser cannot sign the assertion: the page has no WebCrypto (a page on plain http: '
+      + 'to a host that is not localhost), or its WebCrypto lacks the algorithm (EdDSA in an older browser).',
+    fixes: ['Open the tester over https: or on localhost.', 'Use an RSA or P-256 key (RS256, PS256, ES256) in this browser.'],
+  }),
 };
 
 /**
