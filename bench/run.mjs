@@ -423,7 +423,7 @@ function markdown(res) {
   L.push(`| ${US} as shipped: .wasm + ${s.shipped.files.join(' + ')} | ${kb(s.shipped.total.raw)} | ${kb(s.shipped.total.gzip)} | (same) | (same) |`);
   L.push(`| … of which .wasm | ${kb(s.shipped.wasm.raw)} | ${kb(s.shipped.wasm.gzip)} | | |`);
   L.push(`| … of which JS glue | ${kb(s.shipped.glue.raw)} | ${kb(s.shipped.glue.gzip)} | | |`);
-  L.push(`| ${US}/full as shipped (adds previewRequest and the shared cache) | ${kb(s.shippedFull.total.raw)} | ${kb(s.shippedFull.total.gzip)} | | |`);
+  L.push(`| ${US}/full as shipped (adds previewRequest, the shared cache and signed assertions) | ${kb(s.shippedFull.total.raw)} | ${kb(s.shippedFull.total.gzip)} | | |`);
   for (const [n, b] of Object.entries(s.bundled)) {
     const label = n === US ? `${US} bundled by esbuild (+ .wasm)` : n;
     L.push(`| ${label} | ${kb(b.whole.raw)} | ${kb(b.whole.gzip)} | ${kb(b.subset.raw)} | ${kb(b.subset.gzip)} |`);
