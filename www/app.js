@@ -3,7 +3,7 @@
 // Secrets (client secret, password, tokens) are never stored (no localStorage, sessionStorage,
 // cookies or URLs) and never logged: this file has no console call, and every promise is handled.
 
-import { explain, explainRestFailure } from './explain.js';
+import { explainRestFailure, pageNotes } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
 const MASK_CHAR = '•';
@@ -191,17 +191,34 @@ function showResult(...children) {
   $('result-body').replaceChildren(...children);
 }
 
-/** The facts explanations need, from the config that was sent. */
+/** The form's settings by config key (camelCase ids and radio names): their labels, and where. */
+function formFields() {
+  const fields = Object.create(null);
+  for (const el of form.querySelectorAll('input, select')) {
+    const key = el.type === 'radio' ? el.name : el.id;
+    if (!/^[a-z]+[A-Z]\w*$/.test(key) || Object.hasOwn(fields, key)) continue;
+    const label = el.type === 'radio' ? el.closest('fieldset')?.querySelector('legend')
+      : form.querySelector(`label[for="${key}"]`) ?? el.closest('label');
+    if (!label) continue;
+    const copy = label.cloneNode(true);
+    for (const extra of copy.querySelectorAll('.optional, input')) extra.remove();
+    fields[key] = { label: copy.textContent.replace(/\s+/g, ' ').trim(), advanced: el.closest('#advanced') !== null };
+  }
+  return fields;
+}
+const FIELDS = formFields();
+
+/** The facts the page's own advice needs, from the config that was sent. */
 function contextFor(config) {
+  const headers = lastPreview?.headers.map(([name]) => name.toLowerCase())
+    ?? ['content-type', 'accept', ...(config.clientAuthentication === 'header' ? ['authorization'] : [])];
   return {
-    grantType: config.grantType,
     clientAuthentication: config.clientAuthentication,
     basicEncoding: config.basicEncoding,
-    sslMode: config.sslMode,
-    timeoutSeconds: Number.isFinite(config.timeoutSeconds) ? config.timeoutSeconds : undefined,
     origin: location.origin,
-    tokenEndpoint: config.tokenEndpoint,
+    requestHeaders: headers,
     secretChangesUnderFormEncoding: Boolean(lastPreview?.notes.some((n) => n.includes('form encoding changes'))),
+    fields: FIELDS,
   };
 }
 
@@ -362,11 +379,22 @@ function renderSuccess(result, config, took) {
   ));
 }
 
+/** What to do: the package's hint first (the same on every host), then this page's notes. */
+function fixesView(error, ctx, isPackageError, prefix) {
+  const hint = isPackageError ? error.hint : 'An unexpected failure in this page: reload the page and try again.';
+  const notes = isPackageError ? pageNotes(error, ctx) : [];
+  return [
+    h('h3', {}, 'What to do'),
+    typeof hint === 'string' ? h('p', { class: 'hint', id: `${prefix}hint` }, hint) : null,
+    notes.length ? h('p', { class: 'muted notes-head' }, 'On this page:') : null,
+    notes.length ? h('ul', { class: 'fixes', id: `${prefix}fixes` }, notes.map((f) => h('li', {}, f))) : null,
+  ];
+}
+
 function renderFailure(error, ctx, took) {
   const isPackageError = pkg && error instanceof pkg.OAuthTokenError;
   const code = isPackageError ? error.code : 'unexpected';
   const message = error?.message ?? String(error);
-  const why = explain(isPackageError ? error : {}, ctx);
 
   const server = [];
   if (error?.error !== undefined) server.push(...row('error', h('code', { id: 'oauth-error' }, error.error)));
@@ -390,10 +418,7 @@ function renderFailure(error, ctx, took) {
       h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
     h('p', { class: 'message', id: 'error-message' }, message),
     server.length ? h('div', {}, h('h3', {}, 'The server said'), h('dl', { class: 'facts' }, server)) : null,
-    h('h3', {}, 'What it means'),
-    h('p', { id: 'explanation' }, why.meaning),
-    h('h3', {}, 'What to do'),
-    h('ul', { class: 'fixes', id: 'fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ...fixesView(error, ctx, isPackageError, ''),
   ));
 }
 
@@ -768,7 +793,6 @@ function renderRestFailure(error, { method, url, headers, ctx, took }) {
   let why;
   if (isPackageError) {
     title = 'No token for the call';
-    why = explain(error, ctx);
   } else {
     const network = error?.name === 'TypeError' && /failed to fetch|fetch failed|networkerror|load failed/i.test(message);
     title = network ? 'The call did not complete' : 'The browser refused the call';
@@ -783,10 +807,12 @@ function renderRestFailure(error, { method, url, headers, ctx, took }) {
       isPackageError && error.status !== undefined ? h('span', { class: 'status-badge' }, `HTTP ${error.status}`) : null,
       h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
     h('p', { class: 'message', id: 'rest-error-message' }, message),
-    h('h3', {}, 'What it means'),
-    h('p', { id: 'rest-explanation' }, why.meaning),
-    h('h3', {}, 'What to do'),
-    h('ul', { class: 'fixes', id: 'rest-fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ...(why ? [
+      h('h3', {}, 'What it means'),
+      h('p', { id: 'rest-explanation' }, why.meaning),
+      h('h3', {}, 'What to do'),
+      h('ul', { class: 'fixes', id: 'rest-fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ] : fixesView(error, ctx, true, 'rest-failure-')),
   ));
 }
 
