@@ -222,6 +222,24 @@ function contextFor(config) {
   };
 }
 
+/** An exception's name only: its message might quote data from the answer. */
+function errorName(e) {
+  try {
+    return e instanceof Error ? e.name : typeof e;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The visible state when showing an outcome threw: the page never stays busy. */
+function renderPageError(show, id, e) {
+  show(h('div', { class: 'state failure', id, role: 'alert' },
+    h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '!'),
+      h('strong', {}, 'The page could not show the outcome'), h('span', { class: 'code-badge' }, errorName(e))),
+    h('p', { class: 'message' }, 'The request itself has ended. This is a bug of the tester page: '
+      + 'please report it. The page works again for the next request.')));
+}
+
 async function testConnection() {
   if (running || !pkg) return;
   running = true;
@@ -266,9 +284,14 @@ async function testConnection() {
   testButton.disabled = false;
   running = false;
 
-  if (outcome.ok) renderSuccess(outcome.result, config, took);
-  else if (outcome.error?.code === 'ERR_ABORTED' && controller.signal.aborted) renderCancelled(took);
-  else renderFailure(outcome.error, ctx, took);
+  try {
+    if (outcome.ok) renderSuccess(outcome.result, config, took);
+    else if (outcome.error?.code === 'ERR_ABORTED' && controller.signal.aborted) renderCancelled(took);
+    else renderFailure(outcome.error, ctx, took);
+  } catch (e) {
+    stopTicker();
+    renderPageError(showResult, 'state-error', e);
+  }
 }
 
 // --- Outcomes ----------------------------------------------------------------------------------
@@ -314,17 +337,35 @@ function scopeView(requestedRaw, grantedRaw) {
   return [h('span', { class: 'chips', id: 'granted-scope' }, chips), h('span', { class: 'muted scope-summary' }, summary)];
 }
 
+// In the Result JSON, a member is secret when its name contains "token", "secret" or
+// "password"/"passwd" in any case (access_token, refresh_token, id_token, client_secret,
+// issued_token...), unless the name ends in "type" (token_type names a kind, not a token).
+// Every string below a secret member is masked until Reveal, at any depth and inside arrays.
+const SECRET_MEMBER = /token|secret|passw(?:or)?d/i;
+const isSecretMember = (name) => SECRET_MEMBER.test(name) && !/type$/i.test(name);
+// Deeper levels are not shown: a token response is a few levels deep, and JSON.stringify
+// overflows the stack at a few thousand.
+const SHOWN_DEPTH = 32;
+
+/** The JSON to show: secrets masked unless `reveal`, levels below SHOWN_DEPTH cut. */
+function shownJson(value, reveal, secret = false, depth = 0) {
+  if (typeof value === 'string') return secret && !reveal ? `${MASK_CHAR.repeat(8)} (hidden)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= SHOWN_DEPTH) return `… (nested more than ${SHOWN_DEPTH} levels deep: not shown)`;
+  if (Array.isArray(value)) return value.map((v) => shownJson(v, reveal, secret, depth + 1));
+  // Object.fromEntries defines members, so a "__proto__" member stays a member.
+  return Object.fromEntries(Object.entries(value).map(
+    ([k, v]) => [k, shownJson(v, reveal, secret || isSecretMember(k), depth + 1)]));
+}
+
 function renderSuccess(result, config, took) {
   let revealed = false;
   const len = result.accessToken.length;
   const tokenView = h('code', { class: 'token', id: 'access-token' });
   const jsonView = h('pre', { class: 'code json', id: 'result-json', tabindex: '0', 'aria-label': 'Result JSON' });
-  const SECRET_MEMBERS = ['access_token', 'refresh_token', 'id_token'];
   const draw = () => {
     tokenView.textContent = revealed ? result.accessToken : MASK_CHAR.repeat(Math.min(len, 24));
-    const shown = revealed ? result.json : Object.fromEntries(Object.entries(result.json).map(
-      ([k, v]) => [k, SECRET_MEMBERS.includes(k) && typeof v === 'string' ? `${MASK_CHAR.repeat(8)} (hidden)` : v]));
-    jsonView.textContent = JSON.stringify(shown, null, 2);
+    jsonView.textContent = JSON.stringify(shownJson(result.json, revealed), null, 2);
   };
   const reveal = h('button', { type: 'button', class: 'secondary small', id: 'reveal-token', 'aria-pressed': 'false',
     'aria-controls': 'access-token result-json', onclick: () => {
@@ -718,13 +759,17 @@ async function sendRest() {
   send.disabled = false;
   restRunning = false;
 
-  if (outcome.ok) renderRestResponse(outcome, { method, url, fresh, took, ownAuthorization });
-  else if (controller.signal.aborted) {
-    showRest(h('div', { class: 'state cancelled', id: 'rest-cancelled' },
-      h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
-        h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
-      h('p', {}, 'The REST call was aborted.')));
-  } else renderRestFailure(outcome.error, { method, url, headers, ctx, took });
+  try {
+    if (outcome.ok) renderRestResponse(outcome, { method, url, fresh, took, ownAuthorization });
+    else if (controller.signal.aborted) {
+      showRest(h('div', { class: 'state cancelled', id: 'rest-cancelled' },
+        h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
+          h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
+        h('p', {}, 'The REST call was aborted.')));
+    } else renderRestFailure(outcome.error, { method, url, headers, ctx, took });
+  } catch (e) {
+    renderPageError(showRest, 'rest-error', e);
+  }
 }
 
 function renderRestResponse({ res, body, tokenMs, first, used, requested }, { method, url, fresh, took, ownAuthorization }) {

@@ -1,9 +1,9 @@
 // The connection tester (www/) end to end: Debian's Chromium driven by playwright-core, the page
 // served by demo/tester-server.mjs with the built package, against the embedded demo
 // authorization server (@node-oauth/oauth2-server, with CORS) and the tests' hostile server
-// (for an endpoint that hangs). Everything listens on 127.0.0.1 and is stopped in `after`.
-// The fix the page shows is the package's `hint`: tests get the expected text from the package
-// itself, in Node, for the same request.
+// (an endpoint that hangs, and the page's own hostile answers below). Everything listens on
+// 127.0.0.1 and is stopped in `after`. The fix the page shows is the package's `hint`: tests get
+// the expected text from the package itself, in Node, for the same request.
 // Screenshots go to tests/.tmp/www-screenshots/ (git-ignored); UPDATE_DOCS_SCREENSHOT=1 also
 // copies the 1280 px success one to docs/tester.png.
 
@@ -31,6 +31,33 @@ const DEMO_SECRET = DEMO_CLIENTS.demo.secret;
 const DEMO_PASSWORD = DEMO_USERS.alice.password;
 const WRONG_SECRET = 'wrong-secret-canary-5521';
 const b64 = (s) => Buffer.from(s).toString('base64');
+
+const sendJson = (res, status, body) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+const DEPTH = 100_000;
+/** A token response carrying secrets below the top level (raw text: "__proto__" stays a member). */
+const NESTED_SECRETS = JSON.stringify({
+  access_token: 'hostile-nested-top', token_type: 'Bearer', expires_in: 3600,
+  data: { access_token: 'NESTED-SECRET-1', user: { id_token: 'NESTED-SECRET-2', name: 'visible-name' } },
+  items: [{ refresh_token: 'NESTED-SECRET-3' }, [{ client_secret: 'NESTED-SECRET-4' }]],
+  tokens: ['NESTED-SECRET-5', { value: 'NESTED-SECRET-6' }],
+  credentials: { Password: 'NESTED-SECRET-7', apiToken: 'NESTED-SECRET-8' },
+  proto: { access_token: 'NESTED-SECRET-9' },
+  issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+}).replace('"proto":', '"__proto__":');
+/** The page's hostile answers (the hostile server adds CORS). */
+const PAGE_ROUTES = {
+  // An RFC 6749 §5.2 error whose `error` is ?error=..., e.g. a name of Object.prototype.
+  '/oauth-error': (req, res) => sendJson(res, 400, JSON.stringify({
+    error: new URL(req.url, 'http://x').searchParams.get('error'), error_description: 'Hostile error code' })),
+  '/deep-arrays': (req, res) => sendJson(res, 200,
+    `{"access_token":"hostile-deep","token_type":"Bearer","data":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}`),
+  '/deep-objects': (req, res) => sendJson(res, 200,
+    `{"access_token":"hostile-deep","token_type":"Bearer","data":${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}}`),
+  '/nested-secrets': (req, res) => sendJson(res, 200, NESTED_SECRETS),
+};
 
 /** The package's own error for a request, in Node: its `hint` is what every host shows. */
 async function packageError(config) {
@@ -65,7 +92,7 @@ describe('connection tester (www/) in Chromium', () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true })]);
+    [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true, routes: PAGE_ROUTES })]);
     resource = await startResourceServer(auth, { cors: true });
     tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }, resource) });
     browser = await chromium.launch(CHROMIUM);
@@ -90,10 +117,19 @@ describe('connection tester (www/) in Chromium', () => {
 
   const text = (selector) => page.locator(selector).innerText();
 
-  /** Clicks "Test connection" and waits for the outcome's state. */
+  /** Clicks "Test connection" and waits for the outcome's state (or the page's own error). */
   async function runTest() {
     await page.click('#test');
-    await page.waitForSelector('#state-success, #state-failure, #state-cancelled');
+    await page.waitForSelector('#state-success, #state-failure, #state-cancelled, #state-error', { timeout: 10_000 });
+  }
+
+  /** After a hostile case: the same page gets a token from the demo server. */
+  async function succeedAfter() {
+    assert.equal(await page.isDisabled('#test'), false);
+    await page.fill('#tokenEndpoint', auth.url);
+    await runTest();
+    assert.equal(await page.locator('#state-success').count(), 1, 'a successful run follows');
+    assert.equal(await text('#token-type'), 'Bearer');
   }
 
   async function openAdvanced() {
@@ -578,6 +614,92 @@ describe('connection tester (www/) in Chromium', () => {
     await page.fill('#settings-json', '{ not json');
     await page.click('#import');
     assert.match(await text('#transfer-status'), /^Not imported: the text is not JSON/);
+  });
+
+  test('a server error named like an Object.prototype member is shown with its hint, then a token', async () => {
+    await openWithDemo();
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const url = `${hostile.url('/oauth-error')}?error=${encodeURIComponent(name)}`;
+      await page.fill('#tokenEndpoint', url);
+      await runTest();
+      assert.equal(await page.locator('#state-failure').count(), 1, `a failure state for "${name}"`);
+      assert.equal(await text('#oauth-error'), name);
+      assert.equal(await text('#hint'), (await packageError({ tokenEndpoint: url })).hint);
+      const notes = await page.locator('#fixes li').allInnerTexts();
+      assert.ok(notes.every((n) => n.startsWith('The settings named above')), 'no advice meant for another error');
+      await succeedAfter();
+    }
+  });
+
+  test('a success nested 100,000 levels deep: the page shows an outcome, then a token', async () => {
+    await openWithDemo();
+    for (const path of ['/deep-arrays', '/deep-objects']) {
+      await page.fill('#tokenEndpoint', hostile.url(path));
+      await runTest();
+      assert.equal(await page.locator('#state-error').count(), 0, `${path}: shown without a page error`);
+      if (await page.locator('#state-success').count()) {
+        assert.equal(await text('#token-type'), 'Bearer');
+        assert.match(await text('#result-json'), /nested more than \d+ levels deep: not shown/);
+        await page.click('#reveal-token');
+        assert.match(await text('#result-json'), /nested more than \d+ levels deep: not shown/);
+      } else {
+        // A package that refuses such depth says so with its own code.
+        assert.equal(await text('#error-code'), 'ERR_INVALID_RESPONSE');
+      }
+      await succeedAfter();
+    }
+  });
+
+  test('a render that throws leaves a visible error state, not the busy state; the next run works', async () => {
+    await openWithDemo();
+    // Stands in for any failure while showing a result: the success state formats the expiry.
+    await page.evaluate(() => {
+      window.originalToLocaleString = Date.prototype.toLocaleString;
+      Date.prototype.toLocaleString = () => { throw new RangeError('render failure'); };
+    });
+    await runTest();
+    await page.evaluate(() => { Date.prototype.toLocaleString = window.originalToLocaleString; });
+    assert.equal(await page.locator('#state-error').count(), 1);
+    assert.match(await text('#state-error'), /could not show the outcome\s*RangeError/);
+    assert.equal(await page.locator('#state-busy').count(), 0);
+    await succeedAfter();
+
+    // The REST panel too: its response view reads the status text.
+    await page.evaluate(() => {
+      const get = Object.getOwnPropertyDescriptor(Response.prototype, 'statusText').get;
+      window.restoreStatusText = () => Object.defineProperty(Response.prototype, 'statusText', { get, configurable: true });
+      Object.defineProperty(Response.prototype, 'statusText', { get() { throw new TypeError('render failure'); }, configurable: true });
+    });
+    await page.click('#rest-send');
+    await page.waitForSelector('#rest-response, #rest-failure, #rest-error', { timeout: 10_000 });
+    await page.evaluate(() => window.restoreStatusText());
+    assert.equal(await page.locator('#rest-error').count(), 1);
+    assert.equal(await page.locator('#rest-busy').count(), 0);
+    await page.click('#rest-send');
+    await page.waitForSelector('#rest-response');
+    assert.equal(await text('#rest-status'), 'HTTP 200 OK');
+  });
+
+  test('secrets nested in the Result JSON are masked at any depth until revealed', async () => {
+    await openWithDemo();
+    await page.fill('#tokenEndpoint', hostile.url('/nested-secrets'));
+    await runTest();
+    await page.waitForSelector('#state-success');
+    const masked = await text('#result-json');
+    for (let n = 1; n <= 9; n += 1) assert.ok(!masked.includes(`NESTED-SECRET-${n}`), `NESTED-SECRET-${n} is masked`);
+    assert.ok(!masked.includes('hostile-nested-top'));
+    assert.equal(masked.match(/\(hidden\)/g).length, 10);
+    const shown = JSON.parse(masked);
+    assert.equal(shown.token_type, 'Bearer');
+    assert.equal(shown.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+    assert.equal(shown.data.user.name, 'visible-name');
+    assert.equal(shown.expires_in, 3600);
+    assert.ok(Object.hasOwn(shown, '__proto__'), 'a "__proto__" member stays a member');
+    await page.click('#reveal-token');
+    assert.deepEqual(JSON.parse(await text('#result-json')), JSON.parse(NESTED_SECRETS));
+    await page.click('#reveal-token');
+    assert.ok(!(await text('#result-json')).includes('NESTED-SECRET-1'));
+    await succeedAfter();
   });
 
   test('after all runs: nothing stored, and the console never printed a secret', async () => {
