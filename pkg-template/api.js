@@ -43,7 +43,7 @@ async function exchange(copy) {
 
 /** The core's Exchange for a copied config; throws OAuthTokenError for an invalid one. */
 function build(copy, connection) {
-  if (!copy.settings) throw fail(wasm.copyFailed(copy.threw));
+  if (!copy.settings) throw fail(wasm.copyFailed(copy));
   try {
     return new wasm.Exchange(copy.settings, connection);
   } catch (e) {
@@ -100,7 +100,7 @@ export async function previewRequest(config) {
   if (typeof wasm.previewRequest !== 'function') {
     throw new TypeError("previewRequest is in 'oauth-token-connection/full'; import it from there");
   }
-  if (!copy.settings) throw fail(wasm.copyFailed(copy.threw));
+  if (!copy.settings) throw fail(wasm.copyFailed(copy));
   try {
     return wasm.previewRequest(copy.settings);
   } catch (e) {
@@ -167,38 +167,50 @@ class Connection {
   async #renew() {
     const ex = await this.#connect();
     const step = await drive(ex, { cache: this.#cache });
-    this.#last = step.result;
+    // Every caller gets this one result: frozen, so that none can change it for the others.
+    this.#last = freeze(step.result);
     this.#reuseUntil = step.reuseUntil;
     return step.result;
   }
 
   /**
-   * `fetch` with the held token in the connection's header (RFC 6750 §2.1). A 401 drops that
-   * token; the call is retried once with a new one when the body can be sent again (not
-   * streams). A header the caller set is left alone, and so is every other response.
+   * `fetch` with the held token in the connection's header (RFC 6750 §2.1), to origins the token
+   * may go to (`resourceOrigins`; without it, https: and loopback http:), else ERR_FORBIDDEN_ORIGIN
+   * and nothing is sent. Redirects are followed here, at most 20: a same-origin one keeps the
+   * token, a cross-origin one is followed without it (fetch itself strips only Authorization).
+   * A 401 from the URL the token went to drops that token, and the call is retried once with a
+   * new one when its body can be sent again (not streams). A header the caller set is left alone,
+   * and so is every other response.
    */
   async fetch(input, init) {
     const ex = await this.#connect();
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     if (headers.has(ex.headerName)) return globalThis.fetch(input, init);
+    const url = absolute(input instanceof Request ? input.url : input);
     const replayable = canReplay(input, init);
 
-    let auth = await this.#authorization(ex);
-    const res = await send(input, init, headers, auth, replayable);
-    const retry = ex.restStatus(res.status, replayable, auth.generation);
+    let auth = await this.#authorization(ex, url);
+    const first = await follow(input, init, headers, auth, replayable);
+    // Only a 401 that answered the token itself says anything about it.
+    const retry = first.carried && ex.restStatus(first.res.status, replayable, auth.generation);
     this.#reuseUntil = Math.min(this.#reuseUntil, ex.reuseUntil);
-    if (!retry) return res;
+    if (!retry) return first.res;
 
-    res.body?.cancel().catch(ignore);
-    auth = await this.#authorization(ex);
-    return send(input, init, headers, auth, false);
+    first.res.body?.cancel().catch(ignore);
+    auth = await this.#authorization(ex, url);
+    return (await follow(input, init, headers, auth, false)).res;
   }
 
-  /** The header of the token the connection holds (not of a result handed out, which a caller may change). */
-  async #authorization(ex) {
+  /** The header of the token the connection holds (not of a result handed out). */
+  async #authorization(ex, url) {
     for (;;) {
       await this.token();
-      const auth = ex.authorization();
+      let auth;
+      try {
+        auth = ex.authorization(url);
+      } catch (e) {
+        throw fail(e);
+      }
       if (auth !== undefined) return auth;
     }
   }
@@ -226,12 +238,73 @@ class Connection {
   }
 }
 
-function send(input, init, callerHeaders, auth, keepInput) {
+/** Freezes an object and everything in it (a token response nests at most 64 levels). */
+function freeze(o) {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') freeze(v);
+  return Object.freeze(o);
+}
+
+/** A request's URL, absolute (relative ones resolve against the page, as fetch does). */
+function absolute(input) {
+  try {
+    return new URL(String(input), globalThis.location?.href).href;
+  } catch {
+    throw new TypeError('conn.fetch: the URL does not parse');
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Sends the call with the token and follows redirects as fetch would (the method and body rules
+ * of the Fetch standard's HTTP-redirect fetch, at most 20), keeping the token only while the
+ * origin stays the same. `{ res, carried }`: the final response, and whether its request carried
+ * the token. The caller's own `redirect: 'manual'` or `'error'` is kept.
+ */
+async function follow(input, init, callerHeaders, auth, replayable) {
+  const mode = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
   const headers = new Headers(callerHeaders);
   headers.set(auth.name, auth.value);
   // A Request's body can be read once: send a clone while the original may be needed again.
-  const target = keepInput && input instanceof Request ? input.clone() : input;
-  return globalThis.fetch(target, { ...init, headers });
+  let target = replayable && input instanceof Request ? input.clone() : input;
+  let request = { ...init, headers, redirect: mode === 'follow' ? 'manual' : mode };
+  let url = absolute(input instanceof Request ? input.url : input);
+  let carried = true;
+  for (let hop = 0; ; hop++) {
+    const res = await globalThis.fetch(target, request);
+    if (mode !== 'follow') return { res, carried };
+    if (res.type === 'opaqueredirect') {
+      // A page cannot see where a redirect goes: let the browser follow it. It drops
+      // Authorization on a cross-origin hop itself; another header is not sent at all.
+      if (auth.name.toLowerCase() !== 'authorization') headers.delete(auth.name);
+      const again = replayable && input instanceof Request ? input.clone() : input;
+      const followed = await globalThis.fetch(again, { ...init, headers, redirect: 'follow' });
+      return { res: followed, carried: carried && followed.url === url };
+    }
+    const location = REDIRECTS.has(res.status) ? res.headers.get('location') : null;
+    if (location === null) return { res, carried };
+    if (hop === 20) throw new TypeError('conn.fetch: more than 20 redirects');
+    const next = new URL(location, url);
+    if (next.origin !== new URL(url).origin && carried) {
+      headers.delete(auth.name);
+      carried = false;
+    }
+    const method = (request.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const toGet = res.status === 303 ? method !== 'HEAD' : (res.status === 301 || res.status === 302) && method === 'POST';
+    const hasBody = request.body != null || (input instanceof Request && input.body !== null);
+    if (!toGet && hasBody && !replayable) return { res, carried }; // a stream cannot be sent twice
+    res.body?.cancel().catch(ignore);
+    if (toGet) {
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) {
+        headers.delete(name);
+      }
+      request = { ...request, method: 'GET', body: undefined };
+      target = next.href;
+    } else {
+      target = input instanceof Request ? new Request(next.href, input.clone()) : next.href;
+    }
+    url = next.href;
+  }
 }
 
 /** Strings, buffers, URLSearchParams, FormData and Blobs can be sent twice; streams cannot. */

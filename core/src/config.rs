@@ -117,6 +117,9 @@ pub struct ConnectionOptions {
     pub header_prefix: Option<String>,
     /// A shared token cache is configured (`cache`; the host keeps the object itself).
     pub cache: bool,
+    /// The origins a REST call may carry the token to (`resourceOrigins`, serialized as
+    /// `scheme://host[:port]`); `None`: any https: origin, and http: only to loopback.
+    pub resource_origins: Option<Vec<String>>,
 }
 
 /// Default `refreshSkewSeconds`.
@@ -137,16 +140,30 @@ pub const MAX_EXTRA_VALUES: usize = 256;
 /// host stops copying there, before anything reaches wasm memory.
 pub const MAX_CONFIG_UNITS: usize = 1 << 20;
 
-/// The host could not copy the caller's configuration: reading it threw (`threw`: the error's
-/// name; a getter or a Proxy trap), or it holds more than [`MAX_CONFIG_UNITS`] of strings.
-pub fn copy_failed(threw: Option<&str>) -> Error {
-    match threw {
-        Some(name) => invalid(&[
+/// Why the host could not copy the caller's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyFailure<'a> {
+    /// Reading it threw: a getter or a Proxy trap; the error's name.
+    Threw(&'a str),
+    /// Its strings hold more than [`MAX_CONFIG_UNITS`] in all.
+    TooLarge,
+    /// A string of this field holds a lone UTF-16 surrogate, which has no UTF-8 form (two
+    /// different strings would be sent as the same bytes).
+    LoneSurrogate(&'a str),
+}
+
+/// The error for a configuration the host could not copy.
+pub fn copy_failed(failure: CopyFailure<'_>) -> Error {
+    match failure {
+        CopyFailure::Threw(name) => invalid(&[
             "config could not be read: a getter or Proxy trap threw (",
             &shown(name),
             "); pass a plain object",
         ]),
-        None => invalid(&["config holds more than 1 MiB of strings in all"]),
+        CopyFailure::TooLarge => invalid(&["config holds more than 1 MiB of strings in all"]),
+        CopyFailure::LoneSurrogate(field) => {
+            invalid(&[&shown(field), " holds a lone UTF-16 surrogate, which cannot be sent as UTF-8"])
+        }
     }
 }
 
@@ -171,7 +188,39 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
-pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix", "cache"];
+pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "resourceOrigins"];
+
+/// Header names `headerName` refuses: fetch's forbidden request headers (the host would drop or
+/// refuse them) and the hop-by-hop ones (RFC 9110 §7.6.1), compared case-insensitively, plus
+/// every name starting with `Proxy-` or `Sec-`.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
+
+fn forbidden_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    FORBIDDEN_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+}
 
 /// Parameter names the token request sets itself; `extraParams` cannot override them.
 pub const RESERVED_PARAMS: &[&str] =
@@ -275,6 +324,10 @@ pub fn parse_connection(
     }
     let header_name = match e.string("headerName")? {
         None => String::from("Authorization"),
+        Some(n) if forbidden_header(n) => {
+            return Err(invalid(&["headerName cannot be a header fetch forbids or a hop-by-hop one (Host, Cookie, \
+                 Content-Length, Connection, Transfer-Encoding, Proxy-*, Sec-*, ...)"]))
+        }
         // RFC 9110 §5.1: a field name is a token.
         Some(n) if !n.is_empty() && n.bytes().all(crate::response::is_tchar) => n.to_owned(),
         Some(_) => return Err(invalid(&["headerName must be an HTTP header name (RFC 9110 section 5.1)"])),
@@ -286,13 +339,69 @@ pub fn parse_connection(
         Some(_) => return Err(invalid(&["headerPrefix must be printable ASCII (it is sent in an HTTP header)"])),
     };
     let cache = check_cache(&e, &config.grant)?;
-    Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache }))
+    let resource_origins = resource_origins(&e, parse_url)?;
+    Ok((
+        config,
+        ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache, resource_origins },
+    ))
 }
 
-/// A key or parameter name as a message shows it: its first 64 characters, control characters
-/// replaced by U+FFFD (a message is one clean line, whatever the name holds).
+/// `resourceOrigins`: an array of origins (`https://api.example.com`, or `http:` to a loopback
+/// host), each kept as its serialization.
+fn resource_origins(
+    e: &Entries<'_>,
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<Option<Vec<String>>, Error> {
+    let items = match e.get("resourceOrigins") {
+        None => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(invalid(&["resourceOrigins must be an array of origins, got ", other.kind()])),
+    };
+    let mut origins = Vec::new();
+    for item in items {
+        let url = match item {
+            Value::String(s) => parse_url(s),
+            _ => None,
+        };
+        let origin = url.as_ref().filter(|u| !u.has_credentials).and_then(|u| origin_of(&u.href));
+        let (Some(url), Some(origin)) = (&url, origin) else {
+            return Err(invalid(&[
+                "resourceOrigins must hold absolute http: or https: origins, e.g. https://api.example.com",
+            ]));
+        };
+        if url.protocol == "http:" && !is_loopback(&url.hostname) {
+            return Err(invalid(&[
+                "resourceOrigins may list http: only for loopback hosts: the token would travel in clear text",
+            ]));
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(Some(origins))
+}
+
+/// The origin of an http: or https: URL as the WHATWG parser serializes it: everything before
+/// the path (no credentials: callers refuse those).
+pub fn origin_of(href: &str) -> Option<&str> {
+    let rest = href.strip_prefix("https://").or_else(|| href.strip_prefix("http://"))?;
+    let end = rest.find('/').unwrap_or(rest.len());
+    href.get(..href.len() - rest.len() + end)
+}
+
+/// A key or parameter name as a message shows it: its first 64 characters, cleaned (a message
+/// is one clean line, whatever the name holds).
 fn shown(name: &str) -> String {
-    name.chars().take(64).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    crate::text::clean(&name.chars().take(64).collect::<String>())
+}
+
+/// An unknown key as a message shows it: its first 4 characters and its length, since a value
+/// pasted as a key (a secret) must not be quoted whole.
+fn shown_unknown(name: &str) -> String {
+    let n = name.chars().count();
+    let head = shown(&name.chars().take(4).collect::<String>());
+    if n <= 4 {
+        return concat(&["\"", &head, "\""]);
+    }
+    concat(&["\"", &head, "...\" (", &crate::decimal(n as u64), " characters)"])
 }
 
 /// A typo must not pass silently: an unknown key is an error naming it.
@@ -303,7 +412,7 @@ fn check_keys(entries: &[(String, Value)], connection: bool) -> Result<(), Error
     if CONNECTION_KEYS.contains(&k.as_str()) {
         return Err(invalid(&[&shown, " is an option of createConnection, not of requestToken"]));
     }
-    let mut m = concat(&["unknown configuration key \"", &shown, "\" (accepted: "]);
+    let mut m = concat(&["unknown configuration key ", &shown_unknown(k), " (accepted: "]);
     let extra: &[&str] = if connection { CONNECTION_KEYS } else { &[] };
     for (i, key) in KEYS.iter().chain(extra).enumerate() {
         if i > 0 {
@@ -474,11 +583,6 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
             return Err(invalid(&["clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
                  use basicEncoding \"form\" or clientAuthentication \"body\""]));
         }
-        if !client_id.is_ascii() || !client_secret.unwrap_or_default().is_ascii() {
-            return Err(invalid(&["clientId or clientSecret contains a non-ASCII character, which plain Basic \
-                 (basicEncoding \"none\") cannot carry; use basicEncoding \"form\" or \
-                 clientAuthentication \"body\""]));
-        }
     }
 
     let scope = e.string("scope")?.unwrap_or_default();
@@ -620,9 +724,11 @@ fn check_cache(e: &Entries<'_>, grant: &Grant) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// localhost (RFC 6761 §6.3, with its subdomains), 127.0.0.0/8 and [::1].
+/// `localhost` itself, 127.0.0.0/8 and [::1], as the WHATWG URL parser serializes them (it
+/// turns `0x7f.1` and `2130706433` into `127.0.0.1`). Names under `.localhost` are not taken:
+/// some resolvers answer them from DNS.
 pub fn is_loopback(hostname: &str) -> bool {
-    if hostname == "localhost" || hostname.ends_with(".localhost") || hostname == "[::1]" {
+    if hostname == "localhost" || hostname == "[::1]" {
         return true;
     }
     let mut parts = hostname.split('.');
@@ -744,7 +850,68 @@ pub(crate) mod tests {
     fn unknown_key_is_named() {
         let e = err(&[("clientSecert", s("x"))]);
         assert_eq!(e.code(), "ERR_INVALID_CONFIG");
-        assert!(e.message().contains("\"clientSecert\""), "{}", e.message());
+        assert!(
+            e.message().starts_with("unknown configuration key \"clie...\" (12 characters) (accepted: "),
+            "{}",
+            e.message()
+        );
+        let e = err(&[("tok", s("x"))]);
+        assert!(e.message().starts_with("unknown configuration key \"tok\" (accepted: "), "{}", e.message());
+    }
+
+    #[test]
+    fn header_names_fetch_forbids_are_refused() {
+        let opts = |name: &str| {
+            let mut pairs = base();
+            pairs.push(("headerName", s(name)));
+            parse_connection(&entries(&pairs), &parse_url)
+        };
+        for bad in [
+            "Content-Length",
+            "transfer-encoding",
+            "Host",
+            "Connection",
+            "Cookie",
+            "Proxy-Authorization",
+            "Sec-Fetch-Mode",
+            "TE",
+        ] {
+            let e = opts(bad).unwrap_err();
+            assert!(e.message().starts_with("headerName cannot be a header fetch forbids"), "{bad}: {}", e.message());
+        }
+        for ok in ["Authorization", "X-Api-Key", "X-Token"] {
+            assert!(opts(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn resource_origins() {
+        let opts = |v: Value| {
+            let mut pairs = base();
+            pairs.push(("resourceOrigins", v));
+            parse_connection(&entries(&pairs), &parse_url).map(|(_, o)| o.resource_origins)
+        };
+        let list = |xs: &[&str]| Value::Array(xs.iter().map(|x| s(x)).collect());
+        assert_eq!(
+            opts(list(&["https://API.example.com/v1/x", "http://127.0.0.1:8080", "https://b.example:8443/"])).unwrap(),
+            Some(vec![
+                "https://api.example.com".into(),
+                "http://127.0.0.1:8080".into(),
+                "https://b.example:8443".into()
+            ])
+        );
+        assert_eq!(opts(list(&[])).unwrap(), Some(vec![]));
+        for bad in [
+            list(&["http://api.example.com"]),
+            list(&["api.example.com"]),
+            list(&["https://u:p@a.example"]),
+            s("https://a.example"),
+        ] {
+            assert_eq!(opts(bad).unwrap_err().code(), "ERR_INVALID_CONFIG");
+        }
+        assert_eq!(origin_of("https://a.example:8443/x?y"), Some("https://a.example:8443"));
+        assert_eq!(origin_of("http://[::1]:9"), Some("http://[::1]:9"));
+        assert_eq!(origin_of("ftp://a.example/"), None);
     }
 
     #[test]
@@ -774,12 +941,23 @@ pub(crate) mod tests {
             "http://127.0.0.1/t",
             "http://127.8.9.10/t",
             "http://[::1]:9/t",
-            "http://a.localhost/t",
             "http://127.1/t",
+            // The WHATWG parser turns hexadecimal and single-number IPv4 into dotted decimal.
+            "http://0x7f.1/t",
+            "http://2130706433/t",
         ] {
             assert!(ep(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com/t", "http://127.0.0.1.nip.io/t", "http://10.0.0.1/t", "http://[::2]/t"] {
+        for bad in [
+            "http://example.com/t",
+            "http://127.0.0.1.nip.io/t",
+            "http://10.0.0.1/t",
+            "http://[::2]/t",
+            // Names under .localhost may be resolved through DNS.
+            "http://a.localhost/t",
+            "http://evil.localhost:8080/t",
+            "http://[::ffff:127.0.0.1]/t",
+        ] {
             assert_eq!(ep(bad).unwrap_err(), Error::InsecureEndpoint, "{bad}");
         }
         for bad in ["auth.example.com/token", "", "ftp://auth.example.com/t", "https://u:p@auth.example.com/t"] {
@@ -878,10 +1056,12 @@ pub(crate) mod tests {
 
     #[test]
     fn a_config_that_could_not_be_copied() {
-        let e = copy_failed(Some("TypeError"));
+        let e = copy_failed(CopyFailure::Threw("TypeError"));
         assert_eq!(e.code(), "ERR_INVALID_CONFIG");
         assert!(e.message().contains("(TypeError)"), "{}", e.message());
-        assert!(copy_failed(None).message().contains("1 MiB"));
+        assert!(copy_failed(CopyFailure::TooLarge).message().contains("1 MiB"));
+        let e = copy_failed(CopyFailure::LoneSurrogate("extraParams.resource"));
+        assert_eq!(e.message(), "extraParams.resource holds a lone UTF-16 surrogate, which cannot be sent as UTF-8");
     }
 
     #[test]
@@ -907,7 +1087,8 @@ pub(crate) mod tests {
         let none = ("basicEncoding", s("none"));
         assert!(with(&[none.clone(), ("clientSecret", s("a+b/c%d&e=f"))]).is_ok());
         assert!(err(&[none.clone(), ("clientId", s("a:b"))]).message().contains("':'"));
-        assert!(err(&[none.clone(), ("clientSecret", s("sécret"))]).message().contains("non-ASCII"));
+        // RFC 7617 §2.1: UTF-8 is sent as is (Glewlwyd takes it, and refuses the form-encoded form).
+        assert!(with(&[none.clone(), ("clientId", s("clïent")), ("clientSecret", s("sécret"))]).is_ok());
         // Body mode does not care.
         assert!(with(&[none, ("clientId", s("a:b")), ("clientAuthentication", s("body"))]).is_ok());
     }
@@ -1067,7 +1248,12 @@ pub(crate) mod tests {
         let mut e = entries(&base());
         e.push((long.clone(), s("x")));
         let m = parse(&e, &parse_url).unwrap_err().message();
-        assert!(m.contains(&"k\u{fffd}".repeat(32)) && !m.contains(&"k\u{fffd}".repeat(33)), "{m:?}");
+        assert!(m.starts_with("unknown configuration key \"k\u{fffd}k\u{fffd}...\" (200 characters)"), "{m:?}");
+        // A secret pasted as a key is not quoted whole: its first 4 characters and its length.
+        let mut e = entries(&base());
+        e.push(("hunter2-canary".to_owned(), s("x")));
+        let m = parse(&e, &parse_url).unwrap_err().message();
+        assert!(m.starts_with("unknown configuration key \"hunt...\" (14 characters)"), "{m:?}");
         let obj = Value::Object(vec![("a\u{1b}[2J".to_owned(), Value::Number(1.0))]);
         let m = err(&[("extraParams", obj)]).message();
         assert_eq!(m, "extraParams.a\u{fffd}[2J must be a string or an array of strings");
@@ -1081,7 +1267,7 @@ pub(crate) mod tests {
             err(&[("clientAuthentication", s(secret))]),
             err(&[("tokenEndpoint", s(secret))]),
             err(&[("scope", s(&[secret, "\""].concat()))]),
-            err(&[("basicEncoding", s("none")), ("clientSecret", s(&[secret, "é"].concat()))]),
+            err(&[("basicEncoding", s("none")), ("clientId", s(&[secret, ":"].concat()))]),
         ];
         for e in cases {
             assert!(!e.message().contains(secret), "{}", e.message());

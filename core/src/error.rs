@@ -36,6 +36,9 @@ pub enum Error {
     Aborted,
     /// The package's host driver answered a step it was not given: a bug to report.
     Internal,
+    /// A connection's REST call to an origin the token may not go to; nothing was sent.
+    /// `listed`: `resourceOrigins` is set (else: http: to a host that is not loopback).
+    ForbiddenOrigin { origin: String, listed: bool },
 }
 
 /// The refused SSL modes.
@@ -65,6 +68,7 @@ impl Error {
         ("ERR_RESPONSE_TOO_LARGE", "The body is larger than maxResponseBytes."),
         ("ERR_ABORTED", "The caller's signal aborted the request; its reason is the `cause`."),
         ("ERR_INTERNAL", "The package's driver answered a step it was not given: a bug to report."),
+        ("ERR_FORBIDDEN_ORIGIN", "A connection refused to send its token to this origin; nothing was sent."),
     ];
 
     /// The stable code.
@@ -83,6 +87,7 @@ impl Error {
             Error::ResponseTooLarge { .. } => "ERR_RESPONSE_TOO_LARGE",
             Error::Aborted => "ERR_ABORTED",
             Error::Internal => "ERR_INTERNAL",
+            Error::ForbiddenOrigin { .. } => "ERR_FORBIDDEN_ORIGIN",
         }
     }
 
@@ -163,6 +168,16 @@ impl Error {
                 String::from("the token request was aborted by the caller's signal (its reason is the cause)")
             }
             Error::Internal => String::from("the package's driver answered a step it was not given"),
+            Error::ForbiddenOrigin { origin, listed: true } => concat(&[
+                "the connection sends its token only to resourceOrigins; ",
+                &crate::text::clean(origin),
+                " is not listed, so nothing was sent",
+            ]),
+            Error::ForbiddenOrigin { origin, listed: false } => concat(&[
+                "the connection does not send its token over http: to ",
+                &crate::text::clean(origin),
+                " (not loopback: it would travel in clear text), so nothing was sent",
+            ]),
         }
     }
 
@@ -192,6 +207,11 @@ impl Error {
             Error::UnexpectedRedirect { .. } => {
                 "Configure the final token endpoint URL (often https: instead of http:, or a trailing slash)."
             }
+            // A JSON 404 or 405 is a wrong path whatever its body says.
+            Error::OAuth { status: 404 | 405, .. } => {
+                "Check the token endpoint's path (e.g. /oauth2/token or /oauth/token): this URL is not \
+                 a token endpoint."
+            }
             Error::OAuth { error, .. } => oauth_hint(error),
             Error::HttpStatus { status: 401, .. } => {
                 "Check clientId and clientSecret (entered decoded, as issued), or switch \
@@ -218,6 +238,12 @@ impl Error {
             }
             Error::Aborted => "The caller's signal aborted the request; call again when needed.",
             Error::Internal => "Please report this as a bug of oauth-token-connection; the next call works.",
+            Error::ForbiddenOrigin { listed: true, .. } => {
+                "Add the origin to resourceOrigins if the token is meant for it."
+            }
+            Error::ForbiddenOrigin { listed: false, .. } => {
+                "Use the resource's https: URL, or list the http: origin in resourceOrigins to allow it."
+            }
         }
     }
 }
@@ -362,6 +388,7 @@ mod tests {
             Error::ResponseTooLarge { limit: 1 },
             Error::Aborted,
             Error::Internal,
+            Error::ForbiddenOrigin { origin: "http://a.example".into(), listed: false },
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
         let listed: Vec<&str> = Error::CODES.iter().map(|(code, _)| *code).collect();

@@ -20,7 +20,7 @@ use crate::prelude::*;
 
 #[cfg(feature = "cache")]
 use crate::cache;
-use crate::config::{Config, ConnectionOptions};
+use crate::config::{self, Config, ConnectionOptions, UrlParts};
 use crate::connection::{Renewal, Session};
 use crate::cookies;
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
@@ -281,6 +281,23 @@ impl Exchange {
         let c = self.connection.as_ref()?;
         let (generation, value) = c.session.authorization(c.options.header_prefix.as_deref())?;
         Some((&c.options.header_name, generation, value))
+    }
+
+    /// Whether a REST call to `target` may carry the token: an origin of `resourceOrigins` when
+    /// that is set, else any https: origin and http: only to loopback hosts.
+    pub fn may_send_to(&self, target: &UrlParts) -> Result<(), Error> {
+        let origins = self.connection.as_ref().and_then(|c| c.options.resource_origins.as_deref());
+        let origin = config::origin_of(&target.href);
+        let allowed = match (origins, origin) {
+            (_, None) => false,
+            (Some(list), Some(o)) => list.iter().any(|l| l == o),
+            (None, Some(_)) => target.protocol == "https:" || config::is_loopback(&target.hostname),
+        };
+        if allowed {
+            return Ok(());
+        }
+        let shown = origin.unwrap_or(&target.protocol);
+        Err(Error::ForbiddenOrigin { origin: shown.into(), listed: origins.is_some() })
     }
 
     /// A REST call with the token of generation `sent` got `status`: whether to send it again.
@@ -583,6 +600,35 @@ mod tests {
         ex.step(Event::Start, T0);
         assert_eq!(failed(answer(&mut ex, 500, "", &[])).code(), "ERR_HTTP_STATUS");
         fetch(ex.step(Event::Start, T0));
+    }
+
+    #[test]
+    fn the_token_goes_only_where_it_may() {
+        let url = |u: &str| parse_url(u).unwrap();
+        let ex = connection(&[]);
+        assert_eq!(ex.may_send_to(&url("https://api.example.com/x")), Ok(()));
+        assert_eq!(ex.may_send_to(&url("http://127.0.0.1:9/x")), Ok(()));
+        let e = ex.may_send_to(&url("http://api.example.com/x")).unwrap_err();
+        assert_eq!((e.code(), e.message().contains("http://api.example.com ")), ("ERR_FORBIDDEN_ORIGIN", true));
+        let list = Value::Array(vec![s("https://api.example.com"), s("http://api.internal.example")]);
+        let e =
+            parse_connection(&entries(&[base(), vec![("resourceOrigins", list)]].concat()), &parse_url).unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG", "http: origins only for loopback");
+        let ex = connection(&[(
+            "resourceOrigins",
+            Value::Array(vec![s("https://api.example.com"), s("http://localhost:8080")]),
+        )]);
+        assert_eq!(ex.may_send_to(&url("https://api.example.com/v1?q")), Ok(()));
+        assert_eq!(ex.may_send_to(&url("http://localhost:8080/")), Ok(()));
+        for other in [
+            "https://api.example.com:444/",
+            "https://evil.example/",
+            "http://localhost:8081/",
+            "http://127.0.0.1:8080/",
+        ] {
+            let e = ex.may_send_to(&url(other)).unwrap_err();
+            assert!(e.message().contains("is not listed"), "{other}: {}", e.message());
+        }
     }
 
     #[test]

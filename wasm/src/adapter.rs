@@ -261,8 +261,17 @@ impl Exchange {
         Ok(self.convert(step, now))
     }
 
-    /// The held token's REST header: `{ name, value, generation }`, or undefined without one.
-    pub fn authorization(&self) -> Out {
+    /// The held token's REST header for a call to `target` (an absolute URL):
+    /// `{ name, value, generation }`, or undefined without a held token. Throws the error's
+    /// fields (ERR_FORBIDDEN_ORIGIN) where the token may not go.
+    pub fn authorization(&self, target: &str) -> Out {
+        let Some(url) = parse_url(target) else {
+            return Err(error_fields(&Error::ForbiddenOrigin {
+                origin: String::from("a URL that does not parse"),
+                listed: false,
+            }));
+        };
+        self.inner.may_send_to(&url).map_err(|e| error_fields(&e))?;
         Ok(match self.inner.authorization() {
             Some((name, generation, value)) => {
                 object(&[("name", text(name)), ("value", text(&value)), ("generation", JsValue::from(generation))])
@@ -441,11 +450,18 @@ pub fn preview_request(copy: JsValue) -> Out {
     ]))
 }
 
-/// The error for a config api.js could not copy: `threw` names what a getter or Proxy trap threw;
-/// undefined: it holds more strings than the core accepts in all.
+/// The error for a config api.js could not copy, from the copy's account of why: `threw` (the
+/// error's name), `tooLarge`, or `loneSurrogate` (the field).
 #[wasm_bindgen(js_name = copyFailed, skip_typescript)]
-pub fn copy_failed(threw: Option<String>) -> Out {
-    Ok(error_fields(&config::copy_failed(threw.as_deref())))
+pub fn copy_failed(copy: JsValue) -> Out {
+    let threw = get(&copy, "threw").as_string();
+    let surrogate = get(&copy, "loneSurrogate").as_string();
+    let failure = match (&threw, &surrogate) {
+        (Some(name), _) => config::CopyFailure::Threw(name),
+        (None, Some(field)) => config::CopyFailure::LoneSurrogate(field),
+        (None, None) => config::CopyFailure::TooLarge,
+    };
+    Ok(error_fields(&config::copy_failed(failure)))
 }
 
 #[cfg(test)]
@@ -570,20 +586,23 @@ mod tests {
         let e = Exchange::new(copy(&[("sslMode", text("trust"))]), false).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
         assert!(!s(&e, "hint").is_empty());
-        assert_eq!(s(&copy_failed(Some("TypeError".into())).unwrap(), "code"), "ERR_INVALID_CONFIG");
+        assert_eq!(s(&copy_failed(object(&[("threw", text("TypeError"))])).unwrap(), "code"), "ERR_INVALID_CONFIG");
     }
 
     #[wasm_bindgen_test]
     fn a_connection_hands_out_the_held_tokens_header() {
         let mut ex = Exchange::new(copy(&[("headerName", text("X-Token"))]), true).unwrap();
-        assert!(ex.authorization().unwrap().is_undefined());
+        let api = "https://api.example.com/v1";
+        assert!(ex.authorization(api).unwrap().is_undefined());
         start(&mut ex);
         ex.step(body_event(200, TOKEN), 0.0).unwrap();
-        let auth = ex.authorization().unwrap();
+        let e = ex.authorization("http://api.example.com/v1").err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_FORBIDDEN_ORIGIN");
+        let auth = ex.authorization(api).unwrap();
         assert_eq!((s(&auth, "name"), s(&auth, "value")), ("X-Token".into(), "Bearer tok-1".into()));
         let generation = get(&auth, "generation").as_f64().unwrap() as u32;
         assert!(ex.rest_status(401, true, generation));
-        assert!(ex.authorization().unwrap().is_undefined());
+        assert!(ex.authorization(api).unwrap().is_undefined());
     }
 
     fn kv() -> JsValue {
