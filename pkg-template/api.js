@@ -1,7 +1,8 @@
 // The public API. The .wasm decides (its Exchange is the core's state machine); drive() below
 // performs each step it asks for (io.js) and hands back what happened.
 import * as wasm from './oauth_token_connection.js';
-import { isReady, ready } from './init.js';
+import { isReady, loaderSource, ready } from './init.js';
+import { WASM_LOAD } from './facts.js';
 import { copyConfig } from './settings.js';
 import { bounded, digest, fetchStep, ignore } from './io.js';
 
@@ -24,12 +25,27 @@ function fail(fields, cause) {
 }
 
 /**
+ * Resolves when the .wasm is ready; a load that fails (HTML served instead, a wrong path, a
+ * Content-Security-Policy) rejects with ERR_WASM_LOAD, the URL tried and the host's error as
+ * `cause`. The next call tries to load again.
+ */
+async function loaded() {
+  try {
+    await ready();
+  } catch (e) {
+    const detail = typeof e?.message === 'string' ? e.message : String(e);
+    const message = WASM_LOAD.message.replace('{url}', () => loaderSource()).replace('{detail}', () => detail);
+    throw new OAuthTokenError({ code: WASM_LOAD.code, message, hint: WASM_LOAD.hint }, { cause: e });
+  }
+}
+
+/**
  * Requests an access token from the token endpoint (RFC 6749 §4.4, §4.3 or §6).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export function requestToken(config) {
   const copy = copyConfig(config);
-  return isReady() ? exchange(copy) : ready().then(() => exchange(copy));
+  return isReady() ? exchange(copy) : loaded().then(() => exchange(copy));
 }
 
 async function exchange(copy) {
@@ -96,7 +112,7 @@ async function drive(ex, { signal, cache }) {
  */
 export async function previewRequest(config) {
   const copy = copyConfig(config);
-  await ready();
+  await loaded();
   if (typeof wasm.previewRequest !== 'function') {
     throw new TypeError("previewRequest is in 'oauth-token-connection/full'; import it from there");
   }
@@ -142,7 +158,7 @@ class Connection {
 
   async #connect() {
     if (this.#copy !== undefined) {
-      await ready();
+      await loaded();
       if (this.#copy !== undefined) this.#build();
     }
     if (this.#error !== undefined) throw this.#error;

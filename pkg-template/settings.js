@@ -1,7 +1,7 @@
 // The caller's config, copied into plain data once per call, synchronously, before anything else
 // happens: only the copy reaches the .wasm, so no getter, Proxy trap or toString of the caller's
 // ever runs inside a wasm frame, and later changes to the caller's object change nothing.
-import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './limits.js';
+import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './facts.js';
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -39,6 +39,10 @@ pub enum Error {
     /// A connection's REST call to an origin the token may not go to; nothing was sent.
     /// `listed`: `resourceOrigins` is set (else: http: to a host that is not loopback).
     ForbiddenOrigin { origin: String, listed: bool },
+    /// The host could not load the WebAssembly module from `url` (an HTML page served instead,
+    /// a wrong path, a Content-Security-Policy); `detail` is the host's message. The package's
+    /// JavaScript raises it, before any wasm runs, from the texts [`crate::package`] gives it.
+    WasmLoad { url: String, detail: String },
 }
 
 /// The refused SSL modes.
@@ -69,6 +73,7 @@ impl Error {
         ("ERR_ABORTED", "The caller's signal aborted the request; its reason is the `cause`."),
         ("ERR_INTERNAL", "The package's driver answered a step it was not given: a bug to report."),
         ("ERR_FORBIDDEN_ORIGIN", "A connection refused to send its token to this origin; nothing was sent."),
+        ("ERR_WASM_LOAD", "The WebAssembly module could not be loaded: HTML served instead, a wrong path, a CSP."),
     ];
 
     /// The stable code.
@@ -88,6 +93,7 @@ impl Error {
             Error::Aborted => "ERR_ABORTED",
             Error::Internal => "ERR_INTERNAL",
             Error::ForbiddenOrigin { .. } => "ERR_FORBIDDEN_ORIGIN",
+            Error::WasmLoad { .. } => "ERR_WASM_LOAD",
         }
     }
 
@@ -178,6 +184,9 @@ impl Error {
                 &crate::text::clean(origin),
                 " (not loopback: it would travel in clear text), so nothing was sent",
             ]),
+            Error::WasmLoad { url, detail } => {
+                concat(&["the WebAssembly module could not be loaded from ", url, ": ", detail])
+            }
         }
     }
 
@@ -243,6 +252,11 @@ impl Error {
             }
             Error::ForbiddenOrigin { listed: false, .. } => {
                 "Use the resource's https: URL, or list the http: origin in resourceOrigins to allow it."
+            }
+            Error::WasmLoad { .. } => {
+                "Serve oauth_token_connection_bg.wasm next to the module as application/wasm; with Vite's \
+                 dev server add optimizeDeps: { exclude: ['oauth-token-connection'] }; under a \
+                 Content-Security-Policy allow 'wasm-unsafe-eval' in script-src."
             }
         }
     }
@@ -389,12 +403,13 @@ mod tests {
             Error::Aborted,
             Error::Internal,
             Error::ForbiddenOrigin { origin: "http://a.example".into(), listed: false },
+            Error::WasmLoad { url: "/x.wasm".into(), detail: "d".into() },
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
         let listed: Vec<&str> = Error::CODES.iter().map(|(code, _)| *code).collect();
         assert_eq!(codes, listed);
         for e in &samples {
-            assert!(e.hint().ends_with('.') && e.hint().len() < 200, "{}", e.hint());
+            assert!(e.hint().ends_with('.') && e.hint().len() < 240, "{}", e.hint());
         }
     }
 

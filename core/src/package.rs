@@ -1,8 +1,9 @@
 //! What the npm package's hand-written JavaScript and TypeScript take from the Rust definitions,
 //! so that each fact has one home: the declarations of its data (`types.d.ts`: the error codes of
-//! [`Error::CODES`], the result's members of [`RESULT`], the settings) and the limits the
-//! config copy applies before anything reaches wasm memory (`limits.js`). `scripts/build.sh`
-//! writes both (`cargo run -p oauth-token-core --example package-file types|limits`).
+//! [`Error::CODES`], the result's members of [`RESULT`], the settings), and what the JavaScript
+//! needs before the `.wasm` runs (`facts.js`: the config copy's limits, the texts of a failed
+//! load's error). `scripts/build.sh` writes both (`cargo run -p oauth-token-core --example
+//! package-file types|facts`); `errors` lists each code's common hint for scripts/check-docs.mjs.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -169,27 +170,50 @@ pub fn declarations() -> String {
     out
 }
 
-/// The config copy's limits, as `limits.js` holds them.
-pub fn limits_module() -> String {
+/// The limits the config copy applies before anything reaches wasm memory: (name, value, doc).
+pub fn copy_limits() -> [(&'static str, usize, &'static str); 3] {
     use crate::config::{MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_BYTES};
-    let line = |doc: &str, name: &str, value: usize| {
-        ["/** ", doc, " */\nexport const ", name, " = ", &crate::decimal(value as u64), ";\n"].concat()
-    };
     [
-        "// Made by oauth-token-core's package module from the Rust definitions.\n\n",
-        &line(
-            "A string is copied up to one unit past the longest the core accepts (it refuses it by name).",
+        (
             "MAX_STRING_UNITS",
             MAX_STRING_BYTES + 1,
+            "A string is copied up to one unit past the longest the core accepts (it refuses it by name).",
         ),
-        &line(
-            "Values past this many in extraParams are not copied (the core refuses the config).",
+        (
             "MAX_EXTRA_VALUES",
             MAX_EXTRA_VALUES,
+            "Values past this many in extraParams are not copied (the core refuses the config).",
         ),
-        &line("The most UTF-16 units of strings one config may hold in all.", "MAX_CONFIG_UNITS", MAX_CONFIG_UNITS),
+        ("MAX_CONFIG_UNITS", MAX_CONFIG_UNITS, "The most UTF-16 units of strings one config may hold in all."),
     ]
-    .concat()
+}
+
+/// The error a failed `.wasm` load raises, as the JavaScript fills it in: its code, its message
+/// with `{url}` and `{detail}` in place, and its hint.
+pub fn wasm_load_error() -> Error {
+    Error::WasmLoad { url: "{url}".into(), detail: "{detail}".into() }
+}
+
+/// One error per code, its most common case: docs/errors.md's `Hint:` lines are these errors'
+/// hints (scripts/check-docs.mjs checks them).
+pub fn common_errors() -> Vec<Error> {
+    vec![
+        Error::InvalidConfig(String::new()),
+        Error::UnsupportedSslMode { mode: crate::error::SslModeRefused::Trust },
+        Error::InsecureEndpoint,
+        Error::Network { detail: String::new() },
+        Error::Tls { reason: String::new() },
+        Error::Timeout { timeout_ms: 0 },
+        Error::UnexpectedRedirect { status: 302 },
+        Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None },
+        Error::HttpStatus { status: 404, content_type: None, detail: "" },
+        Error::InvalidResponse { status: 200, content_type: None, reason: String::new() },
+        Error::ResponseTooLarge { limit: 0 },
+        Error::Aborted,
+        Error::Internal,
+        Error::ForbiddenOrigin { origin: String::new(), listed: true },
+        wasm_load_error(),
+    ]
 }
 
 #[cfg(test)]
@@ -205,5 +229,13 @@ mod tests {
         for (name, ..) in RESULT {
             assert!(d.contains(&["  ", name].concat()), "{name}");
         }
+    }
+
+    #[test]
+    fn one_common_error_per_code_in_order() {
+        let codes: Vec<&str> = common_errors().iter().map(Error::code).collect();
+        let declared: Vec<&str> = Error::CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, declared);
+        assert_eq!(wasm_load_error().message(), "the WebAssembly module could not be loaded from {url}: {detail}");
     }
 }

@@ -30,9 +30,9 @@ const EXPECTED_FILES = [
   'browser.js',
   'deno.js',
   'index.d.ts',
+  'facts.js',
   'init.js',
   'io.js',
-  'limits.js',
   'node.js',
   'oauth_token_connection.d.ts',
   'oauth_token_connection.js',
@@ -42,7 +42,7 @@ const EXPECTED_FILES = [
   'types.d.ts',
   'workerd.js',
   // oauth-token-connection/full: previewRequest and the shared cache.
-  ...['api.js', 'browser.js', 'deno.js', 'index.d.ts', 'init.js', 'io.js', 'limits.js', 'node.js',
+  ...['api.js', 'browser.js', 'deno.js', 'facts.js', 'index.d.ts', 'init.js', 'io.js', 'node.js',
     'oauth_token_connection.d.ts', 'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'settings.js',
     'types.d.ts', 'workerd.js'].map((f) => `full/${f}`),
 ];

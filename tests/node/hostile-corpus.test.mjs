@@ -122,9 +122,14 @@ const CORPUS = [
     expect: fails('ERR_INVALID_RESPONSE', 200),
   },
   {
-    name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep`,
+    name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep (past the 64-level limit)`,
     respond: raw(200, `{"access_token":"corpus-deep","token_type":"Bearer","x":${'['.repeat(NESTING)}${']'.repeat(NESTING)}}`),
-    expect: gives('corpus-deep'),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
+  },
+  {
+    name: 'an unknown member nested 63 arrays deep (the response object is the 64th level)',
+    respond: raw(200, `{"access_token":"corpus-deep-63","token_type":"Bearer","x":${'['.repeat(63)}${']'.repeat(63)}}`),
+    expect: gives('corpus-deep-63'),
   },
 
   // access_token (RFC 6749 §5.1; RFC 6750 §2.1 b64token, as it will be sent in a header).

@@ -199,7 +199,7 @@ test('no error path, warning, preview or console output exposes a secret or a to
       ['extraParams a value that is not a string', 'ERR_INVALID_CONFIG', () => requestToken(base({ extraParams: { audience: 5 } }))],
       ['extraParams not an object', 'ERR_INVALID_CONFIG', () => requestToken(base({ extraParams: SECRET }))],
       ['clientAuthentication unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientAuthentication: 'query' }))],
-      ['basicEncoding none with a non-ASCII secret', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientId: 'plain-id', basicEncoding: 'none' }))],
+      ['a lone surrogate in the secret', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientSecret: `${SECRET}\uD800` }))],
       ['basicEncoding none with ":" in the client id', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientSecret: 'ascii+secret', basicEncoding: 'none' }))],
       ['basicEncoding unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ basicEncoding: 'base64' }))],
       ['sslMode unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ sslMode: 'maybe' }))],
