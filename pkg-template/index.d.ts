@@ -14,6 +14,7 @@ export type * from './types.js';
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export declare class OAuthTokenError extends Error {
+  /** Always 'OAuthTokenError'. */
   readonly name: 'OAuthTokenError';
   /** Stable code; match on it, not on the message. */
   readonly code: OAuthTokenErrorCode;

@@ -29,6 +29,9 @@ SKIP_SETUP=1 bash scripts/build.sh
 step "Docs: README at most 250 lines, every link and anchor in README.md and docs/, examples quoted in README, a section per error code (scripts/check-docs.mjs)"
 node --test --test-reporter=spec tests/docs/
 
+step "API reference: TypeDoc over both entries, no undocumented export"
+bash scripts/api-docs.sh
+
 step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
 node_modules/.bin/tsc -p tests/types
 

@@ -66,28 +66,37 @@ export interface TokenRequestSettings {
 
 /** The client credentials grant (RFC 6749 §4.4), the default. */
 export interface ClientCredentialsGrant {
+  /** 'client_credentials', or left out. */
   grantType?: 'client_credentials';
+  /** Not with this grant. */
   username?: never;
+  /** Not with this grant. */
   password?: never;
+  /** Not with this grant. */
   refreshToken?: never;
 }
 
 /** The resource owner password credentials grant (RFC 6749 §4.3). */
 export interface PasswordGrant {
+  /** 'password'. */
   grantType: 'password';
   /** Resource owner's user name. */
   username: string;
   /** Resource owner's password. */
   password: string;
+  /** Not with this grant. */
   refreshToken?: never;
 }
 
 /** The refresh token grant (RFC 6749 §6). */
 export interface RefreshTokenGrant {
+  /** 'refresh_token'. */
   grantType: 'refresh_token';
   /** The refresh token. */
   refreshToken: string;
+  /** Not with this grant. */
   username?: never;
+  /** Not with this grant. */
   password?: never;
 }
 
@@ -123,7 +132,9 @@ export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & Co
  * longer than 2 s is skipped (a warning in the result), never an error.
  */
 export interface TokenCache {
+  /** The stored JSON text for `key`, or null/undefined when there is none. */
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  /** Stores `value` for `options.expirationTtl` seconds (at least 60). */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
 }
 
@@ -131,14 +142,23 @@ export interface TokenCache {
 
 const PREVIEW: &str = r#"/** What previewRequest returns: the request requestToken would send, secrets masked. */
 export interface RequestPreview {
+  /** Always 'POST' (RFC 6749 §3.2). */
   method: 'POST';
+  /** The token endpoint. */
   url: string;
   /** [name, value] in sending order; Authorization reads `Basic base64(<client id as encoded>:********)`. */
   headers: [string, string][];
   /** The form body as sent, except that client_secret, password and refresh_token read `********`. */
   body: string;
   /** The fetch options every token request uses. */
-  fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
+  fetchOptions: {
+    /** A redirect is an error; nothing is re-sent. */
+    redirect: 'manual';
+    /** No ambient cookies or HTTP authentication. */
+    credentials: 'omit';
+    /** Token responses are not cached (RFC 6749 §5.1). */
+    cache: 'no-store';
+  };
   /** Plain-language notes on the encodings applied; never a secret. */
   notes: string[];
 }
