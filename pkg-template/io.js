@@ -27,7 +27,7 @@ export async function fetchStep(step, signal) {
   }
 }
 
-/** The response's facts and its body, read chunk by chunk up to `maxBytes`. */
+/** The response's facts and its body, up to `maxBytes`. */
 async function response(res, maxBytes, signal, timeout) {
   let facts;
   try {
@@ -50,24 +50,38 @@ async function response(res, maxBytes, signal, timeout) {
     // A polyfill or stub may hand back anything: the core refuses what has no status.
     return { event: { kind: 'response', status: undefined } };
   }
-  const chunks = [];
-  let n = 0;
   try {
-    const reader = res.body?.getReader();
-    for (let r; reader && !(r = await reader.read()).done; ) {
-      if (!(r.value instanceof Uint8Array)) continue;
-      n += r.value.length;
-      if (n > maxBytes) {
-        await reader.cancel().catch(ignore);
-        return { event: { kind: 'tooLarge' } };
-      }
-      chunks.push(r.value);
-    }
+    facts.body = await body(res, maxBytes);
   } catch (e) {
     return failure(e, signal, timeout);
   }
-  facts.body = chunks.length === 1 ? chunks[0] : concat(chunks, n);
-  return { event: facts };
+  return facts.body === null ? { event: { kind: 'tooLarge' } } : { event: facts };
+}
+
+/**
+ * The body, read up to `maxBytes` (null past it). With a Content-Length within the limit and no
+ * Content-Encoding, the declared length is the length read (HTTP framing), so it is read in one
+ * piece; otherwise chunk by chunk, stopping at the limit.
+ */
+async function body(res, maxBytes) {
+  const declared = res.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes && !res.headers.has('content-encoding')) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return bytes.length <= maxBytes ? bytes : null;
+  }
+  const chunks = [];
+  let n = 0;
+  const reader = res.body?.getReader();
+  for (let r; reader && !(r = await reader.read()).done; ) {
+    if (!(r.value instanceof Uint8Array)) continue;
+    n += r.value.length;
+    if (n > maxBytes) {
+      await reader.cancel().catch(ignore);
+      return null;
+    }
+    chunks.push(r.value);
+  }
+  return chunks.length === 1 ? chunks[0] : concat(chunks, n);
 }
 
 function concat(chunks, n) {
