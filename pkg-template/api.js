@@ -138,7 +138,8 @@ class Connection {
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
   #last; // the last token result
-  #reuseUntil = -Infinity; // until when #last is handed out without asking the core
+  #held; // a promise of #last, handed to every caller while it is valid
+  #reuseUntil = -Infinity; // until when #held is handed out without asking the core
   #pending; // the renewal every caller waits on (single-flight)
 
   constructor(copy) {
@@ -167,7 +168,7 @@ class Connection {
 
   /** A valid token result: the held one, the one being requested, or a new one. */
   token() {
-    if (Date.now() < this.#reuseUntil) return Promise.resolve(this.#last);
+    if (Date.now() < this.#reuseUntil) return this.#held;
     // Every caller gets the one renewal's promise itself, the same error object included.
     if (this.#pending === undefined) {
       const p = this.#renew();
@@ -185,6 +186,7 @@ class Connection {
     const step = await drive(ex, { cache: this.#cache });
     // Every caller gets this one result: frozen, so that none can change it for the others.
     this.#last = freeze(step.result);
+    this.#held = Promise.resolve(this.#last);
     this.#reuseUntil = step.reuseUntil;
     return step.result;
   }
