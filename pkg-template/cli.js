@@ -67,10 +67,10 @@ const EXIT = {
   ERR_RESPONSE_TOO_LARGE: 5,
 };
 
-const HELP = `Usage: ${NAME} [settings] [output]           print the token endpoint's JSON
-       ${NAME} --preview [settings]          print the request it would send; send nothing
-       ${NAME} --call URL [settings] [-X METHOD] [-H 'Name: value']... [--data @FILE|-|TEXT]
-                                                      call a REST resource with the token
+const HELP = `Usage: ${NAME} [settings] [output]   the token endpoint's JSON on stdout
+       ${NAME} --preview [settings]  the request it would send; sends nothing
+       ${NAME} --call URL [settings] [-X METHOD] [-H 'Name: value']... [-d DATA]
+                                                    a REST call with the token
 
 Settings (each flag sets the package setting on the right; flags override --config):
   --config FILE                  settings as JSON: the connection tester's export
@@ -88,8 +88,8 @@ Settings (each flag sets the package setting on the right; flags override --conf
   --key-id KID                   keyId
   --signing-algorithm ALG        signingAlgorithm
 
-Secrets never come from flags: from the environment, a file (- reads stdin, one trailing
-newline is dropped), or, when stdin is a terminal, a prompt that does not echo:
+Secrets never come from flags or --config. They come from the environment, a file (- reads
+stdin; one trailing newline is dropped) or, when stdin is a terminal, a prompt that does not echo:
   OAUTH_CLIENT_SECRET  or --client-secret-file FILE     clientSecret
   OAUTH_PASSWORD       or --password-file FILE          password
   OAUTH_REFRESH_TOKEN  or --refresh-token-file FILE     refreshToken
@@ -97,11 +97,11 @@ newline is dropped), or, when stdin is a terminal, a prompt that does not echo:
                           --service-account-file FILE   serviceAccount (the key file's JSON)
 
 Output (stdout):
-  (default)                      the token endpoint's JSON, verbatim, on one line
+  --output json                  the token endpoint's JSON, verbatim, on one line (the default)
   --pretty                       the JSON indented
   --output result                the package's result object instead (accessToken, tokenType,
                                  expiresIn, expiresAt, scope, refreshToken, json, warnings)
-  --access-token                 the access token only, e.g. TOKEN=$(${NAME} ... --access-token)
+  --access-token                 the access token only, for TOKEN=$(...)
   --preview                      the request (method, URL, headers, body; secrets masked) and
                                  notes on the encodings; with --output result, as JSON
   --call URL                     the resource's body; its status goes to stderr
@@ -138,6 +138,10 @@ class UsageError extends Error {
 function secretSources(key) {
   const { env, file } = SECRETS[key];
   return `${env ? `set ${env}, or ` : ''}use --${file} FILE (- reads stdin)`;
+}
+
+function capitalized(text) {
+  return text[0].toUpperCase() + text.slice(1);
 }
 
 function refuseSecretFlag(flag, key) {
@@ -245,6 +249,12 @@ async function buildConfig(values, stdin) {
   const config = values.config === undefined
     ? {}
     : parseJsonObject(await readText(values.config, '--config', stdin), '--config');
+  // The file is shared and committed more often than kept private: no secrets in it.
+  const inFile = Object.keys(SECRETS).filter((key) => Object.hasOwn(config, key));
+  if (inFile.length) {
+    throw new UsageError(`--config: remove ${inFile.join(', ')}: secrets never come from the settings file`,
+      `${capitalized(secretSources(inFile[0]))}.`);
+  }
   for (const [flag, key] of Object.entries(SETTING_FLAGS)) {
     if (values[flag] !== undefined) config[key] = values[flag];
   }
@@ -458,8 +468,7 @@ async function main(argv) {
   } catch (err) {
     // A secret the grant needs and nobody gave: say where it comes from.
     if (err?.code === 'ERR_INVALID_CONFIG' && secretsMissing.length) {
-      const sources = secretSources(secretsMissing[0]);
-      err.hint = `${sources[0].toUpperCase()}${sources.slice(1)}; on a terminal, you are asked for it.`;
+      err.hint = `${capitalized(secretSources(secretsMissing[0]))}; on a terminal, you are asked for it.`;
     }
     throw err;
   }
