@@ -150,7 +150,7 @@ function refuseSecretFlag(flag, key) {
     + '(ps, /proc) and kept in shell history', `Secrets never come from flags: ${secretSources(key)}${ask}.`);
 }
 
-/** The command line as { values, repeated }; a flag's value is never quoted in an error. */
+/** The command line as flag name -> value (an array for repeatable ones); no error quotes a value. */
 function parseCommandLine(argv) {
   const values = {};
   const seen = new Set();
@@ -244,7 +244,7 @@ function parseJsonObject(text, what) {
   return value;
 }
 
-/** The settings: --config, then the flags, then the secrets; `missing` are secrets left to ask. */
+/** The settings: --config, then the flags over it, then the secrets from files or the environment. */
 async function buildConfig(values, stdin) {
   const config = values.config === undefined
     ? {}
@@ -316,37 +316,53 @@ function missingSecrets(config) {
   return missing;
 }
 
-/** Reads a line from the terminal without echoing it; Ctrl-C exits with 130. */
-function prompt(label) {
+/** Asks for each label's value on the terminal, without echo; Ctrl-C exits with 130. */
+async function ask(labels) {
   const input = process.stdin;
-  process.stderr.write(`${label}: `);
-  return new Promise((resolve) => {
-    let value = '';
-    const finish = () => {
-      input.setRawMode(false);
-      input.off('data', onData);
-      input.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003') {
-          finish();
-          process.exit(130);
-        }
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else if (ch >= ' ') value += ch;
+  // Echo off once, before the first prompt shows: type-ahead and a paste are not echoed either.
+  input.setRawMode(true);
+  const lines = [];
+  let line = '';
+  let previous = '';
+  let wake;
+  const restore = () => {
+    input.off('data', onData);
+    input.setRawMode(false);
+    input.pause();
+  };
+  const onData = (chunk) => {
+    for (const ch of chunk.toString('utf8')) {
+      if (ch === '\u0003') {
+        restore();
+        process.stderr.write('\n');
+        process.exit(130);
       }
-    };
-    input.setRawMode(true);
-    input.on('data', onData);
-    input.resume();
-  });
+      if (ch === '\r' || ch === '\u0004' || (ch === '\n' && previous !== '\r')) {
+        lines.push(line);
+        line = '';
+      } else if (ch === '\u007f' || ch === '\b') {
+        line = [...line].slice(0, -1).join('');
+      } else if (ch >= ' ') {
+        line += ch;
+      }
+      previous = ch;
+    }
+    wake?.();
+  };
+  input.on('data', onData);
+  input.resume();
+  const answers = [];
+  try {
+    for (const label of labels) {
+      process.stderr.write(`${label}: `);
+      while (!lines.length) await new Promise((resolve) => { wake = resolve; });
+      answers.push(lines.shift());
+      process.stderr.write('\n');
+    }
+  } finally {
+    restore();
+  }
+  return answers;
 }
 
 /** --call's request: method, headers and body. */
@@ -441,12 +457,13 @@ async function main(argv) {
   const missing = missingSecrets(config);
   // Stdin read for a file or the body has ended: nothing left to ask on.
   if (missing.length && process.stdin.isTTY && !readsStdin(values).length) {
-    for (const key of missing) {
-      const label = SECRETS[key].label + (key === 'clientSecret' && typeof config.clientId === 'string' ? ` for ${config.clientId}`
-        : key === 'password' && typeof config.username === 'string' ? ` for ${config.username}` : '');
-      const value = await prompt(label);
-      if (value) config[key] = value;
-    }
+    const labels = missing.map((key) => SECRETS[key].label
+      + (key === 'clientSecret' && typeof config.clientId === 'string' ? ` for ${config.clientId}`
+        : key === 'password' && typeof config.username === 'string' ? ` for ${config.username}` : ''));
+    const answers = await ask(labels);
+    missing.forEach((key, i) => {
+      if (answers[i]) config[key] = answers[i];
+    });
   }
   const secretsMissing = missingSecrets(config);
 

@@ -331,37 +331,45 @@ describe('secrets never come from flags', () => {
 
 describe('the prompt, under a pseudo-terminal', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
+  const skip = !hasScript && 'no `script` (util-linux)';
+  /** The password grant with neither secret given: the command asks for both. */
+  const command = () => `npx oauth-token-connection --token-endpoint ${auth.url} --client-id ${demo.id} `
+    + `--grant-type password --username ${alice.username} --access-token`;
 
-  test('asks for the client secret and the password without echoing them', { skip: !hasScript && 'no `script` (util-linux)' }, async () => {
-    const command = `npx oauth-token-connection --token-endpoint ${auth.url} --client-id ${demo.id} `
-      + `--grant-type password --username ${alice.username} --access-token`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: installed.project, env: baseEnv() });
+  /**
+   * Runs command() under script(1): for each [pattern, text] step, waits for the output to match,
+   * then types the text. Resolves { code, out, commandLines }.
+   */
+  async function underTerminal(steps) {
+    const child = spawn('script', ['-qec', command(), '/dev/null'],
+      { cwd: installed.project, env: baseEnv() });
     const watch = watchCommandLines(child.pid);
     const exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
+    let waiter;
     child.stdout.setEncoding('utf8');
-    const waiters = [];
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      for (const w of waiters) if (w.pattern.test(out)) w.resolve();
-    });
-    const until = (pattern) => new Promise((resolve, reject) => {
-      if (pattern.test(out)) resolve();
-      else waiters.push({ pattern, resolve });
-      exited.then(() => reject(new Error(`exited before ${pattern}: ${out}`)));
+      waiter?.();
     });
     try {
-      await until(/Client secret for demo-client: $/);
-      child.stdin.write(`${demo.secret}\r`);
-      await until(/Password for alice: $/);
-      child.stdin.write(`${alice.password}\r`);
-      assert.equal(await exited, 0, out);
+      for (const [pattern, text] of steps) {
+        while (!pattern.test(out)) {
+          await Promise.race([new Promise((resolve) => { waiter = resolve; }),
+            exited.then(() => { throw new Error(`exited before ${pattern}: ${out}`); })]);
+        }
+        child.stdin.write(text);
+      }
+      return { code: await exited, out, commandLines: watch.stop() };
     } finally {
       clearTimeout(timer);
       child.kill('SIGKILL');
     }
-    const commandLines = watch.stop();
+  }
+
+  function assertTokenNoEcho({ code, out, commandLines }) {
+    assert.equal(code, 0, out);
     const token = auth.tokens.at(-1);
     assert.equal(token.user.id, alice.username);
     assert.ok(out.includes(token.accessToken), out);
@@ -370,6 +378,19 @@ describe('the prompt, under a pseudo-terminal', () => {
       assert.ok(!out.includes(value), `echoed: ${out}`);
       for (const line of commandLines) assert.ok(!line.includes(value), line);
     }
+  }
+
+  test('asks for the client secret, then the password, without echoing them', { skip }, async () => {
+    assertTokenNoEcho(await underTerminal([
+      [/Client secret for demo-client: $/, `${demo.secret}\r`],
+      [/Password for alice: $/, `${alice.password}\r`],
+    ]));
+  });
+
+  test('both answers pasted at the first prompt: each goes to its prompt, neither is echoed', { skip }, async () => {
+    assertTokenNoEcho(await underTerminal([
+      [/Client secret for demo-client: $/, `${demo.secret}\r${alice.password}\r`],
+    ]));
   });
 });
 
