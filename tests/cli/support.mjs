@@ -55,7 +55,7 @@ function descendants(root) {
   return out;
 }
 
-/** Records the command line of every process under `root` until stop(); polled every 5 ms. */
+/** Records the command line of every process under `root` until stop(); polled every 10 ms. */
 export function watchCommandLines(root) {
   const seen = new Set();
   const look = () => {
@@ -67,7 +67,7 @@ export function watchCommandLines(root) {
     }
   };
   look();
-  const timer = setInterval(look, 5);
+  const timer = setInterval(look, 10);
   return {
     stop() {
       clearInterval(timer);
