@@ -39,6 +39,7 @@ trap 'rm -f /tmp/otc-types.d.ts.$$ /tmp/otc-facts.js.$$' EXIT
 rm -rf pkg
 flavor pkg ""
 flavor pkg/full full
+rm pkg/full/cli.js # the command ships once, at the root (package.json "bin")
 cp pkg-template/README.md LICENSE pkg/
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 node -e '

@@ -39,6 +39,9 @@ step "Node.js integration tests against real servers on 127.0.0.1, with the hard
 # Three files at a time: the memory and load files are heavy and run next to the light ones.
 node --test --test-concurrency=3 --test-reporter=spec tests/node/
 
+step "The command: the packed tarball's oauth-token-connection run with npx against the demo servers (every output mode, exit code, secret source and refusal; argv checked in /proc; the prompt under script(1))"
+node --test --test-reporter=spec tests/cli/
+
 step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno and Bun (installed from npm into .tools/runtimes/)"
 bash scripts/runtimes.sh
 node --test --test-reporter=spec tests/runtimes/

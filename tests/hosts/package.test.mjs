@@ -28,6 +28,7 @@ const EXPECTED_FILES = [
   'README.md',
   'api.js',
   'browser.js',
+  'cli.js',
   'deno.js',
   'index.d.ts',
   'facts.js',
