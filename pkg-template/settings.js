@@ -29,7 +29,9 @@ export function copyConfig(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
       return { settings: typeof config === 'function' ? placeholder : plain(config, 0, budget) };
     }
-    const settings = {};
+    // Null-prototype objects: a key named `__proto__` is a key like any other (the core refuses
+    // it as unknown) instead of setting the copy's prototype.
+    const settings = Object.create(null);
     const copy = { settings };
     for (const key of Object.keys(config)) {
       const value = config[key];
@@ -85,7 +87,7 @@ function plain(v, depth, budget = { units: Infinity }, field = 'config') {
     for (let i = 0; i < n && budget.units >= 0; i++) out.push(plain(v[i], depth - 1, budget, field));
     return out;
   }
-  const out = {};
+  const out = Object.create(null);
   if (depth > 0) {
     const keys = Object.keys(v);
     for (let i = 0; i < keys.length && i <= MAX_EXTRA_VALUES && budget.units >= 0; i++) {
