@@ -610,10 +610,11 @@ mod tests {
         assert_eq!(ex.may_send_to(&url("http://127.0.0.1:9/x")), Ok(()));
         let e = ex.may_send_to(&url("http://api.example.com/x")).unwrap_err();
         assert_eq!((e.code(), e.message().contains("http://api.example.com ")), ("ERR_FORBIDDEN_ORIGIN", true));
+        // Listing an http: origin off loopback is the opt-in to sending the token there.
         let list = Value::Array(vec![s("https://api.example.com"), s("http://api.internal.example")]);
-        let e =
-            parse_connection(&entries(&[base(), vec![("resourceOrigins", list)]].concat()), &parse_url).unwrap_err();
-        assert_eq!(e.code(), "ERR_INVALID_CONFIG", "http: origins only for loopback");
+        let ex = connection(&[("resourceOrigins", list)]);
+        assert_eq!(ex.may_send_to(&url("http://api.internal.example/v1")), Ok(()));
+        assert!(ex.may_send_to(&url("http://api.example.com/v1")).is_err());
         let ex = connection(&[(
             "resourceOrigins",
             Value::Array(vec![s("https://api.example.com"), s("http://localhost:8080")]),
