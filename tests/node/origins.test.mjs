@@ -167,8 +167,8 @@ describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN (issue 16, defect 2)', () => 
   test('invalid resourceOrigins are ERR_INVALID_CONFIG; requestToken does not take it', async () => {
     reset();
     for (const resourceOrigins of [
-      ['http://api.example.com'], // http: only for loopback
       ['api.example.com'],
+      ['ftp://api.example.com'],
       ['https://user:pass@api.example.com'],
       'https://api.example.com',
       [42],
@@ -182,6 +182,32 @@ describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN (issue 16, defect 2)', () => 
     assert.match(err.message, /resourceOrigins is an option of createConnection/);
     assert.equal(tokens.requests.length, 0);
     assert.equal(api.requests.length, 0);
+  });
+
+  test('listing an http: origin off loopback is the explicit opt-in: the token is handed to fetch for it', async () => {
+    reset();
+    const conn = createConnection(config({ resourceOrigins: ['http://api.internal.example:8080', api.origin] }));
+    // No DNS name here resolves to this machine's servers: fetch is stubbed for that one origin
+    // only, to see what the connection hands it; everything else goes to the real servers.
+    const real = globalThis.fetch;
+    const handed = [];
+    globalThis.fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith('http://api.internal.example:8080/')) return real(input, init);
+      handed.push({ url, authorization: new Headers(init?.headers).get('authorization') });
+      return Promise.resolve(new Response('{}', { status: 200 }));
+    };
+    try {
+      assert.equal((await conn.fetch('http://api.internal.example:8080/v1')).status, 200);
+      await refused(conn.fetch('http://api.internal.example:8081/v1'), 'ERR_FORBIDDEN_ORIGIN');
+      await refused(conn.fetch('http://api.other.example:8080/v1'), 'ERR_FORBIDDEN_ORIGIN');
+    } finally {
+      globalThis.fetch = real;
+    }
+    assert.deepEqual(handed, [{ url: 'http://api.internal.example:8080/v1', authorization: 'Bearer token-1' }]);
+    // Without the list the same URL is refused (see above); the hint names the opt-in.
+    const err = await refused(createConnection(config()).fetch('http://api.internal.example:8080/v1'), 'ERR_FORBIDDEN_ORIGIN');
+    assert.equal(err.hint, "Use the resource's https: URL, or list the http: origin in resourceOrigins to allow it.");
   });
 
   test('listed loopback http: origins work ([::1] and 127.x forms are accepted in the list)', async () => {
