@@ -157,6 +157,22 @@ describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN (issue 16, defect 2)', () => 
     assert.equal(tokenRequests(), 1);
   });
 
+  test('a user name and password in the URL are never quoted by ERR_FORBIDDEN_ORIGIN', async () => {
+    reset();
+    const listed = createConnection(config({ resourceOrigins: [api.origin] }));
+    const open = createConnection(config());
+    for (const [conn, url, origin] of [
+      [listed, `http://user:hunter2@127.0.0.1:${new URL(other.origin).port}/x`, other.origin],
+      [listed, 'https://user:hunter2@api.example/x', 'https://api.example'],
+      [open, 'http://user:hunter2@example.invalid/x', 'http://example.invalid'],
+    ]) {
+      const err = await refused(conn.fetch(url), 'ERR_FORBIDDEN_ORIGIN');
+      assert.ok(err.message.includes(` ${origin} `), err.message);
+      assert.ok(!err.message.includes('hunter2') && !err.message.includes('user'), err.message);
+    }
+    assert.equal(other.requests.length, 0);
+  });
+
   test('a URL that does not parse is a TypeError, before anything is sent', async () => {
     reset();
     const conn = createConnection(config());
