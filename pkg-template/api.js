@@ -222,13 +222,10 @@ class Connection {
   /** The header of the token the connection holds (not of a result handed out). */
   async #authorization(ex, url) {
     for (;;) {
+      // Where the token may not go, fail before a token is requested for the call.
+      if (!(Date.now() < this.#reuseUntil)) header(ex, url);
       await this.token();
-      let auth;
-      try {
-        auth = ex.authorization(url);
-      } catch (e) {
-        throw fail(e);
-      }
+      const auth = header(ex, url);
       if (auth !== undefined) return auth;
     }
   }
@@ -253,6 +250,15 @@ class Connection {
     const input = ex.keyInput;
     if (input !== undefined) ex.digested(await digest(input));
     return ex.key;
+  }
+}
+
+/** `ex.authorization(url)`: the held token's header, undefined without one; throws ERR_FORBIDDEN_ORIGIN. */
+function header(ex, url) {
+  try {
+    return ex.authorization(url);
+  } catch (e) {
+    throw fail(e);
   }
 }
 

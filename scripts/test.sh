@@ -17,6 +17,23 @@ step "cargo test: the core natively (whole exchanges on a scripted transport, pr
 cargo test --quiet --workspace
 cargo test --quiet -p oauth-token-core --no-default-features
 
+step "Fuzzing: each cargo fuzz target for ${FUZZ_SECONDS:-30} s on a temporary copy of its committed seeds (fuzz/seeds/<target>), so that the repository stays clean; a crash fails the run (fuzz/artifacts/<target>/)"
+if [ "${SKIP_FUZZ:-}" = 1 ]; then
+  echo "skipped (SKIP_FUZZ=1)"
+elif cargo +nightly fuzz --version >/dev/null 2>&1; then
+  FUZZ_CORPUS=$(mktemp -d)
+  trap 'rm -rf "$FUZZ_CORPUS"' EXIT
+  (
+    cd fuzz
+    for target in $(cargo +nightly fuzz list); do
+      cp -r "seeds/$target" "$FUZZ_CORPUS/$target"
+      cargo +nightly fuzz run "$target" "$FUZZ_CORPUS/$target" -- -max_total_time="${FUZZ_SECONDS:-30}"
+    done
+  )
+else
+  echo "skipped: no nightly toolchain with cargo-fuzz (scripts/setup.sh installs them)"
+fi
+
 step "wasm-bindgen-test: the conversions under Node.js, the default build and the full one"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p oauth-token-connection --target wasm32-unknown-unknown

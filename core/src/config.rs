@@ -346,8 +346,9 @@ pub fn parse_connection(
     ))
 }
 
-/// `resourceOrigins`: an array of origins (`https://api.example.com`, or `http:` to a loopback
-/// host), each kept as its serialization.
+/// `resourceOrigins`: an array of `http:` or `https:` origins, each kept as its serialization.
+/// Listing an `http:` origin that is not loopback is the caller's explicit opt-in to sending
+/// the token there in clear text (issue 16: without a list, such calls are refused).
 fn resource_origins(
     e: &Entries<'_>,
     parse_url: &dyn Fn(&str) -> Option<UrlParts>,
@@ -364,16 +365,11 @@ fn resource_origins(
             _ => None,
         };
         let origin = url.as_ref().filter(|u| !u.has_credentials).and_then(|u| origin_of(&u.href));
-        let (Some(url), Some(origin)) = (&url, origin) else {
+        let Some(origin) = origin else {
             return Err(invalid(&[
                 "resourceOrigins must hold absolute http: or https: origins, e.g. https://api.example.com",
             ]));
         };
-        if url.protocol == "http:" && !is_loopback(&url.hostname) {
-            return Err(invalid(&[
-                "resourceOrigins may list http: only for loopback hosts: the token would travel in clear text",
-            ]));
-        }
         origins.push(origin.to_owned());
     }
     Ok(Some(origins))
@@ -901,12 +897,12 @@ pub(crate) mod tests {
             ])
         );
         assert_eq!(opts(list(&[])).unwrap(), Some(vec![]));
-        for bad in [
-            list(&["http://api.example.com"]),
-            list(&["api.example.com"]),
-            list(&["https://u:p@a.example"]),
-            s("https://a.example"),
-        ] {
+        // An http: origin off loopback is the caller's explicit opt-in.
+        assert_eq!(
+            opts(list(&["http://API.internal.example:8080/x"])).unwrap(),
+            Some(vec!["http://api.internal.example:8080".into()])
+        );
+        for bad in [list(&["api.example.com"]), list(&["https://u:p@a.example"]), s("https://a.example")] {
             assert_eq!(opts(bad).unwrap_err().code(), "ERR_INVALID_CONFIG");
         }
         assert_eq!(origin_of("https://a.example:8443/x?y"), Some("https://a.example:8443"));

@@ -296,8 +296,20 @@ impl Exchange {
         if allowed {
             return Ok(());
         }
-        let shown = origin.unwrap_or(&target.protocol);
-        Err(Error::ForbiddenOrigin { origin: shown.into(), listed: origins.is_some() })
+        // The href's part before the path holds a user name and password where the URL has them:
+        // the message shows the origin without them (after the last '@', which ends them).
+        let shown = match origin {
+            Some(o) if target.has_credentials => {
+                // (Byte positions rather than str searchers: none in the .wasm.)
+                let b = o.as_bytes();
+                let start = b.iter().position(|&c| c == b':').map_or(0, |i| i + 3);
+                let host = b.iter().rposition(|&c| c == b'@').map_or(start, |i| i + 1);
+                crate::concat(&[o.get(..start).unwrap_or_default(), o.get(host..).unwrap_or_default()])
+            }
+            Some(o) => o.into(),
+            None => target.protocol.clone(),
+        };
+        Err(Error::ForbiddenOrigin { origin: shown, listed: origins.is_some() })
     }
 
     /// A REST call with the token of generation `sent` got `status`: whether to send it again.
@@ -610,10 +622,11 @@ mod tests {
         assert_eq!(ex.may_send_to(&url("http://127.0.0.1:9/x")), Ok(()));
         let e = ex.may_send_to(&url("http://api.example.com/x")).unwrap_err();
         assert_eq!((e.code(), e.message().contains("http://api.example.com ")), ("ERR_FORBIDDEN_ORIGIN", true));
+        // Listing an http: origin off loopback is the opt-in to sending the token there.
         let list = Value::Array(vec![s("https://api.example.com"), s("http://api.internal.example")]);
-        let e =
-            parse_connection(&entries(&[base(), vec![("resourceOrigins", list)]].concat()), &parse_url).unwrap_err();
-        assert_eq!(e.code(), "ERR_INVALID_CONFIG", "http: origins only for loopback");
+        let ex = connection(&[("resourceOrigins", list)]);
+        assert_eq!(ex.may_send_to(&url("http://api.internal.example/v1")), Ok(()));
+        assert!(ex.may_send_to(&url("http://api.example.com/v1")).is_err());
         let ex = connection(&[(
             "resourceOrigins",
             Value::Array(vec![s("https://api.example.com"), s("http://localhost:8080")]),
@@ -629,6 +642,10 @@ mod tests {
             let e = ex.may_send_to(&url(other)).unwrap_err();
             assert!(e.message().contains("is not listed"), "{other}: {}", e.message());
         }
+        // A user name and password in the URL are never quoted.
+        let e = ex.may_send_to(&url("https://user:hunter2@api.example.com/x")).unwrap_err();
+        assert!(e.message().contains("; https://api.example.com is not listed"), "{}", e.message());
+        assert!(!e.message().contains("hunter2") && !e.message().contains("user"), "{}", e.message());
     }
 
     #[test]

@@ -90,6 +90,12 @@ pub fn json_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Option<&'a s
 
 /// Whether brackets and braces outside JSON strings nest deeper than [`MAX_NESTING`].
 fn too_deep(text: &str) -> bool {
+    nests_deeper_than(text, MAX_NESTING)
+}
+
+/// Whether brackets and braces outside JSON strings nest deeper than `limit` (a stored cache
+/// entry holds a token response one level down: `MAX_NESTING + 1`).
+pub fn nests_deeper_than(text: &str, limit: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for b in text.bytes() {
         match (in_string, escaped, b) {
@@ -100,7 +106,7 @@ fn too_deep(text: &str) -> bool {
             (false, _, b'"') => in_string = true,
             (false, _, b'[' | b'{') => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > limit {
                     return true;
                 }
             }
@@ -606,6 +612,8 @@ X-Evil: 1","token_type":"Bearer"}"#,
             assert_eq!(reason(run(200, JSON, &deep)), "the JSON nests deeper than 64 levels");
             assert_eq!(json_text(deep.as_bytes(), JSON), None, "the host is not asked to parse it");
         }
+        let entry = |n: usize| ["{\"json\":", &nested(n, "[", "]"), "}"].concat();
+        assert!(!nests_deeper_than(&entry(63), MAX_NESTING + 1) && nests_deeper_than(&entry(64), MAX_NESTING + 1));
         // Brackets inside strings do not count.
         let quoted =
             ["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"x\":\"", &"[{\\\"".repeat(200), "\"}"].concat();

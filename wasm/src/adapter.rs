@@ -336,7 +336,12 @@ impl Exchange {
         if stored.is_undefined() || stored.is_null() {
             return self.inner.step(Event::CacheRead(CacheRead::Missing), now);
         }
-        let parsed = stored.as_string().and_then(|s| js_sys::JSON::parse(&s).ok());
+        // An entry holds a token response one level down: deeper than a response may nest, it
+        // is not one this package stored (and api.js freezes a result recursively).
+        let parsed = stored
+            .as_string()
+            .filter(|s| !response::nests_deeper_than(s, response::MAX_NESTING + 1))
+            .and_then(|s| js_sys::JSON::parse(&s).ok());
         match parsed {
             Some(entry) if entry.is_object() && !Array::is_array(&entry) => {
                 let members = members(&entry, 1);
