@@ -196,6 +196,7 @@ export function checkDocs(root) {
       const at = errors.indexOf(`## ${code}`);
       const next = errors.slice(at + 1).find((l) => l.trim() !== '');
       if (at < 0) problems.push(`docs/errors.md: no "## ${code}" section`);
+      else if (errors.indexOf(`## ${code}`, at + 1) > at) problems.push(`docs/errors.md: "## ${code}" twice`);
       else if (!next?.startsWith('Hint: ')) problems.push(`docs/errors.md:${at + 1}: ${code}: the first line after the heading must start with "Hint: "`);
       else if (hints.has(code) && next !== `Hint: ${hints.get(code)}`) {
         problems.push(`docs/errors.md:${at + 1}: ${code}: the hint is not the core's: "${hints.get(code)}"`);
