@@ -54,9 +54,9 @@ function build(copy, connection) {
 /**
  * Runs an exchange to its end: performs each step the core asks for and reports what happened,
  * until it is done (the step, with the result) or failed (thrown). `copy.signal` aborts fetches;
- * `copy.cache` is the connection's shared store.
+ * `copy.cache` is the connection's shared store; `copy.fetch` the caller's fetch.
  */
-async function drive(ex, { signal, cache }) {
+async function drive(ex, { signal, cache, fetch }) {
   let step = ex.step({ kind: 'start' }, Date.now());
   let cause;
   for (;;) {
@@ -67,7 +67,7 @@ async function drive(ex, { signal, cache }) {
       case 'failed':
         throw fail(step.error, cause);
       case 'fetch':
-        ({ event, cause } = await fetchStep(step, signal));
+        ({ event, cause } = await fetchStep(step, signal, fetch));
         break;
       case 'digest':
         event = { kind: 'digested', digest: await digest(step.input) };
@@ -121,12 +121,16 @@ class Connection {
   #exchange;
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
+  #fetch; // the caller's fetch for token requests, if any
+  #restFetch; // ... and for REST calls
   #last; // the last token result
   #reuseUntil = -Infinity; // until when #last is handed out without asking the core
   #pending; // the renewal every caller waits on (single-flight)
 
   constructor(copy) {
     this.#cache = copy.cache;
+    this.#fetch = copy.fetch;
+    this.#restFetch = copy.restFetch ?? copy.fetch;
     this.#copy = copy;
     if (isReady()) this.#build();
   }
@@ -166,7 +170,7 @@ class Connection {
 
   async #renew() {
     const ex = await this.#connect();
-    const step = await drive(ex, { cache: this.#cache });
+    const step = await drive(ex, { cache: this.#cache, fetch: this.#fetch });
     this.#last = step.result;
     this.#reuseUntil = step.reuseUntil;
     return step.result;
@@ -179,19 +183,20 @@ class Connection {
    */
   async fetch(input, init) {
     const ex = await this.#connect();
+    const rest = this.#restFetch ?? globalThis.fetch;
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    if (headers.has(ex.headerName)) return globalThis.fetch(input, init);
+    if (headers.has(ex.headerName)) return rest(input, init);
     const replayable = canReplay(input, init);
 
     let auth = await this.#authorization(ex);
-    const res = await send(input, init, headers, auth, replayable);
+    const res = await send(rest, input, init, headers, auth, replayable);
     const retry = ex.restStatus(res.status, replayable, auth.generation);
     this.#reuseUntil = Math.min(this.#reuseUntil, ex.reuseUntil);
     if (!retry) return res;
 
     res.body?.cancel().catch(ignore);
     auth = await this.#authorization(ex);
-    return send(input, init, headers, auth, false);
+    return send(rest, input, init, headers, auth, false);
   }
 
   /** The header of the token the connection holds (not of a result handed out, which a caller may change). */
@@ -226,12 +231,12 @@ class Connection {
   }
 }
 
-function send(input, init, callerHeaders, auth, keepInput) {
+function send(rest, input, init, callerHeaders, auth, keepInput) {
   const headers = new Headers(callerHeaders);
   headers.set(auth.name, auth.value);
   // A Request's body can be read once: send a clone while the original may be needed again.
   const target = keepInput && input instanceof Request ? input.clone() : input;
-  return globalThis.fetch(target, { ...init, headers });
+  return rest(target, { ...init, headers });
 }
 
 /** Strings, buffers, URLSearchParams, FormData and Blobs can be sent twice; streams cannot. */

@@ -8,16 +8,17 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A fetch step: `{ event, cause }`, where `cause` is the host's error behind a failure (the
- * caller's abort reason, the timeout's TimeoutError, or fetch's rejection).
+ * caller's abort reason, the timeout's TimeoutError, or fetch's rejection). `custom`: the
+ * caller's `fetch` option, called instead of the host's (a rejection is described the same way).
  */
-export async function fetchStep(step, signal) {
+export async function fetchStep(step, signal, custom) {
   if (signal?.aborted) return failure(undefined, signal, undefined);
   const timeout = AbortSignal.timeout(step.timeoutMs);
   const both = signal ? anySignal(signal, timeout) : { signal: timeout };
   try {
     let res;
     try {
-      res = await fetch(step.url, { ...step.init, signal: both.signal });
+      res = await (custom ?? fetch)(step.url, { ...step.init, signal: both.signal });
     } catch (e) {
       return failure(e, signal, timeout);
     }

@@ -7,8 +7,8 @@ import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './limits.j
 function placeholder() {}
 
 /**
- * `{ settings }`: the plain copy for the core; `signal` and `cache`: the caller's objects, which
- * this package itself uses (never the .wasm). `{ threw }`: reading the config threw (the error's
+ * `{ settings }`: the plain copy for the core; `signal`, `cache`, `fetch` and `restFetch`: the
+ * caller's objects, which this package itself uses (never the .wasm). `{ threw }`: reading the config threw (the error's
  * name). `{ tooLarge: true }`: it holds more strings than the core accepts in all.
  */
 export function copyConfig(config) {
@@ -33,6 +33,8 @@ export function copyConfig(config) {
         copy.cache = value;
         settings.cache = { get: method(value.get), put: method(value.put) };
       } else {
+        // `fetch` and `restFetch`: the caller's functions, which io.js and api.js call.
+        if ((key === 'fetch' || key === 'restFetch') && typeof value === 'function') copy[key] = value;
         // A key longer than any the core knows is cut like a string (it is refused by name).
         settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, key === 'extraParams' ? 2 : 1, budget);
       }

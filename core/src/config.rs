@@ -59,6 +59,19 @@ pub enum ClientAuthentication {
     Header,
     /// `client_id` and `client_secret` in the form body.
     Body,
+    /// RFC 8705 §2.1.1 `tls_client_auth`: a PKI client certificate on the TLS connection, which
+    /// the transport presents; `client_id` in the body, no secret.
+    TlsClientAuth,
+    /// RFC 8705 §2.2.1 `self_signed_tls_client_auth`: likewise, with a self-signed certificate
+    /// the server has registered.
+    SelfSignedTlsClientAuth,
+}
+
+impl ClientAuthentication {
+    /// RFC 8705 §2: the client authenticates with the TLS client certificate.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth)
+    }
 }
 
 /// How the id and secret are encoded inside the Basic header.
@@ -104,6 +117,9 @@ pub struct Config {
     pub timeout_ms: u64,
     pub ignore_cookies_policy: bool,
     pub max_response_bytes: u64,
+    /// The caller passed `fetch` (the host keeps the function; it presents a client certificate,
+    /// trusts a private CA or goes through a proxy).
+    pub custom_fetch: bool,
 }
 
 /// The options `createConnection` adds to a configuration.
@@ -168,10 +184,12 @@ pub const KEYS: &[&str] = &[
     "ignoreCookiesPolicy",
     "maxResponseBytes",
     "signal",
+    // Transport: the caller's fetch.
+    "fetch",
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
-pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix", "cache"];
+pub const CONNECTION_KEYS: &[&str] = &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "restFetch"];
 
 /// Parameter names the token request sets itself; `extraParams` cannot override them.
 pub const RESERVED_PARAMS: &[&str] =
@@ -286,6 +304,7 @@ pub fn parse_connection(
         Some(_) => return Err(invalid(&["headerPrefix must be printable ASCII (it is sent in an HTTP header)"])),
     };
     let cache = check_cache(&e, &config.grant)?;
+    check_function(&e, "restFetch")?;
     Ok((config, ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache }))
 }
 
@@ -395,6 +414,7 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         timeout_ms: ceil(c.timeout_ms),
         ignore_cookies_policy: c.ignore_cookies,
         max_response_bytes: c.max_response_bytes,
+        custom_fetch: c.custom_fetch,
     })
 }
 
@@ -414,6 +434,7 @@ struct Checked<'a> {
     timeout_ms: f64,
     max_response_bytes: u64,
     ignore_cookies: bool,
+    custom_fetch: bool,
 }
 
 /// The checks after the token endpoint's, in the order their errors take precedence.
@@ -448,7 +469,12 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     let authentication = e
         .choice(
             "clientAuthentication",
-            &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
+            &[
+                ("header", ClientAuthentication::Header),
+                ("body", ClientAuthentication::Body),
+                ("tls_client_auth", ClientAuthentication::TlsClientAuth),
+                ("self_signed_tls_client_auth", ClientAuthentication::SelfSignedTlsClientAuth),
+            ],
         )?
         .unwrap_or(ClientAuthentication::Header);
     let encoding = e
@@ -458,6 +484,13 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
 
     let client_id = e.required("clientId", "")?;
     let client_secret = match e.string("clientSecret")? {
+        // RFC 8705 §2: the certificate authenticates the client; a secret would be sent for nothing.
+        Some(s) if !s.is_empty() && authentication.is_mutual_tls() => {
+            return Err(invalid(&["clientSecret is not used with clientAuthentication \"tls_client_auth\" or \
+                 \"self_signed_tls_client_auth\" (RFC 8705 section 2): the TLS client certificate \
+                 authenticates the client; remove it"]))
+        }
+        _ if authentication.is_mutual_tls() => None,
         Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
         // client_id in the body (§4.3.2, §6).
@@ -468,7 +501,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
     };
 
-    if !body && encoding == BasicEncoding::None {
+    if authentication == ClientAuthentication::Header && encoding == BasicEncoding::None {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
             return Err(invalid(&["clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
@@ -506,6 +539,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     };
 
     check_signal(e)?;
+    let custom_fetch = check_function(e, "fetch")?;
 
     Ok(Checked {
         grant,
@@ -520,6 +554,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         timeout_ms,
         max_response_bytes,
         ignore_cookies: e.boolean("ignoreCookiesPolicy")?,
+        custom_fetch,
     })
 }
 
@@ -594,6 +629,21 @@ fn check_signal(e: &Entries<'_>) -> Result<(), Error> {
     }
     let kind = if matches!(v, Value::Object(_)) { "an object that is not one" } else { v.kind() };
     Err(invalid(&["signal must be an AbortSignal, got ", kind]))
+}
+
+/// `fetch` or `restFetch`: the caller's `(input, init) => Promise<Response>`, which the host
+/// calls (copied as a placeholder function; the core only checks that one is there).
+fn check_function(e: &Entries<'_>, key: &str) -> Result<bool, Error> {
+    match e.get(key) {
+        None => Ok(false),
+        Some(Value::Function) => Ok(true),
+        Some(other) => Err(invalid(&[
+            key,
+            " must be a function (input, init) => Promise<Response>, e.g. an mTLS binding's \
+             fetch bound to it (binding.fetch.bind(binding)); got ",
+            other.kind(),
+        ])),
+    }
 }
 
 /// `cache`: an object with `get` and `put` functions (a Workers KV binding fits), copied by the
@@ -962,6 +1012,27 @@ pub(crate) mod tests {
         pairs.push(("signal", signal(Value::Bool(false))));
         let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
         assert!(e.message().starts_with("signal is an option of requestToken"), "{}", e.message());
+    }
+
+    #[test]
+    fn fetch_and_rest_fetch_are_functions() {
+        assert!(!with(&[]).unwrap().custom_fetch);
+        assert!(with(&[("fetch", Value::Function)]).unwrap().custom_fetch);
+        assert!(with(&[("fetch", Value::Null)]).is_ok());
+        let binding = Value::Object(vec![("fetch".to_owned(), Value::Function)]);
+        for (bad, kind) in [(s("fetch"), "a string"), (binding, "an object")] {
+            let e = err(&[("fetch", bad)]);
+            assert!(e.message().starts_with("fetch must be a function (input, init)"), "{}", e.message());
+            assert!(e.message().ends_with(kind) && e.message().contains(".bind("), "{}", e.message());
+        }
+        let mut pairs = base();
+        pairs.push(("restFetch", Value::Function));
+        assert!(parse_connection(&entries(&pairs), &parse_url).is_ok());
+        let e = parse(&entries(&pairs), &parse_url).unwrap_err();
+        assert_eq!(e.message(), "restFetch is an option of createConnection, not of requestToken");
+        pairs.push(("restFetch", Value::Bool(true)));
+        let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
+        assert!(e.message().starts_with("restFetch must be a function"), "{}", e.message());
     }
 
     #[test]

@@ -295,6 +295,17 @@ impl Exchange {
         }
     }
 
+    /// A failure of this exchange as the host shows it: the error's message and hint, in the
+    /// context of this configuration.
+    pub fn describe(&self, e: &Error) -> (String, &'static str) {
+        let hint = if self.config.client_authentication.is_mutual_tls() && may_be_the_certificate(e) {
+            MUTUAL_TLS_HINT
+        } else {
+            e.hint()
+        };
+        (e.message(), hint)
+    }
+
     /// The first step of a run once the key is known: the cache read, or the fetch.
     fn begin(&mut self) -> Step {
         #[cfg(feature = "cache")]
@@ -410,6 +421,24 @@ impl Exchange {
         } else {
             State::Over
         }
+    }
+}
+
+/// RFC 8705 §2: the certificate is the transport's business, and without one the server cannot
+/// tell who the client is.
+pub const MUTUAL_TLS_HINT: &str = "With clientAuthentication \"tls_client_auth\" or \
+     \"self_signed_tls_client_auth\" the TLS client certificate authenticates the client: pass a \
+     fetch option that presents it (Node.js: an undici Agent with connect: { cert, key }; Workers: \
+     an mtls_certificates binding's fetch).";
+
+/// Failures a missing or refused client certificate causes: the handshake refused or the
+/// connection closed, or the server not knowing the client.
+fn may_be_the_certificate(e: &Error) -> bool {
+    match e {
+        Error::Network { .. } | Error::Tls { .. } => true,
+        Error::OAuth { error, .. } => matches!(error.as_str(), "invalid_client" | "unauthorized_client"),
+        Error::HttpStatus { status, .. } => matches!(status, 400 | 401 | 403),
+        _ => false,
     }
 }
 
@@ -685,6 +714,37 @@ mod tests {
         ex.step(Event::CacheRead(CacheRead::Missing), T0);
         let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, &[]));
         assert_eq!(t.reuse_until, f64::INFINITY);
+    }
+
+    #[test]
+    fn mutual_tls_sends_client_id_alone_and_its_failures_point_at_the_certificate() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "clientSecret");
+        pairs.push(("clientAuthentication", s("tls_client_auth")));
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        let f = fetch(ex.step(Event::Start, T0));
+        assert_eq!(f.request.body, "grant_type=client_credentials&client_id=client");
+        assert!(!f.request.headers.iter().any(|(n, _)| *n == "Authorization"));
+        let e = failed(answer(&mut ex, 401, r#"{"error":"invalid_client"}"#, &[]));
+        assert_eq!(ex.describe(&e).1, MUTUAL_TLS_HINT);
+        assert!(MUTUAL_TLS_HINT.contains("fetch") && MUTUAL_TLS_HINT.contains("client certificate"));
+        // The connection closed during the handshake (a TLS 1.3 server refusing no certificate).
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        ex.step(Event::Start, T0);
+        let facts = FetchFailure { message: Some("fetch failed".into()), ..FetchFailure::default() };
+        let e = failed(ex.step(Event::FetchFailed(facts), T0));
+        assert_eq!((e.code(), ex.describe(&e).1), ("ERR_NETWORK", MUTUAL_TLS_HINT));
+        // Other methods keep the error's own hint.
+        let ex = single(&[]);
+        let e = Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None };
+        assert_eq!(ex.describe(&e).1, e.hint());
+        // self_signed_tls_client_auth likewise; a secret beside either is refused by name.
+        pairs.push(("clientAuthentication", s("self_signed_tls_client_auth")));
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.body, "grant_type=client_credentials&client_id=client");
+        pairs.push(("clientSecret", s("secret")));
+        let e = parse(&entries(&pairs), &parse_url).unwrap_err();
+        assert!(e.message().starts_with("clientSecret is not used with clientAuthentication"), "{}", e.message());
     }
 
     #[test]

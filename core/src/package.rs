@@ -33,7 +33,10 @@ export interface TokenRequestSettings {
   tokenEndpoint: string;
   /** Entered decoded; every encoding is done for you. */
   clientId: string;
-  /** Entered decoded. Optional only for a public client: password grant with body authentication. */
+  /**
+   * Entered decoded. Optional only for a public client (password or refresh_token grant with body
+   * authentication); refused with 'tls_client_auth' and 'self_signed_tls_client_auth'.
+   */
   clientSecret?: string;
   /** Space-delimited, case-sensitive scope tokens (RFC 6749 §3.3). */
   scope?: string;
@@ -44,11 +47,20 @@ export interface TokenRequestSettings {
    * refresh_token) are refused with ERR_INVALID_CONFIG.
    */
   extraParams?: Record<string, string | readonly string[]>;
-  /** HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1). */
-  clientAuthentication?: 'header' | 'body';
+  /**
+   * HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1); or the
+   * TLS client certificate (RFC 8705 §2: 'tls_client_auth', 'self_signed_tls_client_auth'), with
+   * client_id in the body and no secret. The certificate is the transport's business: pass a
+   * `fetch` that presents it.
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+   */
+  clientAuthentication?: 'header' | 'body' | 'tls_client_auth' | 'self_signed_tls_client_auth';
   /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
   basicEncoding?: 'form' | 'none';
-  /** Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE. */
+  /**
+   * Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE.
+   * For a private CA, pass a `fetch` that trusts it (Node.js: an undici Agent with `connect: { ca }`).
+   */
   sslMode?: 'verify' | 'trust' | 'off';
   /** Timeout of the whole request in seconds, default 30. */
   timeoutSeconds?: number;
@@ -61,6 +73,15 @@ export interface TokenRequestSettings {
    * ERR_ABORTED with the signal's `reason` as `cause`. An already-aborted signal sends nothing.
    */
   signal?: AbortSignal;
+  /**
+   * The fetch every request of this config goes through (the token request, discovery, and a
+   * connection's REST calls unless `restFetch` is set), instead of the host's: e.g. a Workers
+   * mtls_certificates binding's `fetch` (bound to it), or one that passes an undici Agent (client
+   * certificate, private CA) or ProxyAgent as `dispatcher`. It is called with `redirect: 'manual'`
+   * and the timeout's signal, and its body is read up to `maxResponseBytes`; a rejection is
+   * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED).
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
 /** The client credentials grant (RFC 6749 §4.4), the default. */
@@ -111,6 +132,8 @@ export interface ConnectionOptions {
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   cache?: TokenCache;
+  /** The fetch a connection's REST calls (`connection.fetch`) go through; default: `fetch`, else the host's. */
+  restFetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */

@@ -114,6 +114,13 @@ fn notes(config: &Config) -> Vec<String> {
             "client_id is a form parameter of the body; no client secret is sent (a public client, \
              RFC 6749 §2.1).",
         )),
+        (ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth, _) => {
+            notes.push(String::from(
+                "client_id is a form parameter of the body; no client secret is sent: the TLS client \
+                 certificate authenticates the client (RFC 8705 §2). The certificate is the \
+                 transport's business: pass a fetch that presents it.",
+            ))
+        }
     }
     if let Grant::Password { password, .. } = &config.grant {
         notes.push(String::from(

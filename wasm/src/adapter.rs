@@ -145,7 +145,12 @@ fn parse_json(text: &str) -> (JsValue, Json) {
 
 /// An error as the fields of api.js's `OAuthTokenError`.
 fn error_fields(e: &Error) -> JsValue {
-    let o = object(&[("code", text(e.code())), ("message", text(&e.message())), ("hint", text(e.hint()))]);
+    described_fields(e, (e.message(), e.hint()))
+}
+
+/// The fields with the message and hint an exchange gave for its failure.
+fn described_fields(e: &Error, (message, hint): (String, &str)) -> JsValue {
+    let o = object(&[("code", text(e.code())), ("message", text(&message)), ("hint", text(hint))]);
     if let Some(s) = e.status() {
         set(&o, "status", &JsValue::from(s));
     }
@@ -415,7 +420,7 @@ impl Exchange {
             }
             Step::Failed(e) => {
                 self.json = JsValue::UNDEFINED;
-                object(&[("kind", text("failed")), ("error", error_fields(&e))])
+                object(&[("kind", text("failed")), ("error", described_fields(&e, self.inner.describe(&e)))])
             }
         }
     }
