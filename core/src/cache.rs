@@ -53,7 +53,11 @@ pub fn key_input(config: &Config) -> String {
         }
         out.push('\n');
     };
-    field("token_endpoint", Some(config.token_endpoint.href()));
+    match &config.issuer {
+        // Discovered later: the issuer names the server (the line's name keeps the inputs apart).
+        Some(issuer) if config.needs_discovery() => field("issuer", Some(issuer.as_str())),
+        _ => field("token_endpoint", Some(config.token_endpoint.href())),
+    }
     field("client_id", Some(&config.client_id));
     let (grant, username) = match &config.grant {
         Grant::ClientCredentials => ("client_credentials", None),

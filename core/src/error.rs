@@ -112,7 +112,7 @@ impl Error {
                  \"verify\" with an https: endpoint (http: is accepted for loopback hosts only).",
             ),
             Error::InsecureEndpoint => String::from(
-                "tokenEndpoint must use https: (http: only for loopback hosts: localhost, \
+                "tokenEndpoint, issuer and a discovered token_endpoint must use https: (http: only for loopback hosts: localhost, \
                  127.0.0.0/8, [::1]); credentials would travel in clear text",
             ),
             Error::Network { detail } => concat(&["the token request failed: ", detail]),
@@ -288,6 +288,8 @@ pub struct FetchFailure {
     pub cause_message: Option<String>,
     /// Running in a browser page, where a failed fetch may be a CORS refusal.
     pub in_browser: bool,
+    /// The body read failed: a response had begun.
+    pub after_response: bool,
 }
 
 /// TLS alerts a server sends when it wants a client certificate it did not get (RFC 8446 §6.2
