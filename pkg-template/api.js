@@ -2,8 +2,8 @@
 // performs each step it asks for (io.js) and hands back what happened.
 import * as wasm from './oauth_token_connection.js';
 import { isReady, ready } from './init.js';
-import { copyConfig } from './settings.js';
-import { bounded, digest, fetchStep, ignore } from './io.js';
+import { copyConfig, copyDiscovery } from './settings.js';
+import { bounded, digest, fetchStep, ignore, wait } from './io.js';
 
 /**
  * Every failure of this package: a real Error with a stable `code`, a `hint` on what to do, and,
@@ -57,17 +57,22 @@ function build(copy, connection) {
  * `copy.cache` is the connection's shared store; `copy.fetch` the caller's fetch.
  */
 async function drive(ex, { signal, cache, fetch }) {
-  let step = ex.step({ kind: 'start' }, Date.now());
+  let step = ex.step({ kind: 'start', random: Math.random() }, Date.now());
   let cause;
   for (;;) {
     let event;
     switch (step.kind) {
       case 'done':
+      case 'discovered':
         return step;
       case 'failed':
         throw fail(step.error, cause);
       case 'fetch':
+      case 'discover':
         ({ event, cause } = await fetchStep(step, signal, fetch));
+        break;
+      case 'wait':
+        ({ event, cause } = await wait(step.ms, signal));
         break;
       case 'digest':
         event = { kind: 'digested', digest: await digest(step.input) };
@@ -105,6 +110,34 @@ export async function previewRequest(config) {
     return wasm.previewRequest(copy.settings);
   } catch (e) {
     throw fail(e);
+  }
+}
+
+/**
+ * The authorization server metadata of `issuer` (RFC 8414; OpenID Connect Discovery 1.0), as
+ * published: fetched from `/.well-known/oauth-authorization-server`, else
+ * `/.well-known/openid-configuration`, its `issuer` checked (§3.3) and its `token_endpoint` held
+ * to the https/loopback rule. Pass it as the `issuer` setting to skip discovery. `options`:
+ * `fetch`, `timeoutSeconds`, `maxResponseBytes`, `signal`, `retry`.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+ */
+export async function discover(issuer, options) {
+  const copy = copyDiscovery(issuer, options);
+  await ready();
+  if (typeof wasm.Exchange.discovery !== 'function') {
+    throw new TypeError("discover is in 'oauth-token-connection/full'; import it from there");
+  }
+  if (!copy.settings) throw fail(wasm.copyFailed(copy.threw));
+  let ex;
+  try {
+    ex = wasm.Exchange.discovery(copy.settings);
+  } catch (e) {
+    throw fail(e);
+  }
+  try {
+    return (await drive(ex, copy)).metadata;
+  } finally {
+    ex.free();
   }
 }
 

@@ -45,6 +45,19 @@ export function copyConfig(config) {
   }
 }
 
+/** `discover(issuer, options)`'s arguments as one copy: the options, and the issuer's URL. */
+export function copyDiscovery(issuer, options) {
+  const copy = copyConfig(options ?? {});
+  if (copy.settings) {
+    try {
+      copy.settings.issuer = typeof issuer === 'string' ? issuer : issuer instanceof URL ? issuer.href : plain(issuer, 0);
+    } catch (e) {
+      return { threw: errorName(e) };
+    }
+  }
+  return copy;
+}
+
 function method(f) {
   return typeof f === 'function' ? placeholder : plain(f, 0);
 }

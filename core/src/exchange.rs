@@ -28,14 +28,19 @@ use crate::prelude::*;
 
 #[cfg(feature = "cache")]
 use crate::cache;
-use crate::config::{Config, ConnectionOptions, Grant, UrlParts};
+#[cfg(feature = "retry")]
+use crate::config::Grant;
+use crate::config::{Config, ConnectionOptions, UrlParts};
 use crate::connection::{Renewal, Session};
 use crate::cookies;
+#[cfg(feature = "discovery")]
 use crate::discovery::{self, Answer};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
 use crate::request::{self, HttpRequest};
 use crate::response::{self, HttpResponse, TokenResponse};
-use crate::retry::{self, Decision, Failure, Repeat};
+use crate::retry::{self, Failure};
+#[cfg(feature = "retry")]
+use crate::retry::{Decision, Repeat};
 use crate::value::{Json, Value};
 
 /// What the host reports.
@@ -59,6 +64,7 @@ pub enum Event<'a> {
     /// The fetch or the body read failed.
     FetchFailed(FetchFailure),
     /// [`Step::Wait`] is over.
+    #[cfg(feature = "retry")]
     Waited,
 }
 
@@ -107,11 +113,14 @@ pub enum Step {
     #[cfg(feature = "cache")]
     CachePut { key: String, token: Token, ttl_seconds: u64, timeout_ms: u32 },
     /// Fetch authorization server metadata (a GET); answer as for `Fetch`.
+    #[cfg(feature = "discovery")]
     Discover(Fetch),
     /// Wait `ms` milliseconds before the next attempt; answer with `Waited` (or, when the
     /// caller's signal aborts the wait, `FetchFailed` with `aborted`).
+    #[cfg(feature = "retry")]
     Wait { ms: u64 },
     /// [`Exchange::discovery`] ended: the metadata is the last response's JSON.
+    #[cfg(feature = "discovery")]
     Discovered,
     /// The exchange ended with a token.
     Done(Token),
@@ -174,10 +183,12 @@ enum State {
     Reading,
     Fetching(Renewal),
     /// Fetching the metadata from the issuer's `url`-th well-known URL.
+    #[cfg(feature = "discovery")]
     Discovering {
         url: usize,
         renewal: Renewal,
     },
+    #[cfg(feature = "retry")]
     Waiting(Attempt),
     #[cfg(feature = "cache")]
     Storing(Token),
@@ -187,9 +198,14 @@ enum State {
 
 /// The attempt a wait leads to.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "retry"), allow(dead_code))]
 enum Attempt {
     Fetch(Renewal),
-    Discover { url: usize, renewal: Renewal },
+    #[cfg(feature = "discovery")]
+    Discover {
+        url: usize,
+        renewal: Renewal,
+    },
 }
 
 /// One token exchange, or a connection's renewals.
@@ -201,6 +217,7 @@ pub struct Exchange {
     /// The cache's and the retries' notes for the run in progress.
     notes: Vec<String>,
     /// `discover()`: the run ends with the metadata.
+    #[cfg_attr(not(feature = "discovery"), allow(dead_code))]
     discovery_only: bool,
     /// The host's URL parser, for a discovered token endpoint.
     parse_url: Option<fn(&str) -> Option<UrlParts>>,
@@ -224,6 +241,7 @@ impl Exchange {
     }
 
     /// `discover()`'s exchange: the issuer's metadata, then `Discovered`.
+    #[cfg(feature = "discovery")]
     pub fn discovery(config: Config) -> Self {
         let mut ex = Exchange::new(config, None);
         ex.discovery_only = true;
@@ -259,6 +277,7 @@ impl Exchange {
     }
 
     /// A number in [0, 1) (xorshift64*; jitter needs no more).
+    #[cfg(feature = "retry")]
     fn random(&mut self) -> f64 {
         let mut x = self.random;
         x ^= x >> 12;
@@ -313,19 +332,25 @@ impl Exchange {
                 let (e, failure) = self.fetch_failure(facts);
                 self.failed(renewal, e, failure)
             }
+            #[cfg(feature = "discovery")]
             (State::Discovering { url, renewal }, Event::Response(r)) => self.metadata(url, renewal, r),
+            #[cfg(feature = "discovery")]
             (State::Discovering { url, renewal }, Event::TooLarge) => {
                 let e = Error::ResponseTooLarge { limit: self.config.max_response_bytes };
                 self.discovery_failed(url, renewal, e, Failure::Other)
             }
+            #[cfg(feature = "discovery")]
             (State::Discovering { url, renewal }, Event::FetchFailed(facts)) => {
                 let (e, failure) = self.fetch_failure(facts);
                 self.discovery_failed(url, renewal, e, failure)
             }
+            #[cfg(feature = "retry")]
             (State::Waiting(attempt), Event::Waited) => match attempt {
                 Attempt::Fetch(renewal) => self.fetch(renewal),
+                #[cfg(feature = "discovery")]
                 Attempt::Discover { url, renewal } => self.discover(url, renewal),
             },
+            #[cfg(feature = "retry")]
             (State::Waiting(_), Event::FetchFailed(facts)) => {
                 let (e, _) = self.fetch_failure(facts);
                 self.state = self.end_state();
@@ -414,13 +439,24 @@ impl Exchange {
         } else {
             e.hint()
         };
+        #[cfg(not(feature = "discovery"))]
+        #[cfg_attr(not(feature = "retry"), allow(unused_mut))]
+        let mut message = e.message();
+        #[cfg(feature = "discovery")]
         let mut message = self.context.clone().unwrap_or_default();
-        message.push_str(&e.message());
+        #[cfg(feature = "discovery")]
+        match e.message().strip_prefix("invalid token response: ") {
+            // The metadata, not a token response, was invalid.
+            Some(rest) if self.context.is_some() => message.push_str(&crate::concat(&["invalid metadata: ", rest])),
+            _ => message.push_str(&e.message()),
+        }
+        #[cfg(feature = "retry")]
         if let Some(why) = &self.why {
             message.push_str(" (");
             message.push_str(why);
             message.push(')');
         }
+        #[cfg(feature = "retry")]
         if self.retries > 0 {
             message.push_str(" (after ");
             message.push_str(&crate::decimal(u64::from(self.retries)));
@@ -453,6 +489,7 @@ impl Exchange {
     }
 
     fn fetch(&mut self, renewal: Renewal) -> Step {
+        #[cfg(feature = "discovery")]
         if self.config.needs_discovery() {
             return self.discover(0, renewal);
         }
@@ -491,6 +528,7 @@ impl Exchange {
     }
 
     /// The metadata request to the issuer's `url`-th well-known URL.
+    #[cfg(feature = "discovery")]
     fn discover(&mut self, url: usize, renewal: Renewal) -> Step {
         let Some(timeout_ms) = self.remaining() else { return self.timed_out() };
         let Some(issuer) = &self.config.issuer else { return Step::Failed(Error::Internal) };
@@ -504,6 +542,7 @@ impl Exchange {
     }
 
     /// The answer to a metadata request: the token endpoint, or the next URL, or a failure.
+    #[cfg(feature = "discovery")]
     fn metadata(&mut self, url: usize, renewal: Renewal, r: Response<'_>) -> Step {
         let (Some(issuer), Some(parse_url)) = (&self.config.issuer, self.parse_url) else {
             return Step::Failed(Error::Internal);
@@ -538,6 +577,7 @@ impl Exchange {
         }
     }
 
+    #[cfg(feature = "discovery")]
     fn discovery_failed(&mut self, url: usize, renewal: Renewal, e: Error, failure: Failure<'_>) -> Step {
         let href = self.config.issuer.as_ref().map(|i| i.urls().into_iter().nth(url).unwrap_or_default());
         self.context = Some(crate::concat(&["discovering the issuer's metadata (", &href.unwrap_or_default(), "): "]));
@@ -545,9 +585,12 @@ impl Exchange {
     }
 
     /// After a failed attempt: a `Wait` and the attempt again when `retry` allows, else the error.
+    #[cfg_attr(not(feature = "retry"), allow(unused_variables))]
     fn retry_or_fail(&mut self, attempt: Attempt, e: Error, failure: Failure<'_>) -> Step {
-        if let Some(r) = self.config.retry.filter(|_| cfg!(feature = "retry")) {
+        #[cfg(feature = "retry")]
+        if let Some(r) = self.config.retry {
             let repeat = match &attempt {
+                #[cfg(feature = "discovery")]
                 Attempt::Discover { .. } => Repeat::Always,
                 Attempt::Fetch(Renewal::Refresh(_)) => Repeat::NeverSent,
                 Attempt::Fetch(Renewal::Configured) => match self.config.grant {
@@ -1045,7 +1088,7 @@ mod tests {
         let e = failed(answer(&mut ex, 200, other, &[]));
         assert_eq!(e.code(), "ERR_INVALID_RESPONSE");
         let (message, _) = ex.describe(&e);
-        assert!(message.starts_with("discovering the issuer's metadata (https://as.example.com/.well-known/oauth-authorization-server/tenant): invalid token response: the metadata's issuer is not the configured issuer"), "{message}");
+        assert!(message.starts_with("discovering the issuer's metadata (https://as.example.com/.well-known/oauth-authorization-server/tenant): invalid metadata: the metadata's issuer is not the configured issuer"), "{message}");
 
         let mut ex = discovering("https://as.example.com/tenant", &[]);
         ex.step(Event::Start, T0);

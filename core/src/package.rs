@@ -29,8 +29,6 @@ pub const RESULT: &[(&str, &str, bool, &str)] = &[
 
 const SETTINGS: &str = r#"/** Settings of the connection; see README.md for the mapping to the connection's settings. */
 export interface TokenRequestSettings {
-  /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
-  tokenEndpoint: string;
   /** Entered decoded; every encoding is done for you. */
   clientId: string;
   /**
@@ -82,7 +80,57 @@ export interface TokenRequestSettings {
    * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED).
    */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Send a failed request again where that is safe: `client_credentials` after 408, 429, 502,
+   * 503 or 504, and any grant after a network error before any response byte; never a
+   * `refresh_token` request the server may have seen. Honours `Retry-After` (seconds or an HTTP
+   * date), else waits a random time (full jitter); gives up when the wait would exceed
+   * `maxDelaySeconds` or `timeoutSeconds`, which bounds the whole call. Off by default: a retry
+   * delays a failure you may want to see at once. `warnings` records each retry.
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  retry?: RetryOptions;
 }
+
+/** `retry`'s options. */
+export interface RetryOptions {
+  /** How many times a failed request may be sent again (0 to 10, default 2). */
+  attempts?: number;
+  /** The longest wait before a retry, in seconds (default 30); a longer Retry-After is not waited for. */
+  maxDelaySeconds?: number;
+}
+
+/** Where the token endpoint is: configured, or discovered from the issuer (RFC 8414). */
+export type Endpoint =
+  | {
+      /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
+      tokenEndpoint: string;
+      issuer?: never;
+    }
+  | {
+      /**
+       * The authorization server's issuer URL (https:, no query or fragment): the token endpoint
+       * is discovered from its metadata before the first token request (a connection keeps it),
+       * or the metadata {@link discover} returned, which is not fetched again.
+       * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+       * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+       */
+      issuer: string | AuthorizationServerMetadata;
+      tokenEndpoint?: never;
+    };
+
+/** Authorization server metadata (RFC 8414 §2), as the server published it. */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  token_endpoint: string;
+  [member: string]: unknown;
+}
+
+/** `discover()`'s options: those of a token request that apply to fetching the metadata. */
+export type DiscoveryOptions = Pick<
+  TokenRequestSettings,
+  'fetch' | 'timeoutSeconds' | 'maxResponseBytes' | 'signal' | 'retry'
+>;
 
 /** The client credentials grant (RFC 6749 §4.4), the default. */
 export interface ClientCredentialsGrant {
@@ -115,7 +163,7 @@ export interface RefreshTokenGrant {
 export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant;
 
 /** `requestToken`'s settings: the token endpoint, the client, the grant. */
-export type TokenRequestConfig = TokenRequestSettings & Grant;
+export type TokenRequestConfig = TokenRequestSettings & Endpoint & Grant;
 
 /** The connection's own options. */
 export interface ConnectionOptions {
@@ -137,7 +185,7 @@ export interface ConnectionOptions {
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */
-export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & ConnectionOptions;
+export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Endpoint & Grant & ConnectionOptions;
 
 /**
  * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
