@@ -1173,7 +1173,7 @@ mod tests {
         }
         let e = failed(answer_at(&mut ex, 503, "", Some("0"), T0));
         assert!(
-            ex.describe(&e).0.ends_with("(not retried again: 2 retries made (retry.attempts)) (after 2 retries)"),
+            ex.describe(&e).0.ends_with("(not retried again: retry.attempts (2) used up) (after 2 retries)"),
             "{}",
             ex.describe(&e).0
         );

@@ -91,11 +91,7 @@ pub fn decide(
         _ => return Stop(None),
     };
     if done >= retry.attempts {
-        return Stop(Some(concat(&[
-            "not retried again: ",
-            &decimal(u64::from(done)),
-            " retries made (retry.attempts)",
-        ])));
+        return Stop(Some(concat(&["not retried again: retry.attempts (", &decimal(u64::from(done)), ") used up"])));
     }
     let asked = retry_after.and_then(|v| retry_after_ms(v, now_ms));
     let delay_ms = match asked {
@@ -271,6 +267,6 @@ mod tests {
         assert!(why.contains("would pass timeoutSeconds"), "{why}");
         // Attempts used up.
         let Stop(Some(why)) = d(2, status(429, Some("1")), FAR, 0.0) else { panic!() };
-        assert_eq!(why, "not retried again: 2 retries made (retry.attempts)");
+        assert_eq!(why, "not retried again: retry.attempts (2) used up");
     }
 }

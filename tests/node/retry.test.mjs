@@ -104,7 +104,7 @@ describe('retry', () => {
       retry: { attempts: 1, maxDelaySeconds: 0.2 },
     })));
     assert.equal(e.code, 'ERR_NETWORK');
-    assert.match(e.message, /\(not retried again: 1 retries made \(retry\.attempts\)\) \(after 1 retry\)$/);
+    assert.match(e.message, /\(not retried again: retry\.attempts \(1\) used up\) \(after 1 retry\)$/);
   });
 
   test('1,000 waiters on a connection cause one retry sequence', async () => {
