@@ -658,6 +658,45 @@ mod tests {
         assert_eq!(s(&get(&done, "result"), "refreshToken"), "rt", "the caller's result keeps it");
     }
 
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn discovery_and_retry_steps_have_named_fields() {
+        let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
+        set(&c, "issuer", &text("https://as.example.com/t"));
+        let mut ex = Exchange::new(c, false).unwrap();
+        let step = ex.step(object(&[("kind", text("start")), ("random", 0.5.into())]), 0.0).unwrap();
+        assert_eq!(s(&step, "kind"), "discover");
+        assert_eq!(s(&step, "url"), "https://as.example.com/.well-known/oauth-authorization-server/t");
+        let init = get(&step, "init");
+        assert_eq!((s(&init, "method"), s(&init, "redirect")), ("GET".into(), "manual".into()));
+        assert!(!has_own(&init, "body"), "a GET has no body");
+        let busy = object(&[("kind", text("response")), ("status", 503.into()), ("retryAfter", text("2"))]);
+        let wait = ex.step(busy, 0.0).unwrap();
+        assert_eq!((s(&wait, "kind"), get(&wait, "ms").as_f64()), ("wait".into(), Some(2000.0)));
+        assert_eq!(s(&ex.step(object(&[("kind", text("waited"))]), 2000.0).unwrap(), "kind"), "discover");
+
+        let mut d = Exchange::discovery(object(&[("issuer", text("https://as.example.com/t"))])).unwrap();
+        start(&mut d);
+        let metadata =
+            r#"{"issuer":"https://as.example.com/t","token_endpoint":"https://as.example.com/t/token","x":[1]}"#;
+        let done = d.step(body_event(200, metadata), 0.0).unwrap();
+        assert_eq!(s(&done, "kind"), "discovered");
+        assert_eq!(js_sys::JSON::stringify(&get(&done, "metadata")).unwrap().as_string().unwrap(), metadata);
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_issuer_and_retry_by_name() {
+        let e = Exchange::new(copy(&[("retry", object(&[]))]), false).err().unwrap();
+        assert!(
+            s(&e, "message").starts_with("retry is in the 'oauth-token-connection/full' entry"),
+            "{}",
+            s(&e, "message")
+        );
+        let e = Exchange::new(copy(&[("issuer", text("https://as.example.com"))]), false).err().unwrap();
+        assert!(s(&e, "message").contains("oauth-token-connection/full"), "{}", s(&e, "message"));
+    }
+
     #[cfg(not(feature = "full"))]
     #[wasm_bindgen_test]
     fn the_default_build_refuses_a_cache_by_name() {
