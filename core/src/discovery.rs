@@ -14,8 +14,8 @@ use crate::response::HttpResponse;
 use crate::value::{Json, Value};
 
 /// The default entry's `.wasm` leaves discovery out.
-pub const NOT_IN_THIS_BUILD: &str = "issuer (discovery) is in the 'oauth-token-connection/full' entry; import \
-     requestToken or createConnection from there to use it, or configure tokenEndpoint";
+pub const NOT_IN_THIS_BUILD: &str =
+    "issuer (discovery) is in the 'oauth-token-connection/full' entry; import from there, or set tokenEndpoint";
 
 /// The metadata members the exchange reads; the host hands over these (with the token
 /// response's).

@@ -220,6 +220,7 @@ pub struct Exchange {
     #[cfg_attr(not(feature = "discovery"), allow(dead_code))]
     discovery_only: bool,
     /// The host's URL parser, for a discovered token endpoint.
+    #[cfg(feature = "discovery")]
     parse_url: Option<fn(&str) -> Option<UrlParts>>,
     /// The host's clock at the step in progress, and when the run's `timeoutSeconds` ends (from
     /// its first request on).
@@ -255,6 +256,7 @@ impl Exchange {
             state: State::Idle,
             notes: Vec::new(),
             discovery_only: false,
+            #[cfg(feature = "discovery")]
             parse_url: None,
             now_ms: 0.0,
             deadline_ms: None,
@@ -266,8 +268,12 @@ impl Exchange {
     }
 
     /// The host's WHATWG URL parser, which a discovered token endpoint goes through.
+    #[cfg_attr(not(feature = "discovery"), allow(unused_mut, unused_variables))]
     pub fn parse_urls_with(mut self, parse_url: fn(&str) -> Option<UrlParts>) -> Self {
-        self.parse_url = Some(parse_url);
+        #[cfg(feature = "discovery")]
+        {
+            self.parse_url = Some(parse_url);
+        }
         self
     }
 

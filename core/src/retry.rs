@@ -11,8 +11,7 @@ use crate::prelude::*;
 use crate::{concat, decimal};
 
 /// The default entry's `.wasm` leaves retries out.
-pub const NOT_IN_THIS_BUILD: &str =
-    "retry is in the 'oauth-token-connection/full' entry; import requestToken or createConnection from there to use it";
+pub const NOT_IN_THIS_BUILD: &str = "retry is in the 'oauth-token-connection/full' entry; import from there";
 
 /// `retry`'s defaults and limits.
 pub const DEFAULT_ATTEMPTS: u32 = 2;
