@@ -342,7 +342,7 @@ pub const DISCOVERY_KEYS: &[&str] = &["issuer", "fetch", "timeoutSeconds", "maxR
 /// Validates `discover()`'s issuer and options: by the token request's rules, for a client that
 /// is never used.
 pub fn parse_discovery(
-    entries: &[(String, Value)],
+    mut entries: Vec<(String, Value)>,
     parse_url: &dyn Fn(&str) -> Option<UrlParts>,
 ) -> Result<Config, Error> {
     if let Some((k, _)) = entries.iter().find(|(k, _)| !DISCOVERY_KEYS.contains(&k.as_str())) {
@@ -352,13 +352,12 @@ pub fn parse_discovery(
             "\"",
         ]));
     }
-    if !matches!(Entries(entries).get("issuer"), Some(Value::String(_))) {
+    if !matches!(Entries(&entries).get("issuer"), Some(Value::String(_))) {
         return Err(invalid(&["discover() takes the issuer's URL, a string"]));
     }
-    let mut all = entries.to_vec();
-    all.push((String::from("clientId"), Value::String(String::from("-"))));
-    all.push((String::from("clientAuthentication"), Value::String(String::from("tls_client_auth"))));
-    parse_config(&Entries(&all), parse_url)
+    entries.push((String::from("clientId"), Value::String(String::from("-"))));
+    entries.push((String::from("clientAuthentication"), Value::String(String::from("tls_client_auth"))));
+    parse_config(&Entries(&entries), parse_url)
 }
 
 /// A key or parameter name as a message shows it: its first 64 characters, control characters

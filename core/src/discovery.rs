@@ -46,19 +46,16 @@ impl Issuer {
             _ => return Err(invalid("an https: URL")),
         }
         // §2: "a URL that uses the https scheme and has no query or fragment components".
-        if url.href.contains(['?', '#']) {
+        if url.href.bytes().any(|b| b == b'?' || b == b'#') {
             return Err(invalid("a URL without a query or fragment (RFC 8414 section 2)"));
         }
-        // The serialized URL is `<scheme>://<host>[:port]<path>`; the host holds no '/'.
-        let after_scheme = url.protocol.len() + 2;
-        let at =
-            url.href.get(after_scheme..).and_then(|rest| rest.find('/')).map_or(url.href.len(), |i| i + after_scheme);
-        let (origin, path) = url.href.split_at(at);
-        Ok(Issuer {
-            configured: configured.to_owned(),
-            origin: origin.to_owned(),
-            path: path.strip_suffix('/').unwrap_or(path).to_owned(),
-        })
+        // The serialized URL is `<scheme>://<host>[:port]<path>`; the host holds no '/'. (Byte
+        // positions and `get`: no slicing panic path in the .wasm.)
+        let bytes = url.href.as_bytes();
+        let at = (url.protocol.len() + 2..bytes.len()).find(|i| bytes.get(*i) == Some(&b'/')).unwrap_or(bytes.len());
+        let end = if bytes.last() == Some(&b'/') { bytes.len() - 1 } else { bytes.len() };
+        let part = |range: core::ops::Range<usize>| url.href.get(range).unwrap_or_default().to_owned();
+        Ok(Issuer { configured: configured.to_owned(), origin: part(0..at), path: part(at..end.max(at)) })
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,10 +66,15 @@ impl Issuer {
     /// path between the host and the issuer's path; OpenID Connect Discovery 1.0 §4 appends it
     /// (RFC 8414 §5 notes both).
     pub fn urls(&self) -> [String; 2] {
-        [
-            concat(&[&self.origin, "/.well-known/oauth-authorization-server", &self.path]),
-            concat(&[&self.origin, &self.path, "/.well-known/openid-configuration"]),
-        ]
+        [self.url(0), self.url(1)]
+    }
+
+    /// The `i`-th of [`Issuer::urls`].
+    pub fn url(&self, i: usize) -> String {
+        match i {
+            0 => concat(&[&self.origin, "/.well-known/oauth-authorization-server", &self.path]),
+            _ => concat(&[&self.origin, &self.path, "/.well-known/openid-configuration"]),
+        }
     }
 }
 
@@ -125,7 +127,7 @@ pub fn interpret(
     // §3.3: the issuer must be identical to the one the URL was made from.
     match Json::member(&members, "issuer") {
         Some(Value::String(s)) if *s == issuer.configured => {}
-        Some(Value::String(s)) if s.trim_end_matches('/') == issuer.configured.trim_end_matches('/') => {
+        Some(Value::String(s)) if without_slash(s) == without_slash(&issuer.configured) => {
             return Answer::Failed(invalid(
                 "the metadata's issuer differs from the configured issuer by a trailing '/' (RFC 8414 \
                  section 3.3 wants them identical): configure the issuer exactly as the metadata spells it",
@@ -146,6 +148,10 @@ pub fn interpret(
         Err(Error::InsecureEndpoint) => Answer::Failed(Error::InsecureEndpoint),
         Err(_) => Answer::Failed(invalid("the metadata's token_endpoint is not an absolute https: URL")),
     }
+}
+
+fn without_slash(s: &str) -> &str {
+    s.strip_suffix('/').unwrap_or(s)
 }
 
 /// A token endpoint named by metadata (or by a metadata object the caller passed as `issuer`):

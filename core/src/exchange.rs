@@ -538,7 +538,7 @@ impl Exchange {
     fn discover(&mut self, url: usize, renewal: Renewal) -> Step {
         let Some(timeout_ms) = self.remaining() else { return self.timed_out() };
         let Some(issuer) = &self.config.issuer else { return Step::Failed(Error::Internal) };
-        let href = issuer.urls().into_iter().nth(url).unwrap_or_default();
+        let href = issuer.url(url);
         self.state = State::Discovering { url, renewal };
         Step::Discover(Fetch {
             request: discovery::request(&href),
@@ -571,8 +571,7 @@ impl Exchange {
             }
             Answer::NotHere(_) if url == 0 => self.discover(1, renewal),
             Answer::NotHere(e) => {
-                let [first, second] = issuer.urls();
-                self.context = Some(crate::concat(&["no metadata at ", &first, " nor ", &second, ": "]));
+                self.context = Some(crate::concat(&["no metadata at ", &issuer.url(0), " nor ", &issuer.url(1), ": "]));
                 self.state = self.end_state();
                 Step::Failed(e)
             }
@@ -585,8 +584,8 @@ impl Exchange {
 
     #[cfg(feature = "discovery")]
     fn discovery_failed(&mut self, url: usize, renewal: Renewal, e: Error, failure: Failure<'_>) -> Step {
-        let href = self.config.issuer.as_ref().map(|i| i.urls().into_iter().nth(url).unwrap_or_default());
-        self.context = Some(crate::concat(&["discovering the issuer's metadata (", &href.unwrap_or_default(), "): "]));
+        let href = self.config.issuer.as_ref().map(|i| i.url(url)).unwrap_or_default();
+        self.context = Some(crate::concat(&["discovering the issuer's metadata (", &href, "): "]));
         self.retry_or_fail(Attempt::Discover { url, renewal }, e, failure)
     }
 
@@ -1124,7 +1123,7 @@ mod tests {
 
         let options =
             entries(&[("issuer", s("https://as.example.com/tenant")), ("timeoutSeconds", Value::Number(5.0))]);
-        let config = crate::config::parse_discovery(&options, &parse_url).unwrap();
+        let config = crate::config::parse_discovery(options, &parse_url).unwrap();
         let mut ex = Exchange::discovery(config).parse_urls_with(parse_url);
         assert_eq!(discover(ex.step(Event::Start, T0)).timeout_ms, 5_000);
         assert_eq!(answer(&mut ex, 200, METADATA, &[]), Step::Discovered);

@@ -126,9 +126,11 @@ use Decision::Stop;
 /// (a past date is no delay). `None`: neither.
 pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     let v = value.trim();
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        // Twelve digits are over 30,000 years: more is more than any cap.
-        return Some(if v.len() > 12 { f64::INFINITY } else { v.parse::<u64>().ok()? as f64 * 1000.0 });
+    if let Some(seconds) = digits(v) {
+        return Some(seconds as f64 * 1000.0);
+    }
+    if v.len() > 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(f64::INFINITY); // over 30,000 years: more than any cap
     }
     http_date_ms(v).map(|at| (at - now_ms).max(0.0))
 }
@@ -143,7 +145,7 @@ pub fn http_date_ms(value: &str) -> Option<f64> {
         if let Some(m) = MONTHS.iter().position(|m| *m == token) {
             month = Some(m as u32 + 1);
         } else if token.contains(':') {
-            let mut parts = token.split(':').map(|p| if p.len() == 2 { p.parse::<u32>().ok() } else { None });
+            let mut parts = token.split(':').map(|p| if p.len() == 2 { digits(p) } else { None });
             time = Some((parts.next()??, parts.next()??, parts.next()??));
         } else if token.bytes().all(|b| b.is_ascii_digit()) {
             numbers.push(token);
@@ -153,7 +155,7 @@ pub fn http_date_ms(value: &str) -> Option<f64> {
     }
     let [day, year] = numbers[..] else { return None };
     let (day, year) = if day.len() <= 2 { (day, year) } else { (year, day) };
-    let (day, mut year) = (day.parse::<u32>().ok()?, year.parse::<i64>().ok()?);
+    let (day, mut year) = (digits(day)?, digits(year)? as i64);
     if year < 100 {
         // RFC 850's two-digit year: the century that puts it no more than 50 years ahead.
         year += if year < 70 { 2000 } else { 1900 };
@@ -162,8 +164,16 @@ pub fn http_date_ms(value: &str) -> Option<f64> {
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    Some(((days * 86_400 + i64::from(h * 3600 + m * 60 + s)) * 1000) as f64)
+    let days = days_from_civil(year, month, day as u32);
+    Some(((days * 86_400 + (h * 3600 + m * 60 + s) as i64) * 1000) as f64)
+}
+
+/// 1 to 12 ASCII digits as a number (no `str::parse` in the .wasm).
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -321,7 +321,7 @@ impl Exchange {
     /// `{ kind: 'discovered', metadata }`. Throws the error's fields for invalid options.
     pub fn discovery(copy: JsValue) -> Result<Exchange, JsValue> {
         let inner = entries(&copy)
-            .and_then(|e| config::parse_discovery(&e, &parse_url))
+            .and_then(|e| config::parse_discovery(e, &parse_url))
             .map(exchange::Exchange::discovery)
             .map_err(|e| error_fields(&e))?;
         Ok(Exchange { inner: inner.parse_urls_with(parse_url), json: JsValue::UNDEFINED })
