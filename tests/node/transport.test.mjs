@@ -7,9 +7,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
 
 import { requestToken, createConnection } from 'oauth-token-connection';
 import * as full from 'oauth-token-connection/full';
@@ -185,6 +187,34 @@ describe('fetch option: private CA and mutual TLS (RFC 8705)', () => {
     assert.deepEqual(tokens.calls.map((c) => c.input), [mtls.url]);
     assert.deepEqual(rest.calls.map((c) => c.input), [`${mtls.origin}/a`, `${mtls.origin}/b`]);
     assert.equal(new Headers(rest.calls[0].init.headers).get('authorization'), `Bearer ${(await conn2.token()).accessToken}`);
+  });
+
+  test('a proxy: undici ProxyAgent (HTTP CONNECT) as fetch, to the private-CA endpoint', async () => {
+    const tunnels = [];
+    const proxy = http.createServer((req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, socket, head) => {
+      tunnels.push(req.url);
+      const [host, port] = req.url.split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const dispatcher = new ProxyAgent({ uri: `http://127.0.0.1:${proxy.address().port}`, requestTls: { ca: certs.ca } });
+    try {
+      const r = await requestToken(secretConfig(plain.url, { fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }) }));
+      assert.match(r.accessToken, /^token-\d+$/);
+      assert.deepEqual(tunnels, [new URL(plain.url).host]);
+    } finally {
+      await dispatcher.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test('restFetch is an option of createConnection only; fetch must be a function', async () => {
