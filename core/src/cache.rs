@@ -243,6 +243,20 @@ mod tests {
         assert_ne!(r(&["x", "y"]), r(&["y", "x"]));
     }
 
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn an_issuer_to_discover_names_the_server() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", s("https://auth.example.com")));
+        let i = key_input(&parse_connection(&entries(&pairs), &parse_url).unwrap().0);
+        assert!(
+            i.starts_with("oauth-token-connection cache key v1\nissuer=24:https://auth.example.com\nclient_id="),
+            "{i}"
+        );
+        assert_ne!(i, input(&[("tokenEndpoint", s("https://auth.example.com"))]));
+    }
+
     #[test]
     fn key_input_is_unambiguous() {
         // Values that contain the separators cannot shift one field into another.

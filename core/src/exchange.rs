@@ -451,10 +451,14 @@ impl Exchange {
         #[cfg(feature = "discovery")]
         let mut message = self.context.clone().unwrap_or_default();
         #[cfg(feature = "discovery")]
-        match e.message().strip_prefix("invalid token response: ") {
-            // The metadata, not a token response, was invalid.
-            Some(rest) if self.context.is_some() => message.push_str(&crate::concat(&["invalid metadata: ", rest])),
-            _ => message.push_str(&e.message()),
+        {
+            let own = e.message();
+            // The error's own words are about the token endpoint; under discovery the metadata
+            // request failed.
+            let reworded = DISCOVERY_WORDS.iter().find_map(|(from, to)| {
+                own.strip_prefix(from).filter(|_| self.context.is_some()).map(|rest| crate::concat(&[to, rest]))
+            });
+            message.push_str(reworded.as_deref().unwrap_or(&own));
         }
         #[cfg(feature = "retry")]
         if let Some(why) = &self.why {
@@ -701,6 +705,16 @@ impl Exchange {
         }
     }
 }
+
+/// How an error's message begins, and how it reads when a metadata request failed.
+#[cfg(feature = "discovery")]
+const DISCOVERY_WORDS: [(&str, &str); 5] = [
+    ("invalid token response: ", "invalid metadata: "),
+    ("the token endpoint ", "the server "),
+    ("the token request ", "the metadata request "),
+    ("TLS to the token endpoint ", "TLS to the server "),
+    ("the token response ", "the metadata "),
+];
 
 /// RFC 8705 §2: the certificate is the transport's business, and without one the server cannot
 /// tell who the client is.
@@ -1105,7 +1119,12 @@ mod tests {
         discover(answer(&mut ex, 404, "", &[]));
         let e = failed(answer(&mut ex, 404, "", &[]));
         assert_eq!(e.status(), Some(404));
-        assert!(ex.describe(&e).0.starts_with("no metadata at https://as.example.com/.well-known/oauth-authorization-server/tenant nor https://as.example.com/tenant/.well-known/openid-configuration: "));
+        assert_eq!(
+            ex.describe(&e).0,
+            "no metadata at https://as.example.com/.well-known/oauth-authorization-server/tenant nor \
+             https://as.example.com/tenant/.well-known/openid-configuration: the server answered HTTP 404, content-type \
+             application/json at this well-known URL: no metadata published there"
+        );
     }
 
     #[cfg(feature = "discovery")]
