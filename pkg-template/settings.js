@@ -8,8 +8,9 @@ function placeholder() {}
 
 /**
  * `{ settings }`: the plain copy for the core; `signal`, `cache`, `fetch` and `restFetch`: the
- * caller's objects, which this package itself uses (never the .wasm). `{ threw }`: reading the config threw (the error's
- * name). `{ tooLarge: true }`: it holds more strings than the core accepts in all.
+ * caller's objects, which this package itself uses (never the .wasm). `{ threw }`: reading the
+ * config threw (the error's name). `{ tooLarge: true }`: it holds more strings than the core
+ * accepts in all.
  */
 export function copyConfig(config) {
   const budget = { units: MAX_CONFIG_UNITS };
