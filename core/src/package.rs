@@ -105,24 +105,29 @@ export type Endpoint =
   | {
       /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
       tokenEndpoint: string;
+      /** Not with `tokenEndpoint`. */
       issuer?: never;
     }
   | {
       /**
        * The authorization server's issuer URL (https:, no query or fragment): the token endpoint
        * is discovered from its metadata before the first token request (a connection keeps it),
-       * or the metadata {@link discover} returned, which is not fetched again.
+       * or the metadata `discover()` returned, which is not fetched again.
        * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
        * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
        */
       issuer: string | AuthorizationServerMetadata;
+      /** Not with `issuer`: the metadata names it. */
       tokenEndpoint?: never;
     };
 
 /** Authorization server metadata (RFC 8414 §2), as the server published it. */
 export interface AuthorizationServerMetadata {
+  /** The issuer, identical to the one it was discovered for (RFC 8414 §3.3). */
   issuer: string;
+  /** The token endpoint: https: (http: only for loopback hosts). */
   token_endpoint: string;
+  /** Every other member, as published. */
   [member: string]: unknown;
 }
 
