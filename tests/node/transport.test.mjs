@@ -11,7 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
+import { Agent, ProxyAgent, fetch as undiciFetch, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 
 import { requestToken, createConnection } from 'oauth-token-connection';
 import * as full from 'oauth-token-connection/full';
@@ -165,6 +165,18 @@ describe('fetch option: private CA and mutual TLS (RFC 8705)', () => {
     // The host's fetch does not know the CA: the request went out and TLS failed.
     assert.equal(e.code, 'ERR_TLS');
     assert.match(e.hint, /fetch option that presents it/);
+    // With a global dispatcher that presents the certificate, the host's fetch gets the token.
+    const original = getGlobalDispatcher();
+    const global = new Agent({ connect: { ca: certs.ca, ...certs.client } });
+    setGlobalDispatcher(global);
+    try {
+      const r = await requestToken(mtlsConfig(mtls.url));
+      assert.match(r.accessToken, /^token-\d+$/);
+      assert.equal(mtls.requests.at(-1).cn, CLIENT_ID);
+    } finally {
+      setGlobalDispatcher(original);
+      await global.close();
+    }
     const withSecret = await rejects(requestToken(mtlsConfig(mtls.url, { clientSecret: 's' })));
     assert.equal(withSecret.code, 'ERR_INVALID_CONFIG');
     assert.match(withSecret.message, /^clientSecret is not used with clientAuthentication/);
