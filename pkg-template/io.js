@@ -8,16 +8,17 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A fetch step: `{ event, cause }`, where `cause` is the host's error behind a failure (the
- * caller's abort reason, the timeout's TimeoutError, or fetch's rejection).
+ * caller's abort reason, the timeout's TimeoutError, or fetch's rejection). `custom`: the
+ * caller's `fetch` option, called instead of the host's (a rejection is described the same way).
  */
-export async function fetchStep(step, signal) {
+export async function fetchStep(step, signal, custom) {
   if (signal?.aborted) return failure(undefined, signal, undefined);
   const timeout = AbortSignal.timeout(step.timeoutMs);
   const both = signal ? anySignal(signal, timeout) : { signal: timeout };
   try {
     let res;
     try {
-      res = await fetch(step.url, { ...step.init, signal: both.signal });
+      res = await (custom ?? fetch)(step.url, { ...step.init, signal: both.signal });
     } catch (e) {
       return failure(e, signal, timeout);
     }
@@ -37,6 +38,7 @@ async function response(res, maxBytes, signal, timeout) {
       status: res.status,
       opaqueRedirect: res.type === 'opaqueredirect',
       contentType: headers.get('content-type') ?? undefined,
+      retryAfter: headers.get('retry-after') ?? undefined,
       // Browsers hide Set-Cookie from scripts (getSetCookie answers [] there, or is missing).
       setCookies: typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : [],
       body: EMPTY,
@@ -53,7 +55,7 @@ async function response(res, maxBytes, signal, timeout) {
   try {
     facts.body = await body(res, maxBytes);
   } catch (e) {
-    return failure(e, signal, timeout);
+    return failure(e, signal, timeout, true);
   }
   return facts.body === null ? { event: { kind: 'tooLarge' } } : { event: facts };
 }
@@ -95,12 +97,13 @@ function concat(chunks, n) {
 }
 
 /** A failed fetch or body read (or an already-aborted signal), described as plain data. */
-function failure(e, signal, timeout) {
+function failure(e, signal, timeout, afterResponse = false) {
   const aborted = !!signal?.aborted;
   const timedOut = !!timeout?.aborted;
   const cause = aborted ? signal.reason : timedOut ? timeout.reason : e;
   // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
-  return { event: { kind: 'failed', aborted, timedOut, inPage: 'document' in globalThis, ...describe(e) }, cause };
+  const event = { kind: 'failed', aborted, timedOut, afterResponse, inPage: 'document' in globalThis, ...describe(e) };
+  return { event, cause };
 }
 
 /** What a rejection says about itself: its message, its cause's, and the `code`s along the chain. */
@@ -135,6 +138,22 @@ function anySignal(a, b) {
       b.removeEventListener('abort', abortB);
     },
   };
+}
+
+/** A wait step (before a retry): `{ event }` once `ms` have passed, or the failure when `signal` aborts first. */
+export function wait(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(failure(undefined, signal, undefined));
+    const abort = () => {
+      clearTimeout(timer);
+      resolve(failure(undefined, signal, undefined));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve({ event: { kind: 'waited' } });
+    }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 /** The SHA-256 of the cache key's input, or undefined where the host has none. */

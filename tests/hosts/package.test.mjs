@@ -142,7 +142,7 @@ test('browser/default: both entries import cleanly (the .wasm is fetched only on
       import * as m from '${specifier}';
       process.stdout.write(Object.keys(m).sort().join(','));
     `, { conditions: ['browser'] });
-    assert.equal(out, 'OAuthTokenError,createConnection,previewRequest,requestToken', specifier);
+    assert.equal(out, 'OAuthTokenError,createConnection,discover,previewRequest,requestToken', specifier);
   }
 });
 
