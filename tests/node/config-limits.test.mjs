@@ -33,7 +33,7 @@ async function nextCallWorks() {
   assert.match(r.accessToken, /^token-\d+$/);
 }
 
-describe('extraParams and the config size are capped before anything reaches wasm memory (issue 16, defect 4)', () => {
+describe('extraParams and the config size are capped before anything reaches wasm memory', () => {
   before(async () => {
     tokens = await startTokenServer();
     await requestToken(config()); // the package is loaded and initialized

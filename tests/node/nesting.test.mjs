@@ -65,7 +65,7 @@ async function noUnhandledRejections(fn) {
   assert.deepEqual(seen.map(String), []);
 }
 
-describe(`a token response nested ${LEVELS.toLocaleString('en')} levels (issue 16, defect 7)`, () => {
+describe(`a token response nested ${LEVELS.toLocaleString('en')} levels`, () => {
   before(async () => {
     server = await startRecordingServer((req, res) => {
       const text = body();

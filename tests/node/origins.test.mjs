@@ -45,7 +45,7 @@ async function spyFetch(fn) {
   return urls;
 }
 
-describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN (issue 16, defect 2)', () => {
+describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN', () => {
   before(async () => {
     [tokens, api, other] = await Promise.all([
       startTokenServer(),

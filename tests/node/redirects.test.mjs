@@ -50,7 +50,7 @@ const apiKey = (extra) => config({ headerName: 'X-Api-Key', headerPrefix: '', ..
 const carriesToken = (req) =>
   'x-api-key' in req.headers || 'authorization' in req.headers || req.rawHeaders.some((h) => /token-\d/.test(h));
 
-describe('conn.fetch and redirects (issue 16, defect 1)', () => {
+describe('conn.fetch and redirects', () => {
   before(async () => {
     [tokens, api, attacker] = await Promise.all([
       startTokenServer(), startRecordingServer(apiRoute), startRecordingServer(attackerRoute),

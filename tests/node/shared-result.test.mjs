@@ -24,7 +24,7 @@ const tokenResponse = (n) => ({
 
 const tokenRequests = () => tokenServer.requests.length;
 
-describe('one frozen result for every caller of a connection (issue 16, defect 3)', () => {
+describe('one frozen result for every caller of a connection', () => {
   before(async () => {
     tokenServer = await startRecordingServer((req, res) => send(res, 200, tokenResponse(++issued)));
     // Accepts only the last token issued; anything else is a 401 (RFC 6750 §3.1).

@@ -32,7 +32,7 @@ async function nextCallWorks() {
   assert.match((await requestToken(config())).accessToken, /^token-\d+$/);
 }
 
-describe('the smaller defects (issue 16, defect 9)', () => {
+describe('the smaller defects', () => {
   before(async () => {
     tokens = await startTokenServer();
   });
