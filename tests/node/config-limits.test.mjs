@@ -1,4 +1,4 @@
-// Issue 16, defect 4: an unbounded extraParams. 4,000 items of 64 KiB grew wasm memory to about
+// An unbounded extraParams. 4,000 items of 64 KiB grew wasm memory to about
 // 1 GiB for the life of the process, and 20,000 items ended in `RuntimeError: unreachable`.
 // The copy (settings.js) stops at 256 values and 1 MiB of strings in all, before anything
 // crosses into the .wasm: ERR_INVALID_CONFIG, wasm memory stays small, and the next call works.

@@ -1,4 +1,4 @@
-// Issue 16, defect 9, the smaller ones: an unknown config key is shown by its first 4 characters
+// An unknown config key is shown by its first 4 characters
 // and its length (a secret pasted as a key is never quoted whole); a lone UTF-16 surrogate in a
 // string is ERR_INVALID_CONFIG naming the field ('a\uD800b' and 'a\uDC00b' were both sent as
 // 'a\uFFFDb'); a `signal` getter that throws is a rejection, never a synchronous throw;
