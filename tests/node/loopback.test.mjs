@@ -1,4 +1,4 @@
-// Http: only to loopback. Names under .localhost were accepted and, in Node,
+// `http:` only to loopback. Names under .localhost were accepted and, in Node,
 // resolved through DNS: whatever the resolver answered got the client secret in clear text. Now
 // only `localhost` itself and IP loopback literals are, as the WHATWG URL parser serializes them:
 // it turns 0x7f.1, 2130706433, 127.1 and 0177.0.0.1 into 127.0.0.1, so those reach a server on

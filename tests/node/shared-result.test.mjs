@@ -1,4 +1,4 @@
-// Token() hands every caller one result object. A caller that "redacts"
+// `token()` hands every caller one result object. A caller that "redacts"
 // r.accessToken before logging it must not break the others: the result is frozen (its json
 // deeply), so the change is ignored (sloppy mode) or throws (strict mode), and REST calls take
 // their header from the token the connection holds anyway. Real servers on 127.0.0.1: a token
