@@ -3,8 +3,7 @@
 import init from './oauth_token_connection.js';
 import { setLoader } from './init.js';
 
-setLoader(() =>
-  init({ module_or_path: new URL('./oauth_token_connection_bg.wasm', import.meta.url) }),
-);
+const wasmUrl = new URL('./oauth_token_connection_bg.wasm', import.meta.url);
+setLoader(() => init({ module_or_path: wasmUrl }), wasmUrl);
 
 export * from './api.js';

@@ -1,12 +1,19 @@
 // How the .wasm gets instantiated differs per host; each entry (node.js, workerd.js, browser.js)
 // either instantiates it at import or registers a lazy loader here.
 let loader = null;
+let source = '';
 let pending = null;
 let loaded = false;
 
-/** Registers the loader that instantiates the module on first use. */
-export function setLoader(load) {
+/** Registers the loader that instantiates the module on first use, and where it loads from. */
+export function setLoader(load, from) {
   loader = load;
+  source = String(from);
+}
+
+/** Where the loader loads the module from (for the error a failed load raises). */
+export function loaderSource() {
+  return source;
 }
 
 /** True when the module can be called synchronously now. */

@@ -11,16 +11,17 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A fetch step: `{ event, cause }`, where `cause` is the host's error behind a failure (the
- * caller's abort reason, the timeout's TimeoutError, or fetch's rejection).
+ * caller's abort reason, the timeout's TimeoutError, or fetch's rejection). `custom`: the
+ * caller's `fetch` option, called instead of the host's (a rejection is described the same way).
  */
-export async function fetchStep(step, signal) {
+export async function fetchStep(step, signal, custom) {
   if (signal?.aborted) return failure(undefined, signal, undefined);
   const timeout = AbortSignal.timeout(step.timeoutMs);
   const both = signal ? anySignal(signal, timeout) : { signal: timeout };
   try {
     let res;
     try {
-      res = await fetch(step.url, { ...step.init, signal: both.signal });
+      res = await (custom ?? fetch)(step.url, { ...step.init, signal: both.signal });
     } catch (e) {
       return failure(e, signal, timeout);
     }
@@ -30,7 +31,7 @@ export async function fetchStep(step, signal) {
   }
 }
 
-/** The response's facts and its body, read chunk by chunk up to `maxBytes`. */
+/** The response's facts and its body, up to `maxBytes`. */
 async function response(res, maxBytes, signal, timeout) {
   let facts;
   try {
@@ -40,6 +41,7 @@ async function response(res, maxBytes, signal, timeout) {
       status: res.status,
       opaqueRedirect: res.type === 'opaqueredirect',
       contentType: headers.get('content-type') ?? undefined,
+      retryAfter: headers.get('retry-after') ?? undefined,
       // Browsers hide Set-Cookie from scripts (getSetCookie answers [] there, or is missing).
       setCookies: typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : [],
       body: EMPTY,
@@ -53,24 +55,38 @@ async function response(res, maxBytes, signal, timeout) {
     // A polyfill or stub may hand back anything: the core refuses what has no status.
     return { event: { kind: 'response', status: undefined } };
   }
+  try {
+    facts.body = await body(res, maxBytes);
+  } catch (e) {
+    return failure(e, signal, timeout, true);
+  }
+  return facts.body === null ? { event: { kind: 'tooLarge' } } : { event: facts };
+}
+
+/**
+ * The body, read up to `maxBytes` (null past it). With a Content-Length within the limit and no
+ * Content-Encoding, the declared length is the length read (HTTP framing), so it is read in one
+ * piece; otherwise chunk by chunk, stopping at the limit.
+ */
+async function body(res, maxBytes) {
+  const declared = res.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes && !res.headers.has('content-encoding')) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return bytes.length <= maxBytes ? bytes : null;
+  }
   const chunks = [];
   let n = 0;
-  try {
-    const reader = res.body?.getReader();
-    for (let r; reader && !(r = await reader.read()).done; ) {
-      if (!(r.value instanceof Uint8Array)) continue;
-      n += r.value.length;
-      if (n > maxBytes) {
-        await reader.cancel().catch(ignore);
-        return { event: { kind: 'tooLarge' } };
-      }
-      chunks.push(r.value);
+  const reader = res.body?.getReader();
+  for (let r; reader && !(r = await reader.read()).done; ) {
+    if (!(r.value instanceof Uint8Array)) continue;
+    n += r.value.length;
+    if (n > maxBytes) {
+      await reader.cancel().catch(ignore);
+      return null;
     }
-  } catch (e) {
-    return failure(e, signal, timeout);
+    chunks.push(r.value);
   }
-  facts.body = chunks.length === 1 ? chunks[0] : concat(chunks, n);
-  return { event: facts };
+  return chunks.length === 1 ? chunks[0] : concat(chunks, n);
 }
 
 function concat(chunks, n) {
@@ -84,12 +100,13 @@ function concat(chunks, n) {
 }
 
 /** A failed fetch or body read (or an already-aborted signal), described as plain data. */
-function failure(e, signal, timeout) {
+function failure(e, signal, timeout, afterResponse = false) {
   const aborted = !!signal?.aborted;
   const timedOut = !!timeout?.aborted;
   const cause = aborted ? signal.reason : timedOut ? timeout.reason : e;
   // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
-  return { event: { kind: 'failed', aborted, timedOut, inPage: 'document' in globalThis, ...describe(e) }, cause };
+  const event = { kind: 'failed', aborted, timedOut, afterResponse, inPage: 'document' in globalThis, ...describe(e) };
+  return { event, cause };
 }
 
 /** What a rejection says about itself: its message, its cause's, and the `code`s along the chain. */
@@ -124,6 +141,22 @@ function anySignal(a, b) {
       b.removeEventListener('abort', abortB);
     },
   };
+}
+
+/** A wait step (before a retry): `{ event }` once `ms` have passed, or the failure when `signal` aborts first. */
+export function wait(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(failure(undefined, signal, undefined));
+    const abort = () => {
+      clearTimeout(timer);
+      resolve(failure(undefined, signal, undefined));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve({ event: { kind: 'waited' } });
+    }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 /** The SHA-256 of the cache key's input, or undefined where the host has none. */

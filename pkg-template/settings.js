@@ -1,16 +1,29 @@
 // The caller's config, copied into plain data once per call, synchronously, before anything else
 // happens: only the copy reaches the .wasm, so no getter, Proxy trap or toString of the caller's
 // ever runs inside a wasm frame, and later changes to the caller's object change nothing.
-import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './limits.js';
+import { MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_UNITS } from './facts.js';
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Stands in for a function: the core only checks that one is there. */
 function placeholder() {}
 
+/** Thrown inside the copy for a string that has no UTF-8 form. */
+class LoneSurrogate {
+  constructor(field) {
+    this.field = field;
+  }
+}
+
 /**
- * `{ settings }`: the plain copy for the core; `signal` and `cache`: the caller's objects, which
- * this package itself uses (never the .wasm); `signer`: `{ key }`, a caller's CryptoKey
- * (`privateKey`), described to the core by its algorithm and usages. `{ threw }`: reading the config threw (the error's
- * name). `{ tooLarge: true }`: it holds more strings than the core accepts in all.
+ * `{ settings }`: the plain copy for the core; `signal`, `cache`, `fetch` and `restFetch`: the
+ * caller's objects, which this package itself uses (never the .wasm); `signer`: `{ key }`, a
+ * caller's CryptoKey (`privateKey`), described to the core by its algorithm and usages. Else why
+ * it could not be copied: `{ threw }` (a getter or Proxy trap threw: the error's name),
+ * `{ tooLarge: true }` (more strings than the core accepts in all), `{ loneSurrogate }` (the
+ * field whose string holds a lone UTF-16 surrogate: two such strings would be sent as the same
+ * bytes).
  */
 export function copyConfig(config) {
   const budget = { units: MAX_CONFIG_UNITS };
@@ -18,7 +31,9 @@ export function copyConfig(config) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
       return { settings: typeof config === 'function' ? placeholder : plain(config, 0, budget) };
     }
-    const settings = {};
+    // Null-prototype objects: a key named `__proto__` is a key like any other (the core refuses
+    // it as unknown) instead of setting the copy's prototype.
+    const settings = Object.create(null);
     const copy = { settings };
     for (const key of Object.keys(config)) {
       const value = config[key];
@@ -39,14 +54,16 @@ export function copyConfig(config) {
         settings.privateKey = describeKey(value);
         // full-only:end
       } else {
+        // `fetch` and `restFetch`: the caller's functions, which io.js and api.js call.
+        if ((key === 'fetch' || key === 'restFetch') && typeof value === 'function') copy[key] = value;
         // A key longer than any the core knows is cut like a string (it is refused by name).
         const depth = key === 'extraParams' || key === 'assertionClaims' ? 2 : 1;
-        settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, depth, budget);
+        settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, depth, budget, key);
       }
     }
     return budget.units < 0 ? { tooLarge: true } : copy;
   } catch (e) {
-    return { threw: errorName(e) };
+    return e instanceof LoneSurrogate ? { loneSurrogate: e.field } : { threw: errorName(e) };
   }
 }
 
@@ -66,6 +83,19 @@ function describeKey(key) {
 }
 // full-only:end
 
+/** `discover(issuer, options)`'s arguments as one copy: the options, and the issuer's URL. */
+export function copyDiscovery(issuer, options) {
+  const copy = copyConfig(options ?? {});
+  if (copy.settings) {
+    try {
+      copy.settings.issuer = typeof issuer === 'string' ? issuer : issuer instanceof URL ? issuer.href : plain(issuer, 0);
+    } catch (e) {
+      return { threw: errorName(e) };
+    }
+  }
+  return copy;
+}
+
 function method(f) {
   return typeof f === 'function' ? placeholder : plain(f, 0);
 }
@@ -75,11 +105,13 @@ function method(f) {
  * core refuses them by kind). A string longer than the core accepts is cut just past the limit,
  * so that no huge string is copied into wasm memory (the core still refuses it by name).
  */
-function plain(v, depth, budget = { units: Infinity }) {
+function plain(v, depth, budget = { units: Infinity }, field = 'config') {
   switch (typeof v) {
     case 'string':
       budget.units -= Math.min(v.length, MAX_STRING_UNITS);
-      return v.length > MAX_STRING_UNITS ? v.slice(0, MAX_STRING_UNITS) : v;
+      if (v.length > MAX_STRING_UNITS) return v.slice(0, MAX_STRING_UNITS);
+      if (LONE_SURROGATE.test(v)) throw new LoneSurrogate(field);
+      return v;
     case 'function':
       return placeholder;
     case 'object':
@@ -91,15 +123,16 @@ function plain(v, depth, budget = { units: Infinity }) {
   if (Array.isArray(v)) {
     const n = depth > 0 ? Math.min(v.length, MAX_EXTRA_VALUES + 1) : 0;
     const out = [];
-    for (let i = 0; i < n && budget.units >= 0; i++) out.push(plain(v[i], depth - 1, budget));
+    for (let i = 0; i < n && budget.units >= 0; i++) out.push(plain(v[i], depth - 1, budget, field));
     return out;
   }
-  const out = {};
+  const out = Object.create(null);
   if (depth > 0) {
     const keys = Object.keys(v);
     for (let i = 0; i < keys.length && i <= MAX_EXTRA_VALUES && budget.units >= 0; i++) {
       budget.units -= keys[i].length;
-      out[keys[i]] = plain(v[keys[i]], depth - 1, budget);
+      if (LONE_SURROGATE.test(keys[i])) throw new LoneSurrogate(field);
+      out[keys[i]] = plain(v[keys[i]], depth - 1, budget, `${field}.${keys[i].slice(0, 64)}`);
     }
   }
   return out;

@@ -2,7 +2,7 @@
 # Builds the npm package into pkg/: cargo (release, size profile) -> wasm-bindgen --target web
 # -> wasm-opt -Oz (npm's binaryen; Debian's 108 produced a module that crashed at init) -> the
 # JS entries, types and README from pkg-template/, and the files made from the Rust definitions
-# (types.d.ts, limits.js); twice: the default entry in pkg/ and oauth-token-connection/full in
+# (types.d.ts, facts.js); twice: the default entry in pkg/ and oauth-token-connection/full in
 # pkg/full/. The JS ships as written (readable ESM); app bundlers minify for their users.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,7 +32,7 @@ flavor() {
     fi
   done
   cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
-  cp /tmp/otc-limits.js.$$ "$out/limits.js"
+  cp /tmp/otc-facts.js.$$ "$out/facts.js"
   # The types: the default entry's without what only the full build has (between the markers).
   if [ -n "$feature" ]; then
     grep -v '^// full-only:' pkg-template/index.d.ts > "$out/index.d.ts"
@@ -42,11 +42,12 @@ flavor() {
 }
 
 cargo run --quiet --release -p oauth-token-core --example package-file types > /tmp/otc-types.d.ts.$$
-cargo run --quiet --release -p oauth-token-core --example package-file limits > /tmp/otc-limits.js.$$
-trap 'rm -f /tmp/otc-types.d.ts.$$ /tmp/otc-limits.js.$$' EXIT
+cargo run --quiet --release -p oauth-token-core --example package-file facts > /tmp/otc-facts.js.$$
+trap 'rm -f /tmp/otc-types.d.ts.$$ /tmp/otc-facts.js.$$' EXIT
 rm -rf pkg
 flavor pkg ""
 flavor pkg/full full
+rm pkg/full/cli.js # the command ships once, at the root (package.json "bin")
 cp pkg-template/README.md LICENSE pkg/
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 node -e '

@@ -8,6 +8,7 @@
 // README's error table links to each.
 //   node scripts/check-docs.mjs [root]      exit 1 and one line per problem when any
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +106,19 @@ export function rustErrorCodes(root) {
   return walk(root);
 }
 
+/**
+ * The core's error codes with what each means and its common hint, from the Rust definitions
+ * themselves (`cargo run --example package-file errors`); null where `root` has no core crate.
+ */
+export function coreErrors(root) {
+  if (!existsSync(join(root, 'core/Cargo.toml'))) return null;
+  const out = execFileSync('cargo', ['run', '--quiet', '-p', 'oauth-token-core', '--example', 'package-file', 'errors'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out);
+}
+
 /** Every problem found under `root`, as "file:line: what" strings. */
 export function checkDocs(root) {
   const problems = [];
@@ -170,8 +184,10 @@ export function checkDocs(root) {
   const parsed = [...readme.matchAll(/<!-- example: (\S+) -->\n(`{3,})/g)].length;
   if (marked !== parsed) problems.push('README.md: an `<!-- example: FILE -->` marker without a code block right after it');
 
-  // One section per error code, with its hint.
-  const codes = rustErrorCodes(root);
+  // One section per error code, with its hint: the core's own hint where the crate is there.
+  const core = coreErrors(root);
+  const hints = new Map(core?.map((e) => [e.code, e.hint]));
+  const codes = core?.map((e) => e.code) ?? rustErrorCodes(root);
   if (!codes?.length) {
     problems.push('no `const CODES` array of error codes found in the Rust sources');
   } else {
@@ -180,7 +196,11 @@ export function checkDocs(root) {
       const at = errors.indexOf(`## ${code}`);
       const next = errors.slice(at + 1).find((l) => l.trim() !== '');
       if (at < 0) problems.push(`docs/errors.md: no "## ${code}" section`);
+      else if (errors.indexOf(`## ${code}`, at + 1) > at) problems.push(`docs/errors.md: "## ${code}" twice`);
       else if (!next?.startsWith('Hint: ')) problems.push(`docs/errors.md:${at + 1}: ${code}: the first line after the heading must start with "Hint: "`);
+      else if (hints.has(code) && next !== `Hint: ${hints.get(code)}`) {
+        problems.push(`docs/errors.md:${at + 1}: ${code}: the hint is not the core's: "${hints.get(code)}"`);
+      }
       if (!readme.includes(`](docs/errors.md#${slug(code)})`)) problems.push(`README.md: the error table does not link ${code} to docs/errors.md#${slug(code)}`);
     }
   }

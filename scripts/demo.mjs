@@ -2,11 +2,15 @@
 // Requests an OAuth 2.0 access token through the built package.
 //   node scripts/demo.mjs                      embedded demo authorization server on 127.0.0.1, one
 //                                              token, then serves the connection tester (www/)
-//   node scripts/demo.mjs --once               the embedded server, one token as JSON, exit
+//   node scripts/demo.mjs --once               the embedded server, one token through the
+//                                              package's command, as JSON; exit
 //   node scripts/demo.mjs --token-endpoint ... a real endpoint (secrets from the environment)
 // Run with --help for the options.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { requestToken } from 'oauth-token-connection';
 
@@ -21,7 +25,8 @@ const USAGE = `Usage:
       prints its URL; "Use demo server" fills its form. Runs until Ctrl-C.
 
   node scripts/demo.mjs --once
-      The same token request, printed as JSON on stdout; then exits.
+      The same token request through the package's command (npx oauth-token-connection), its
+      result printed as JSON on stdout; then exits.
 
   node scripts/demo.mjs --token-endpoint URL --client-id ID [options]
   node scripts/demo.mjs --config settings.json [options]
@@ -149,17 +154,30 @@ function demoTokenRequest(server, DEMO_CLIENTS) {
   });
 }
 
-/** --once: the embedded server, one token as JSON, server stopped. */
+/**
+ * --once: the embedded server, one token through the package's command (`npx
+ * oauth-token-connection`), its result object as JSON on stdout, server stopped.
+ */
 async function runEmbedded() {
   // Imported here: the real-endpoint path does not need the server's dependencies.
   const { startAuthServer, DEMO_CLIENTS } = await import('../demo/auth-server.mjs');
   const server = await startAuthServer();
   try {
-    console.error(`Demo authorization server: ${server.url} (client id "${DEMO_CLIENTS.demo.id}", `
-      + `client secret "${DEMO_CLIENTS.demo.secret}")`);
-    const result = await demoTokenRequest(server, DEMO_CLIENTS);
-    console.log(JSON.stringify(result, null, 2));
-    return 0;
+    const { demo } = DEMO_CLIENTS;
+    console.error(`Demo authorization server: ${server.url} (client id "${demo.id}", `
+      + `client secret "${demo.secret}")`);
+    const args = ['--token-endpoint', server.url, '--client-id', demo.id, '--scope', 'read write',
+      '--output', 'result', '--pretty'];
+    // pkg/cli.js is what `npx oauth-token-connection` runs where the package is installed.
+    console.error(`The command: OAUTH_CLIENT_SECRET=${demo.secret} node pkg/cli.js `
+      + args.map((a) => (/^[\w:/.=-]+$/.test(a) ? a : `'${a}'`)).join(' '));
+    const cli = fileURLToPath(new URL('../pkg/cli.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, OAUTH_CLIENT_SECRET: demo.secret }, // the demo server's own client
+    });
+    const [code, signal] = await once(child, 'exit');
+    return signal ? 1 : code;
   } finally {
     await server.close();
   }

@@ -32,6 +32,19 @@ for component in rustfmt clippy; do
   fi
 done
 
+# Nightly Rust and cargo-fuzz for the test command's fuzzing step (libFuzzer needs nightly).
+# SKIP_FUZZ=1 skips them, and the step.
+if [ "${SKIP_FUZZ:-}" != 1 ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "installing the nightly Rust toolchain (for cargo fuzz)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz (a few minutes, once)"
+    cargo install cargo-fuzz --locked
+  fi
+fi
+
 # wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock.
 [ -f Cargo.lock ] || cargo generate-lockfile
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

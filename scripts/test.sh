@@ -17,6 +17,23 @@ step "cargo test: the core natively (whole exchanges on a scripted transport, pr
 cargo test --quiet --workspace
 cargo test --quiet -p oauth-token-core --no-default-features
 
+step "Fuzzing: each cargo fuzz target for ${FUZZ_SECONDS:-30} s on a temporary copy of its committed seeds (fuzz/seeds/<target>), so that the repository stays clean; a crash fails the run (fuzz/artifacts/<target>/)"
+if [ "${SKIP_FUZZ:-}" = 1 ]; then
+  echo "skipped (SKIP_FUZZ=1)"
+elif cargo +nightly fuzz --version >/dev/null 2>&1; then
+  FUZZ_CORPUS=$(mktemp -d)
+  trap 'rm -rf "$FUZZ_CORPUS"' EXIT
+  (
+    cd fuzz
+    for target in $(cargo +nightly fuzz list); do
+      cp -r "seeds/$target" "$FUZZ_CORPUS/$target"
+      cargo +nightly fuzz run "$target" "$FUZZ_CORPUS/$target" -- -max_total_time="${FUZZ_SECONDS:-30}"
+    done
+  )
+else
+  echo "skipped: no nightly toolchain with cargo-fuzz (scripts/setup.sh installs them)"
+fi
+
 step "wasm-bindgen-test: the conversions under Node.js, the default build and the full one"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p oauth-token-connection --target wasm32-unknown-unknown
@@ -29,12 +46,18 @@ SKIP_SETUP=1 bash scripts/build.sh
 step "Docs: README at most 250 lines, every link and anchor in README.md and docs/, examples quoted in README, a section per error code (scripts/check-docs.mjs)"
 node --test --test-reporter=spec tests/docs/
 
+step "API reference: TypeDoc over both entries, no undocumented export"
+bash scripts/api-docs.sh
+
 step "TypeScript: tests/types/usage.ts against pkg/'s declarations (strict)"
 node_modules/.bin/tsc -p tests/types
 
 step "Node.js integration tests against real servers on 127.0.0.1, with the hardening tests (hostile corpus, secret-leak scan, bounded memory, load and faults)"
 # Three files at a time: the memory and load files are heavy and run next to the light ones.
 node --test --test-concurrency=3 --test-reporter=spec tests/node/
+
+step "The command: the packed tarball's oauth-token-connection run with npx against the demo servers (every output mode, exit code, secret source and refusal; argv checked in /proc; the prompt under script(1))"
+node --test --test-reporter=spec tests/cli/
 
 step "Runtime matrix: tests/runtimes/acceptance.mjs in Node.js 18/20/22/24, Deno and Bun (installed from npm into .tools/runtimes/)"
 bash scripts/runtimes.sh

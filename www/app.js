@@ -3,7 +3,7 @@
 // Secrets (client secret, password, tokens) are never stored (no localStorage, sessionStorage,
 // cookies or URLs) and never logged: this file has no console call, and every promise is handled.
 
-import { explain, explainRestFailure } from './explain.js';
+import { explainRestFailure, pageNotes } from './explain.js';
 import { NEVER_EXPORTED, renderAssertion, withKeys } from './keys.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,12 +65,16 @@ function readForm() {
   // A number field reports '' for both empty and unparsable input; badInput tells them apart.
   if (timeout.validity.badInput) config.timeoutSeconds = Number.NaN;
   else if (timeout.value !== '') config.timeoutSeconds = timeout.valueAsNumber;
+  if ($('retry').checked) {
+    config.retry = { attempts: $('retry-attempts').valueAsNumber, maxDelaySeconds: $('retry-max-delay').valueAsNumber };
+  }
   return withKeys(config);
 }
 
 function syncGrantFields() {
   $('password-fields').hidden = checked('grantType') !== 'password';
   $('refresh-fields').hidden = checked('grantType') !== 'refresh_token';
+  $('retry-fields').hidden = !$('retry').checked;
 }
 
 for (const button of document.querySelectorAll('button[data-reveal]')) {
@@ -115,6 +119,31 @@ async function offerDemo() {
     updatePreview();
   });
 }
+
+// --- Discovery ---------------------------------------------------------------------------------
+// "Discover": the issuer's metadata (RFC 8414) through the package's discover(); its
+// token_endpoint fills the form, and the document is shown as published.
+$('discover').addEventListener('click', async () => {
+  if (!pkg) return;
+  const status = $('discover-status');
+  const shown = $('metadata');
+  status.hidden = false;
+  status.classList.remove('problem');
+  status.textContent = 'Discovering…';
+  shown.hidden = true;
+  const timeout = $('timeoutSeconds').valueAsNumber;
+  try {
+    const metadata = await pkg.discover($('issuer').value, Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {});
+    $('tokenEndpoint').value = metadata.token_endpoint;
+    shown.textContent = JSON.stringify(metadata, null, 2);
+    shown.hidden = false;
+    status.textContent = 'Token endpoint filled in from the issuer\'s metadata.';
+    updatePreview();
+  } catch (e) {
+    status.classList.add('problem');
+    status.textContent = e?.hint ? `${e.message} ${e.hint}` : String(e?.message ?? e);
+  }
+});
 
 // --- Request preview ---------------------------------------------------------------------------
 let previewSeq = 0;
@@ -193,18 +222,53 @@ function showResult(...children) {
   $('result-body').replaceChildren(...children);
 }
 
-/** The facts explanations need, from the config that was sent. */
+/** The form's settings by config key (camelCase ids and radio names): their labels, and where. */
+function formFields() {
+  const fields = Object.create(null);
+  for (const el of form.querySelectorAll('input, select')) {
+    const key = el.type === 'radio' ? el.name : el.id;
+    if (!/^[a-z]+[A-Z]\w*$/.test(key) || Object.hasOwn(fields, key)) continue;
+    const label = el.type === 'radio' ? el.closest('fieldset')?.querySelector('legend')
+      : form.querySelector(`label[for="${key}"]`) ?? el.closest('label');
+    if (!label) continue;
+    const copy = label.cloneNode(true);
+    for (const extra of copy.querySelectorAll('.optional, input')) extra.remove();
+    fields[key] = { label: copy.textContent.replace(/\s+/g, ' ').trim(), advanced: el.closest('#advanced') !== null };
+  }
+  return fields;
+}
+const FIELDS = formFields();
+
+/** The facts the page's own advice needs, from the config that was sent. */
 function contextFor(config) {
+  const headers = lastPreview?.headers.map(([name]) => name.toLowerCase())
+    ?? ['content-type', 'accept', ...(config.clientAuthentication === 'header' ? ['authorization'] : [])];
   return {
-    grantType: config.grantType,
     clientAuthentication: config.clientAuthentication,
     basicEncoding: config.basicEncoding,
-    sslMode: config.sslMode,
-    timeoutSeconds: Number.isFinite(config.timeoutSeconds) ? config.timeoutSeconds : undefined,
     origin: location.origin,
-    tokenEndpoint: config.tokenEndpoint,
+    requestHeaders: headers,
     secretChangesUnderFormEncoding: Boolean(lastPreview?.notes.some((n) => n.includes('form encoding changes'))),
+    fields: FIELDS,
   };
+}
+
+/** An exception's name only: its message might quote data from the answer. */
+function errorName(e) {
+  try {
+    return e instanceof Error ? e.name : typeof e;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The visible state when showing an outcome threw: the page never stays busy. */
+function renderPageError(show, id, e) {
+  show(h('div', { class: 'state failure', id, role: 'alert' },
+    h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '!'),
+      h('strong', {}, 'The page could not show the outcome'), h('span', { class: 'code-badge' }, errorName(e))),
+    h('p', { class: 'message' }, 'The request itself has ended. This is a bug of the tester page: '
+      + 'please report it. The page works again for the next request.')));
 }
 
 async function testConnection() {
@@ -251,9 +315,14 @@ async function testConnection() {
   testButton.disabled = false;
   running = false;
 
-  if (outcome.ok) renderSuccess(outcome.result, config, took);
-  else if (outcome.error?.code === 'ERR_ABORTED' && controller.signal.aborted) renderCancelled(took);
-  else renderFailure(outcome.error, ctx, took);
+  try {
+    if (outcome.ok) renderSuccess(outcome.result, config, took);
+    else if (outcome.error?.code === 'ERR_ABORTED' && controller.signal.aborted) renderCancelled(took);
+    else renderFailure(outcome.error, ctx, took);
+  } catch (e) {
+    stopTicker();
+    renderPageError(showResult, 'state-error', e);
+  }
 }
 
 // --- Outcomes ----------------------------------------------------------------------------------
@@ -299,17 +368,35 @@ function scopeView(requestedRaw, grantedRaw) {
   return [h('span', { class: 'chips', id: 'granted-scope' }, chips), h('span', { class: 'muted scope-summary' }, summary)];
 }
 
+// In the Result JSON, a member is secret when its name contains "token", "secret" or
+// "password"/"passwd" in any case (access_token, refresh_token, id_token, client_secret,
+// issued_token...), unless the name ends in "type" (token_type names a kind, not a token).
+// Every string below a secret member is masked until Reveal, at any depth and inside arrays.
+const SECRET_MEMBER = /token|secret|passw(?:or)?d/i;
+const isSecretMember = (name) => SECRET_MEMBER.test(name) && !/type$/i.test(name);
+// Deeper levels are not shown: a token response is a few levels deep, and JSON.stringify
+// overflows the stack at a few thousand.
+const SHOWN_DEPTH = 32;
+
+/** The JSON to show: secrets masked unless `reveal`, levels below SHOWN_DEPTH cut. */
+function shownJson(value, reveal, secret = false, depth = 0) {
+  if (typeof value === 'string') return secret && !reveal ? `${MASK_CHAR.repeat(8)} (hidden)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= SHOWN_DEPTH) return `… (nested more than ${SHOWN_DEPTH} levels deep: not shown)`;
+  if (Array.isArray(value)) return value.map((v) => shownJson(v, reveal, secret, depth + 1));
+  // Object.fromEntries defines members, so a "__proto__" member stays a member.
+  return Object.fromEntries(Object.entries(value).map(
+    ([k, v]) => [k, shownJson(v, reveal, secret || isSecretMember(k), depth + 1)]));
+}
+
 function renderSuccess(result, config, took) {
   let revealed = false;
   const len = result.accessToken.length;
   const tokenView = h('code', { class: 'token', id: 'access-token' });
   const jsonView = h('pre', { class: 'code json', id: 'result-json', tabindex: '0', 'aria-label': 'Result JSON' });
-  const SECRET_MEMBERS = ['access_token', 'refresh_token', 'id_token'];
   const draw = () => {
     tokenView.textContent = revealed ? result.accessToken : MASK_CHAR.repeat(Math.min(len, 24));
-    const shown = revealed ? result.json : Object.fromEntries(Object.entries(result.json).map(
-      ([k, v]) => [k, SECRET_MEMBERS.includes(k) && typeof v === 'string' ? `${MASK_CHAR.repeat(8)} (hidden)` : v]));
-    jsonView.textContent = JSON.stringify(shown, null, 2);
+    jsonView.textContent = JSON.stringify(shownJson(result.json, revealed), null, 2);
   };
   const reveal = h('button', { type: 'button', class: 'secondary small', id: 'reveal-token', 'aria-pressed': 'false',
     'aria-controls': 'access-token result-json', onclick: () => {
@@ -364,11 +451,22 @@ function renderSuccess(result, config, took) {
   ));
 }
 
+/** What to do: the package's hint first (the same on every host), then this page's notes. */
+function fixesView(error, ctx, isPackageError, prefix) {
+  const hint = isPackageError ? error.hint : 'An unexpected failure in this page: reload the page and try again.';
+  const notes = isPackageError ? pageNotes(error, ctx) : [];
+  return [
+    h('h3', {}, 'What to do'),
+    typeof hint === 'string' ? h('p', { class: 'hint', id: `${prefix}hint` }, hint) : null,
+    notes.length ? h('p', { class: 'muted notes-head' }, 'On this page:') : null,
+    notes.length ? h('ul', { class: 'fixes', id: `${prefix}fixes` }, notes.map((f) => h('li', {}, f))) : null,
+  ];
+}
+
 function renderFailure(error, ctx, took) {
   const isPackageError = pkg && error instanceof pkg.OAuthTokenError;
   const code = isPackageError ? error.code : 'unexpected';
   const message = error?.message ?? String(error);
-  const why = explain(isPackageError ? error : {}, ctx);
 
   const server = [];
   if (error?.error !== undefined) server.push(...row('error', h('code', { id: 'oauth-error' }, error.error)));
@@ -392,10 +490,7 @@ function renderFailure(error, ctx, took) {
       h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
     h('p', { class: 'message', id: 'error-message' }, message),
     server.length ? h('div', {}, h('h3', {}, 'The server said'), h('dl', { class: 'facts' }, server)) : null,
-    h('h3', {}, 'What it means'),
-    h('p', { id: 'explanation' }, why.meaning),
-    h('h3', {}, 'What to do'),
-    h('ul', { class: 'fixes', id: 'fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ...fixesView(error, ctx, isPackageError, ''),
   ));
 }
 
@@ -495,6 +590,10 @@ function importSettings(text) {
       $('timeoutSeconds').value = String(value);
     } else if (key === 'ignoreCookiesPolicy' && typeof value === 'boolean') {
       $('ignoreCookiesPolicy').checked = value;
+    } else if (key === 'retry' && value !== null && typeof value === 'object') {
+      $('retry').checked = true;
+      if (typeof value.attempts === 'number') $('retry-attempts').value = String(value.attempts);
+      if (typeof value.maxDelaySeconds === 'number') $('retry-max-delay').value = String(value.maxDelaySeconds);
     } else {
       ignored.push(key);
       continue;
@@ -696,13 +795,17 @@ async function sendRest() {
   send.disabled = false;
   restRunning = false;
 
-  if (outcome.ok) renderRestResponse(outcome, { method, url, fresh, took, ownAuthorization });
-  else if (controller.signal.aborted) {
-    showRest(h('div', { class: 'state cancelled', id: 'rest-cancelled' },
-      h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
-        h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
-      h('p', {}, 'The REST call was aborted.')));
-  } else renderRestFailure(outcome.error, { method, url, headers, ctx, took });
+  try {
+    if (outcome.ok) renderRestResponse(outcome, { method, url, fresh, took, ownAuthorization });
+    else if (controller.signal.aborted) {
+      showRest(h('div', { class: 'state cancelled', id: 'rest-cancelled' },
+        h('p', { class: 'headline' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⏹'),
+          h('strong', {}, 'Cancelled'), h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
+        h('p', {}, 'The REST call was aborted.')));
+    } else renderRestFailure(outcome.error, { method, url, headers, ctx, took });
+  } catch (e) {
+    renderPageError(showRest, 'rest-error', e);
+  }
 }
 
 function renderRestResponse({ res, body, tokenMs, first, used, requested }, { method, url, fresh, took, ownAuthorization }) {
@@ -771,7 +874,6 @@ function renderRestFailure(error, { method, url, headers, ctx, took }) {
   let why;
   if (isPackageError) {
     title = 'No token for the call';
-    why = explain(error, ctx);
   } else {
     const network = error?.name === 'TypeError' && /failed to fetch|fetch failed|networkerror|load failed/i.test(message);
     title = network ? 'The call did not complete' : 'The browser refused the call';
@@ -786,10 +888,12 @@ function renderRestFailure(error, { method, url, headers, ctx, took }) {
       isPackageError && error.status !== undefined ? h('span', { class: 'status-badge' }, `HTTP ${error.status}`) : null,
       h('span', { class: 'muted' }, ` after ${formatElapsed(took)}`)),
     h('p', { class: 'message', id: 'rest-error-message' }, message),
-    h('h3', {}, 'What it means'),
-    h('p', { id: 'rest-explanation' }, why.meaning),
-    h('h3', {}, 'What to do'),
-    h('ul', { class: 'fixes', id: 'rest-fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ...(why ? [
+      h('h3', {}, 'What it means'),
+      h('p', { id: 'rest-explanation' }, why.meaning),
+      h('h3', {}, 'What to do'),
+      h('ul', { class: 'fixes', id: 'rest-fixes' }, why.fixes.map((f) => h('li', {}, f))),
+    ] : fixesView(error, ctx, true, 'rest-failure-')),
   ));
 }
 

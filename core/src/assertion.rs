@@ -30,6 +30,8 @@ pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The settings only this module reads: each one alone makes a config need the `jwt` feature.
+/// (`issuer` is not one: it is the assertion's `iss` with the jwt_bearer grant only, and the URL
+/// to discover the token endpoint from with every other grant; see [`issuer_is_claim`].)
 pub const SETTINGS: &[&str] = &[
     "privateKey",
     "signingAlgorithm",
@@ -37,7 +39,6 @@ pub const SETTINGS: &[&str] = &[
     "certificate",
     "assertionAudience",
     "assertionLifetimeSeconds",
-    "issuer",
     "subject",
     "audience",
     "assertionClaims",
@@ -84,6 +85,11 @@ mod lean {
 
     pub(crate) fn token_uri<'a>(_: &Entries<'a>) -> Option<&'a str> {
         None
+    }
+
+    /// No jwt_bearer grant in this build: `issuer` is always the URL to discover.
+    pub(crate) fn issuer_is_claim(_: &Entries<'_>) -> bool {
+        false
     }
 
     pub fn takes_scope(_: Option<&Signer>) -> bool {
@@ -288,6 +294,17 @@ mod full {
         }
     }
 
+    /// Whether `issuer` is the assertion's `iss` (the jwt_bearer grant, by name or URN, or a
+    /// service account's default grant) rather than the URL to discover the token endpoint from;
+    /// the token endpoint is then `tokenEndpoint` or the service account's `token_uri`.
+    pub(crate) fn issuer_is_claim(e: &Entries<'_>) -> bool {
+        match e.string("grantType") {
+            Ok(Some(g)) => g == "jwt_bearer" || g == super::JWT_BEARER_GRANT,
+            Ok(None) => e.get("serviceAccount").is_some(),
+            Err(_) => false,
+        }
+    }
+
     /// Whether the signer puts the configured scope into its claims (the body then has none).
     pub fn takes_scope(signer: Option<&Signer>) -> bool {
         signer.is_some_and(|s| s.scope_claim)
@@ -341,14 +358,13 @@ mod full {
             (false, false) => {
                 let Some(k) = SETTINGS.iter().find(|k| e.get(k).is_some()) else { return Ok(None) };
                 let with = match *k {
-                    "issuer" | "subject" | "audience" | "assertionClaims" | "serviceAccount" => WITH_GRANT,
+                    "subject" | "audience" | "assertionClaims" | "serviceAccount" => WITH_GRANT,
                     "privateKey" | "certificate" => WITH_KEY,
                     _ => WITH_ANY,
                 };
                 return Err(invalid(&[k, " is only used with ", with]));
             }
             (true, false) => &[
-                ("issuer", WITH_GRANT),
                 ("subject", WITH_GRANT),
                 ("audience", WITH_GRANT),
                 ("assertionClaims", WITH_GRANT),
@@ -1195,6 +1211,7 @@ mod full {
                 set_cookies: &[],
                 body,
                 json: crate::value::testing::parse_json(std::str::from_utf8(body).unwrap()),
+                retry_after: None,
             };
             assert!(matches!(ex.step(Event::Response(response(ok)), T0), Step::Done(_)));
             // The next renewal (with the refresh token: the client still authenticates): the host
@@ -1238,6 +1255,7 @@ mod full {
                 set_cookies: &[],
                 body,
                 json: crate::value::testing::parse_json(std::str::from_utf8(body).unwrap()),
+                retry_after: None,
             };
             ex.step(Event::Response(r), T0);
             ex.invalidate();
@@ -1463,10 +1481,8 @@ mod full {
                 err(&header),
                 "privateKey is only used with clientAuthentication \"private_key_jwt\" or grantType \"jwt_bearer\""
             );
-            assert_eq!(
-                err(&[("clientSecret", s("x")), ("issuer", s("x"))]),
-                "issuer is only used with grantType \"jwt_bearer\""
-            );
+            // With any other grant, issuer is the URL to discover the token endpoint from.
+            assert_eq!(err(&[("clientSecret", s("x")), ("issuer", s("x"))]), "set tokenEndpoint or issuer, not both");
             assert!(err(&[("clientSecret", s("x")), ("keyId", s("x"))])
                 .starts_with("keyId is only used with a signed assertion"));
             assert_eq!(err(&pkjwt(&[("audience", s("x"))])), "audience is only used with grantType \"jwt_bearer\"");
@@ -1562,6 +1578,121 @@ mod full {
             assert!(ka.contains("grant_type=10:jwt_bearer\n") && ka.contains("subject=5:alice\n"), "{ka}");
             for line in key("p256").0.lines().filter(|l| !l.starts_with("---")) {
                 assert!(!ka.contains(line));
+            }
+        }
+
+        fn respond(ex: &mut Exchange, status: u16, body: &'static str, retry_after: Option<&'static str>) -> Step {
+            let r = crate::exchange::Response {
+                status,
+                opaque_redirect: false,
+                content_type: Some("application/json"),
+                set_cookies: &[],
+                body: body.as_bytes(),
+                json: crate::value::testing::parse_json(body),
+                retry_after,
+            };
+            ex.step(Event::Response(r), T0)
+        }
+
+        /// The claims of a JWS signing input (its second part), decoded.
+        fn claims_of_input(input: &str) -> String {
+            let part = input.split('.').nth(1).unwrap();
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part).unwrap();
+            String::from_utf8(bytes).unwrap()
+        }
+
+        #[test]
+        fn issuer_is_the_assertions_iss_with_the_jwt_bearer_grant() {
+            let iss = "https://issuer.example.com";
+            for grant in ["jwt_bearer", super::super::JWT_BEARER_GRANT] {
+                let c =
+                    config(&[("grantType", s(grant)), ("privateKey", s(&key("p256").0)), ("issuer", s(iss))]).unwrap();
+                assert_eq!(c.issuer, None, "nothing is discovered");
+                assert!(!c.needs_discovery());
+                assert_eq!(c.token_endpoint.href(), ENDPOINT);
+                assert_eq!(c.signer.unwrap().claims.issuer, iss);
+                // Without tokenEndpoint: refused, pointing to discover().
+                let e = parse(
+                    &entries(&[("grantType", s(grant)), ("privateKey", s(&key("p256").0)), ("issuer", s(iss))]),
+                    &parse_url,
+                )
+                .unwrap_err();
+                assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+                assert_eq!(e.message(), crate::config::JWT_BEARER_ENDPOINT);
+                assert!(e.message().contains("pass tokenEndpoint, e.g. the token_endpoint of discover(url)"));
+            }
+            // A service account: issuer is the iss too, the token endpoint its token_uri.
+            let g = parse(&entries(&[("serviceAccount", google(&[])), ("issuer", s("other@x"))]), &parse_url).unwrap();
+            assert_eq!((g.issuer, g.signer.unwrap().claims.issuer.as_str()), (None, "other@x"));
+            assert_eq!(g.token_endpoint.href(), "https://oauth2.googleapis.com/token");
+        }
+
+        #[cfg(feature = "discovery")]
+        #[test]
+        fn issuer_is_the_discovery_url_with_client_assertions() {
+            let mut pairs = pkjwt(&[("issuer", s("https://as.example.com/tenant"))]);
+            pairs.push(("clientId", s("client")));
+            let c = parse(&entries(&pairs), &parse_url).unwrap();
+            assert!(c.needs_discovery());
+            assert_eq!(c.client_authentication, ClientAuthentication::PrivateKeyJwt);
+            // The assertion's default audience is the discovered token endpoint.
+            let mut ex = Exchange::request_token(c).parse_urls_with(parse_url);
+            assert!(matches!(ex.step(Event::Start, T0), Step::Discover(_)));
+            let metadata =
+                r#"{"issuer":"https://as.example.com/tenant","token_endpoint":"https://as.example.com/tenant/token"}"#;
+            let first = respond(&mut ex, 200, metadata, None);
+            let (_, input, fetch) = sign_rounds(&mut ex, first, None, &[4; 256]);
+            assert_eq!(fetch.request.url, "https://as.example.com/tenant/token");
+            let claims = claims_of_input(&input);
+            assert!(claims.contains(r#""aud":"https://as.example.com/tenant/token""#), "{claims}");
+        }
+
+        #[test]
+        fn mutual_tls_and_keys_exclude_each_other() {
+            let tls = [("clientAuthentication", s("tls_client_auth"))];
+            assert_eq!(
+                err(&[tls.to_vec(), vec![("privateKey", s(&key("p256").0))]].concat()),
+                "privateKey is only used with clientAuthentication \"private_key_jwt\" or grantType \"jwt_bearer\""
+            );
+            assert!(err(&[tls.to_vec(), vec![("clientSecret", s("x"))]].concat())
+                .starts_with("clientSecret is not used with clientAuthentication \"tls_client_auth\""));
+            assert!(err(&pkjwt(&[("clientSecret", s("x"))]))
+                .starts_with("clientSecret is not used with clientAuthentication \"private_key_jwt\""));
+            let c = config(&[("clientAuthentication", s("self_signed_tls_client_auth")), ("clientSecret", s(""))]);
+            assert_eq!(c.unwrap().signer, None);
+        }
+
+        #[cfg(feature = "retry")]
+        #[test]
+        fn every_retried_attempt_signs_a_new_assertion() {
+            let retry = ("retry", Value::Object(vec![]));
+            let bearer = vec![("grantType", s("jwt_bearer")), ("privateKey", s(&key("p256").0)), retry.clone()];
+            let client = pkjwt(&[retry]);
+            // (ES256 signatures are 64 bytes, RS256 ones 256.)
+            for (pairs, n) in [(bearer, 64), (client, 256)] {
+                let mut ex = Exchange::request_token(config(&pairs).unwrap());
+                let first = ex.step(Event::Start, T0);
+                let (_, input, fetch) = sign_rounds(&mut ex, first, None, &[4; 256][..n]);
+                assert!(claims_of_input(&input).contains(JTI));
+                let Step::Wait { ms } = respond(&mut ex, 503, "{}", Some("1")) else { panic!("expected a wait") };
+                assert_eq!(ms, 1_000);
+                // The retry goes through the Sign step again: the key is the host's now, the jti new.
+                let Step::Sign(prepare) = ex.step(Event::Waited, T0 + 1_000.0) else { panic!("expected a sign step") };
+                assert!(matches!(prepare, Sign::Prepare { key: None, .. }), "{prepare:?}");
+                let other = [7u8; 16];
+                let Step::Sign(Sign::Input { input: again, .. }) =
+                    ex.step(Event::Signed(Signed::Prepared { random: &other, sha1: None, sha256: None }), T0 + 1_000.0)
+                else {
+                    panic!("expected the input round")
+                };
+                assert!(!claims_of_input(&again).contains(JTI));
+                assert!(claims_of_input(&again).contains(&jws::base64url(&other)));
+                let Step::Fetch(retried) = ex.step(Event::Signed(Signed::Signature(&[5; 256][..n])), T0 + 1_000.0)
+                else {
+                    panic!("expected a fetch")
+                };
+                assert_ne!(retried.request.body, fetch.request.body);
+                assert!(retried.timeout_ms < fetch.timeout_ms, "the run's timeout is shared");
             }
         }
     }

@@ -41,6 +41,13 @@ pub enum Error {
     /// in every build; made only with the `jwt` feature.)
     #[cfg(feature = "jwt")]
     UnsupportedAlgorithm { algorithm: &'static str, no_web_crypto: bool },
+    /// A connection's REST call to an origin the token may not go to; nothing was sent.
+    /// `listed`: `resourceOrigins` is set (else: http: to a host that is not loopback).
+    ForbiddenOrigin { origin: String, listed: bool },
+    /// The host could not load the WebAssembly module from `url` (an HTML page served instead,
+    /// a wrong path, a Content-Security-Policy); `detail` is the host's message. The package's
+    /// JavaScript raises it, before any wasm runs, from the texts [`crate::package`] gives it.
+    WasmLoad { url: String, detail: String },
 }
 
 /// The refused SSL modes.
@@ -74,6 +81,8 @@ impl Error {
             "ERR_UNSUPPORTED_ALGORITHM",
             "This runtime cannot sign the assertion: no WebCrypto, or it lacks the algorithm (e.g. EdDSA).",
         ),
+        ("ERR_FORBIDDEN_ORIGIN", "A connection refused to send its token to this origin; nothing was sent."),
+        ("ERR_WASM_LOAD", "The WebAssembly module could not be loaded: HTML served instead, a wrong path, a CSP."),
     ];
 
     /// The stable code.
@@ -94,6 +103,8 @@ impl Error {
             Error::Internal => "ERR_INTERNAL",
             #[cfg(feature = "jwt")]
             Error::UnsupportedAlgorithm { .. } => "ERR_UNSUPPORTED_ALGORITHM",
+            Error::ForbiddenOrigin { .. } => "ERR_FORBIDDEN_ORIGIN",
+            Error::WasmLoad { .. } => "ERR_WASM_LOAD",
         }
     }
 
@@ -114,7 +125,8 @@ impl Error {
             Error::InvalidConfig(m) => m.clone(),
             Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => String::from(
                 "sslMode \"trust\" is unsupported: fetch always verifies certificates. Use \
-                 \"verify\" and add the CA to the host's trust store (Node.js: \
+                 \"verify\" and trust the private CA in the fetch option (Node.js: fetch through an \
+                 undici Agent with connect: { ca }), or in the host's trust store (Node.js: \
                  NODE_EXTRA_CA_CERTS=ca.pem; browsers: the system's or browser's store).",
             ),
             Error::UnsupportedSslMode { mode: SslModeRefused::Off } => String::from(
@@ -122,15 +134,21 @@ impl Error {
                  \"verify\" with an https: endpoint (http: is accepted for loopback hosts only).",
             ),
             Error::InsecureEndpoint => String::from(
-                "tokenEndpoint must use https: (http: only for loopback hosts: localhost, \
+                "tokenEndpoint, issuer and a discovered token_endpoint must use https: (http: only for loopback hosts: localhost, \
                  127.0.0.0/8, [::1]); credentials would travel in clear text",
             ),
             Error::Network { detail } => concat(&["the token request failed: ", detail]),
+            Error::Tls { reason } if is_client_certificate_alert(reason) => concat(&[
+                "TLS to the token endpoint failed (",
+                reason,
+                "): the server refused the handshake, as servers that require a client certificate \
+                 do; pass a fetch option that presents one",
+            ]),
             Error::Tls { reason } => concat(&[
                 "TLS to the token endpoint failed (",
                 reason,
-                "): if its certificate is untrusted, add its CA to the host's trust store \
-                 (Node.js: NODE_EXTRA_CA_CERTS)",
+                "): if its certificate is untrusted, trust its CA in the fetch option (Node.js: an \
+                 undici Agent with connect: { ca }) or the host's trust store (NODE_EXTRA_CA_CERTS)",
             ]),
             Error::Timeout { timeout_ms } => {
                 concat(&["the token endpoint did not answer within ", &decimal(*timeout_ms), " ms (timeoutSeconds)"])
@@ -186,6 +204,19 @@ impl Error {
                 algorithm,
                 " (crypto.subtle: NotSupportedError); docs/guide/keys.md lists the algorithms of each runtime",
             ]),
+            Error::ForbiddenOrigin { origin, listed: true } => concat(&[
+                "the connection sends its token only to resourceOrigins; ",
+                &crate::text::clean(origin),
+                " is not listed, so nothing was sent",
+            ]),
+            Error::ForbiddenOrigin { origin, listed: false } => concat(&[
+                "the connection does not send its token over http: to ",
+                &crate::text::clean(origin),
+                " (not loopback: it would travel in clear text), so nothing was sent",
+            ]),
+            Error::WasmLoad { url, detail } => {
+                concat(&["the WebAssembly module could not be loaded from ", url, ": ", detail])
+            }
         }
     }
 
@@ -194,8 +225,8 @@ impl Error {
         match self {
             Error::InvalidConfig(_) => "Correct the setting the message names; nothing was sent.",
             Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => {
-                "Use sslMode \"verify\" and trust the private CA where the host looks for CAs \
-                 (Node.js: NODE_EXTRA_CA_CERTS=ca.pem at process start; browsers: the system's store)."
+                "Use sslMode \"verify\" and pass a fetch option that trusts the private CA (Node.js: \
+                 an undici Agent with connect: { ca }), or add it to the host's trust store."
             }
             Error::UnsupportedSslMode { mode: SslModeRefused::Off } => {
                 "Use sslMode \"verify\" with the endpoint's https: URL."
@@ -205,15 +236,23 @@ impl Error {
                 "Check that the endpoint's host and port are reachable from here; in a browser, also \
                  that the endpoint allows cross-origin requests (CORS) from this page's origin."
             }
+            Error::Tls { reason } if is_client_certificate_alert(reason) => {
+                "Pass a fetch option that presents the client certificate the server requires."
+            }
             Error::Tls { .. } => {
-                "Trust the CA that issued the endpoint's certificate on this host, or fix the server's \
-                 certificate chain."
+                "Trust the CA that issued the endpoint's certificate (the fetch option, or this host's \
+                 trust store), or fix the server's certificate chain."
             }
             Error::Timeout { .. } => {
                 "Check that the URL is the token endpoint; raise timeoutSeconds if the server is merely slow."
             }
             Error::UnexpectedRedirect { .. } => {
                 "Configure the final token endpoint URL (often https: instead of http:, or a trailing slash)."
+            }
+            // A JSON 404 or 405 is a wrong path whatever its body says.
+            Error::OAuth { status: 404 | 405, .. } => {
+                "Check the token endpoint's path (e.g. /oauth2/token or /oauth/token): this URL is not \
+                 a token endpoint."
             }
             Error::OAuth { error, .. } => oauth_hint(error),
             Error::HttpStatus { status: 401, .. } => {
@@ -245,6 +284,17 @@ impl Error {
             Error::UnsupportedAlgorithm { .. } => {
                 "Use an algorithm this runtime implements: RS256, PS256, ES256 and ES384 work on every \
                  supported host; EdDSA needs Ed25519 in WebCrypto (newer runtimes; docs/guide/keys.md)."
+            }
+            Error::ForbiddenOrigin { listed: true, .. } => {
+                "Add the origin to resourceOrigins if the token is meant for it."
+            }
+            Error::ForbiddenOrigin { listed: false, .. } => {
+                "Use the resource's https: URL, or list the http: origin in resourceOrigins to allow it."
+            }
+            Error::WasmLoad { .. } => {
+                "Serve oauth_token_connection_bg.wasm next to the module as application/wasm; with Vite's \
+                 dev server add optimizeDeps: { exclude: ['oauth-token-connection'] }; under a \
+                 Content-Security-Policy allow 'wasm-unsafe-eval' in script-src."
             }
         }
     }
@@ -306,6 +356,16 @@ pub struct FetchFailure {
     pub cause_message: Option<String>,
     /// Running in a browser page, where a failed fetch may be a CORS refusal.
     pub in_browser: bool,
+    /// The body read failed: a response had begun.
+    pub after_response: bool,
+}
+
+/// TLS alerts a server sends when it wants a client certificate it did not get (RFC 8446 §6.2
+/// `certificate_required`; TLS 1.2 servers send `handshake_failure` or `bad_certificate`).
+fn is_client_certificate_alert(reason: &str) -> bool {
+    ["ALERT_CERTIFICATE_REQUIRED", "ALERT_HANDSHAKE_FAILURE", "ALERT_BAD_CERTIFICATE"]
+        .iter()
+        .any(|alert| reason.as_bytes().windows(alert.len()).any(|w| w == alert.as_bytes()))
 }
 
 /// TLS failure codes that Node.js (OpenSSL) reports on `cause.code`.
@@ -392,6 +452,8 @@ mod tests {
             Error::Internal,
             #[cfg(feature = "jwt")]
             Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false },
+            Error::ForbiddenOrigin { origin: "http://a.example".into(), listed: false },
+            Error::WasmLoad { url: "/x.wasm".into(), detail: "d".into() },
         ];
         let codes: Vec<&str> = samples.iter().map(Error::code).collect();
         // Every code is listed in every build (the TypeScript union is one); a build without the
@@ -403,7 +465,7 @@ mod tests {
             .collect();
         assert_eq!(codes, listed);
         for e in &samples {
-            assert!(e.hint().ends_with('.') && e.hint().len() < 200, "{}", e.hint());
+            assert!(e.hint().ends_with('.') && e.hint().len() < 240, "{}", e.hint());
         }
     }
 
@@ -431,6 +493,20 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.code(), "ERR_TLS");
+        assert!(e.message().contains("fetch option") && e.hint().contains("fetch option"), "{}", e.message());
+        // A server that wants a client certificate (Node's code for TLS 1.2's alert 40).
+        let e = classify_fetch_failure(FetchFailure {
+            cause_codes: vec!["ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE".into()],
+            ..Default::default()
+        });
+        assert!(e.message().contains("client certificate"), "{}", e.message());
+        assert!(e.hint().contains("client certificate"), "{}", e.hint());
+    }
+
+    #[test]
+    fn the_trust_ssl_mode_names_the_fetch_option() {
+        let e = Error::UnsupportedSslMode { mode: SslModeRefused::Trust };
+        assert!(e.message().contains("fetch option") && e.hint().contains("fetch option"));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod cookies;
+pub mod discovery;
 pub mod error;
 pub mod exchange;
 #[cfg(feature = "jwt")]
@@ -40,6 +41,7 @@ pub mod pem;
 pub mod preview;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod secret;
 pub mod text;
 pub mod value;

@@ -1,8 +1,9 @@
 //! What the npm package's hand-written JavaScript and TypeScript take from the Rust definitions,
 //! so that each fact has one home: the declarations of its data (`types.d.ts`: the error codes of
-//! [`Error::CODES`], the result's members of [`RESULT`], the settings) and the limits the
-//! config copy applies before anything reaches wasm memory (`limits.js`). `scripts/build.sh`
-//! writes both (`cargo run -p oauth-token-core --example package-file types|limits`).
+//! [`Error::CODES`], the result's members of [`RESULT`], the settings), and what the JavaScript
+//! needs before the `.wasm` runs (`facts.js`: the config copy's limits, the texts of a failed
+//! load's error). `scripts/build.sh` writes both (`cargo run -p oauth-token-core --example
+//! package-file types|facts`); `errors` lists each code's common hint for scripts/check-docs.mjs.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -29,11 +30,12 @@ pub const RESULT: &[(&str, &str, bool, &str)] = &[
 
 const SETTINGS: &str = r#"/** Settings of the connection; see README.md for the mapping to the connection's settings. */
 export interface TokenRequestSettings {
-  /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
-  tokenEndpoint: string;
   /** Entered decoded; every encoding is done for you. */
   clientId: string;
-  /** Entered decoded. Optional only for a public client: password grant with body authentication. */
+  /**
+   * Entered decoded. Optional only for a public client (password or refresh_token grant with body
+   * authentication); refused with 'tls_client_auth' and 'self_signed_tls_client_auth'.
+   */
   clientSecret?: string;
   /** Space-delimited, case-sensitive scope tokens (RFC 6749 §3.3). */
   scope?: string;
@@ -47,13 +49,25 @@ export interface TokenRequestSettings {
   /**
    * HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1); or a
    * signed JWT (RFC 7523 §2.2, OpenID Connect Core §9): `'private_key_jwt'` with `privateKey`
-   * (the default when `privateKey` is given), `'client_secret_jwt'` with `clientSecret` (HMAC).
-   * The JWT modes are in `oauth-token-connection/full`.
+   * (the default when `privateKey` is given), `'client_secret_jwt'` with `clientSecret` (HMAC),
+   * both in `oauth-token-connection/full`; or the TLS client certificate (RFC 8705 §2:
+   * 'tls_client_auth', 'self_signed_tls_client_auth'), with client_id in the body and no secret.
+   * The certificate is the transport's business: pass a `fetch` that presents it.
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
    */
-  clientAuthentication?: 'header' | 'body' | 'private_key_jwt' | 'client_secret_jwt';
+  clientAuthentication?:
+    | 'header'
+    | 'body'
+    | 'private_key_jwt'
+    | 'client_secret_jwt'
+    | 'tls_client_auth'
+    | 'self_signed_tls_client_auth';
   /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
   basicEncoding?: 'form' | 'none';
-  /** Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE. */
+  /**
+   * Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE.
+   * For a private CA, pass a `fetch` that trusts it (Node.js: an undici Agent with `connect: { ca }`).
+   */
   sslMode?: 'verify' | 'trust' | 'off';
   /** Timeout of the whole request in seconds, default 30. */
   timeoutSeconds?: number;
@@ -67,6 +81,24 @@ export interface TokenRequestSettings {
    */
   signal?: AbortSignal;
   /**
+   * The fetch every request of this config goes through (the token request, discovery, and a
+   * connection's REST calls unless `restFetch` is set), instead of the host's: e.g. a Workers
+   * mtls_certificates binding's `fetch` (bound to it), or one that passes an undici Agent (client
+   * certificate, private CA) or ProxyAgent as `dispatcher`. It is called with `redirect: 'manual'`
+   * and the timeout's signal, and its body is read up to `maxResponseBytes`; a rejection is
+   * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED).
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Send a failed request again where that is safe: `client_credentials` after 408, 429, 502,
+   * 503 or 504, and any grant after a network error before any response byte; never a
+   * `refresh_token` request the server may have seen. Honours `Retry-After` (seconds or an HTTP
+   * date), else waits a random time (full jitter); gives up when the wait would exceed
+   * `maxDelaySeconds` or `timeoutSeconds`, which bounds the whole call. Off by default: a retry
+   * delays a failure you may want to see at once. `warnings` records each retry.
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  retry?: RetryOptions;
    * The key that signs the assertion (`private_key_jwt`, the `jwt_bearer` grant): a PEM text
    * (PKCS#8 `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`; `\n` escapes are
    * read as line breaks), a private JWK, or a `CryptoKey` whose usages include `'sign'`. It is
@@ -94,13 +126,62 @@ export interface ServiceAccountKey {
   [member: string]: unknown;
 }
 
+/** `retry`'s options. */
+export interface RetryOptions {
+  /** How many times a failed request may be sent again (0 to 10, default 2). */
+  attempts?: number;
+  /** The longest wait before a retry, in seconds (default 30); a longer Retry-After is not waited for. */
+  maxDelaySeconds?: number;
+}
+
+/** Where the token endpoint is: configured, or discovered from the issuer (RFC 8414). */
+export type Endpoint =
+  | {
+      /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
+      tokenEndpoint: string;
+      /** Not with `tokenEndpoint`. */
+      issuer?: never;
+    }
+  | {
+      /**
+       * The authorization server's issuer URL (https:, no query or fragment): the token endpoint
+       * is discovered from its metadata before the first token request (a connection keeps it),
+       * or the metadata `discover()` returned, which is not fetched again. (With the jwt_bearer
+       * grant `issuer` is the assertion's `iss` instead: see `JwtBearerGrant`.)
+       * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+       * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+       */
+      issuer: string | AuthorizationServerMetadata;
+      /** Not with `issuer`: the metadata names it. */
+      tokenEndpoint?: never;
+    };
+
+/** Authorization server metadata (RFC 8414 §2), as the server published it. */
+export interface AuthorizationServerMetadata {
+  /** The issuer, identical to the one it was discovered for (RFC 8414 §3.3). */
+  issuer: string;
+  /** The token endpoint: https: (http: only for loopback hosts). */
+  token_endpoint: string;
+  /** Every other member, as published. */
+  [member: string]: unknown;
+}
+
+/** `discover()`'s options: those of a token request that apply to fetching the metadata. */
+export type DiscoveryOptions = Pick<
+  TokenRequestSettings,
+  'fetch' | 'timeoutSeconds' | 'maxResponseBytes' | 'signal' | 'retry'
+>;
+
 /** The client credentials grant (RFC 6749 §4.4), the default. */
 export interface ClientCredentialsGrant {
+  /** 'client_credentials', or left out. */
   grantType?: 'client_credentials';
+  /** Not with this grant. */
   username?: never;
+  /** Not with this grant. */
   password?: never;
+  /** Not with this grant. */
   refreshToken?: never;
-  issuer?: never;
   subject?: never;
   audience?: never;
   assertionClaims?: never;
@@ -109,13 +190,14 @@ export interface ClientCredentialsGrant {
 
 /** The resource owner password credentials grant (RFC 6749 §4.3). */
 export interface PasswordGrant {
+  /** 'password'. */
   grantType: 'password';
   /** Resource owner's user name. */
   username: string;
   /** Resource owner's password. */
   password: string;
+  /** Not with this grant. */
   refreshToken?: never;
-  issuer?: never;
   subject?: never;
   audience?: never;
   assertionClaims?: never;
@@ -124,12 +206,14 @@ export interface PasswordGrant {
 
 /** The refresh token grant (RFC 6749 §6). */
 export interface RefreshTokenGrant {
+  /** 'refresh_token'. */
   grantType: 'refresh_token';
   /** The refresh token. */
   refreshToken: string;
+  /** Not with this grant. */
   username?: never;
+  /** Not with this grant. */
   password?: never;
-  issuer?: never;
   subject?: never;
   audience?: never;
   assertionClaims?: never;
@@ -142,8 +226,13 @@ export interface RefreshTokenGrant {
  */
 export interface JwtBearerGrant {
   grantType: 'jwt_bearer' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-  /** The assertion's `iss` (default: clientId). */
+  /**
+   * The assertion's `iss` (default: clientId). With this grant `issuer` is never a URL to
+   * discover: the token endpoint is `tokenEndpoint` (e.g. `(await discover(url)).token_endpoint`).
+   */
   issuer?: string;
+  /** Required with this grant (a service account's `token_uri` is the default). */
+  tokenEndpoint: string;
   /** The assertion's `sub`, e.g. Salesforce's user name or the Google user to impersonate. */
   subject?: string;
   /** The assertion's `aud` (default: the token endpoint URL). */
@@ -161,8 +250,10 @@ export interface JwtBearerGrant {
  * issuer `client_email`, kid `private_key_id`, the token endpoint `token_uri` by default, and the
  * scope in the assertion's `scope` claim (not in the body), as Google requires.
  */
-export interface ServiceAccountGrant extends Omit<JwtBearerGrant, 'grantType' | 'serviceAccount'> {
+export interface ServiceAccountGrant extends Omit<JwtBearerGrant, 'grantType' | 'serviceAccount' | 'tokenEndpoint'> {
   grantType?: JwtBearerGrant['grantType'];
+  /** Default: the key file's `token_uri`. */
+  tokenEndpoint?: string;
   serviceAccount: ServiceAccountKey;
 }
 
@@ -170,13 +261,14 @@ export interface ServiceAccountGrant extends Omit<JwtBearerGrant, 'grantType' | 
 export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant | JwtBearerGrant;
 
 /**
- * Settings with their grant: the jwt_bearer grant needs no clientId (its issuer defaults to it),
- * and a service account brings its token endpoint.
+ * Settings with their grant: the token endpoint is configured or discovered from `issuer`,
+ * except with the jwt_bearer grant, whose `issuer` is the assertion's `iss` and which needs
+ * `tokenEndpoint` (a service account brings its own) and no clientId (its issuer defaults to it).
  */
-export type WithGrant<S extends { tokenEndpoint: string; clientId: string }> =
-  | (S & Exclude<Grant, JwtBearerGrant>)
+export type WithGrant<S extends { clientId: string }> =
+  | (S & Endpoint & Exclude<Grant, JwtBearerGrant>)
   | (Omit<S, 'clientId'> & { clientId?: string } & JwtBearerGrant)
-  | (Omit<S, 'tokenEndpoint' | 'clientId'> & { tokenEndpoint?: string; clientId?: string } & ServiceAccountGrant);
+  | (Omit<S, 'clientId'> & { clientId?: string } & ServiceAccountGrant);
 
 /** `requestToken`'s settings: the token endpoint, the client, the grant. */
 export type TokenRequestConfig = WithGrant<TokenRequestSettings>;
@@ -196,6 +288,8 @@ export interface ConnectionOptions {
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   cache?: TokenCache;
+  /** The fetch a connection's REST calls (`connection.fetch`) go through; default: `fetch`, else the host's. */
+  restFetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */
@@ -207,7 +301,9 @@ export type ConnectionConfig = WithGrant<Omit<TokenRequestSettings, 'signal'> & 
  * longer than 2 s is skipped (a warning in the result), never an error.
  */
 export interface TokenCache {
+  /** The stored JSON text for `key`, or null/undefined when there is none. */
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  /** Stores `value` for `options.expirationTtl` seconds (at least 60). */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
 }
 
@@ -215,14 +311,23 @@ export interface TokenCache {
 
 const PREVIEW: &str = r#"/** What previewRequest returns: the request requestToken would send, secrets masked. */
 export interface RequestPreview {
+  /** Always 'POST' (RFC 6749 §3.2). */
   method: 'POST';
+  /** The token endpoint. */
   url: string;
   /** [name, value] in sending order; Authorization reads `Basic base64(<client id as encoded>:********)`. */
   headers: [string, string][];
   /** The form body as sent, except that client_secret, password and refresh_token read `********`. */
   body: string;
   /** The fetch options every token request uses. */
-  fetchOptions: { redirect: 'manual'; credentials: 'omit'; cache: 'no-store' };
+  fetchOptions: {
+    /** A redirect is an error; nothing is re-sent. */
+    redirect: 'manual';
+    /** No ambient cookies or HTTP authentication. */
+    credentials: 'omit';
+    /** Token responses are not cached (RFC 6749 §5.1). */
+    cache: 'no-store';
+  };
   /** Plain-language notes on the encodings applied; never a secret. */
   notes: string[];
   /**
@@ -260,27 +365,52 @@ pub fn declarations() -> String {
     out
 }
 
-/// The config copy's limits, as `limits.js` holds them.
-pub fn limits_module() -> String {
+/// The limits the config copy applies before anything reaches wasm memory: (name, value, doc).
+pub fn copy_limits() -> [(&'static str, usize, &'static str); 3] {
     use crate::config::{MAX_CONFIG_UNITS, MAX_EXTRA_VALUES, MAX_STRING_BYTES};
-    let line = |doc: &str, name: &str, value: usize| {
-        ["/** ", doc, " */\nexport const ", name, " = ", &crate::decimal(value as u64), ";\n"].concat()
-    };
     [
-        "// Made by oauth-token-core's package module from the Rust definitions.\n\n",
-        &line(
-            "A string is copied up to one unit past the longest the core accepts (it refuses it by name).",
+        (
             "MAX_STRING_UNITS",
             MAX_STRING_BYTES + 1,
+            "A string is copied up to one unit past the longest the core accepts (it refuses it by name).",
         ),
-        &line(
-            "Values past this many in extraParams are not copied (the core refuses the config).",
+        (
             "MAX_EXTRA_VALUES",
             MAX_EXTRA_VALUES,
+            "Values past this many in extraParams are not copied (the core refuses the config).",
         ),
-        &line("The most UTF-16 units of strings one config may hold in all.", "MAX_CONFIG_UNITS", MAX_CONFIG_UNITS),
+        ("MAX_CONFIG_UNITS", MAX_CONFIG_UNITS, "The most UTF-16 units of strings one config may hold in all."),
     ]
-    .concat()
+}
+
+/// The error a failed `.wasm` load raises, as the JavaScript fills it in: its code, its message
+/// with `{url}` and `{detail}` in place, and its hint.
+pub fn wasm_load_error() -> Error {
+    Error::WasmLoad { url: "{url}".into(), detail: "{detail}".into() }
+}
+
+/// One error per code, its most common case: docs/errors.md's `Hint:` lines are these errors'
+/// hints (scripts/check-docs.mjs checks them).
+pub fn common_errors() -> Vec<Error> {
+    vec![
+        Error::InvalidConfig(String::new()),
+        Error::UnsupportedSslMode { mode: crate::error::SslModeRefused::Trust },
+        Error::InsecureEndpoint,
+        Error::Network { detail: String::new() },
+        Error::Tls { reason: String::new() },
+        Error::Timeout { timeout_ms: 0 },
+        Error::UnexpectedRedirect { status: 302 },
+        Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None },
+        Error::HttpStatus { status: 404, content_type: None, detail: "" },
+        Error::InvalidResponse { status: 200, content_type: None, reason: String::new() },
+        Error::ResponseTooLarge { limit: 0 },
+        Error::Aborted,
+        Error::Internal,
+        #[cfg(feature = "jwt")]
+        Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false },
+        Error::ForbiddenOrigin { origin: String::new(), listed: true },
+        wasm_load_error(),
+    ]
 }
 
 #[cfg(test)]
@@ -296,5 +426,18 @@ mod tests {
         for (name, ..) in RESULT {
             assert!(d.contains(&["  ", name].concat()), "{name}");
         }
+    }
+
+    #[test]
+    fn one_common_error_per_code_in_order() {
+        let codes: Vec<&str> = common_errors().iter().map(Error::code).collect();
+        // A build without the `jwt` feature never makes ERR_UNSUPPORTED_ALGORITHM.
+        let declared: Vec<&str> = Error::CODES
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| cfg!(feature = "jwt") || *c != "ERR_UNSUPPORTED_ALGORITHM")
+            .collect();
+        assert_eq!(codes, declared);
+        assert_eq!(wasm_load_error().message(), "the WebAssembly module could not be loaded from {url}: {detail}");
     }
 }

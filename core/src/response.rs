@@ -76,11 +76,45 @@ pub fn not_a_response() -> Error {
 pub const MEMBERS: [&str; 8] =
     ["access_token", "token_type", "expires_in", "scope", "refresh_token", "error", "error_description", "error_uri"];
 
+/// The deepest nesting of arrays and objects a token response may have. A token response is flat;
+/// a limit keeps a hostile one from exhausting a parser's or a serializer's stack.
+pub const MAX_NESTING: usize = 64;
+
 /// The text of a body the host should parse as JSON: UTF-8 (RFC 8259 §8.1, a leading BOM
-/// ignored), not blank, and not declared `text/html`. `None`: nothing to parse.
+/// ignored), not blank, not declared `text/html`, and nested at most [`MAX_NESTING`] levels.
+/// `None`: nothing to parse.
 pub fn json_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Option<&'a str> {
     let text = utf8_text(body)?;
-    (!text.trim().is_empty() && !is_html(content_type)).then_some(text)
+    (!text.trim().is_empty() && !is_html(content_type) && !too_deep(text)).then_some(text)
+}
+
+/// Whether brackets and braces outside JSON strings nest deeper than [`MAX_NESTING`].
+fn too_deep(text: &str) -> bool {
+    nests_deeper_than(text, MAX_NESTING)
+}
+
+/// Whether brackets and braces outside JSON strings nest deeper than `limit` (a stored cache
+/// entry holds a token response one level down: `MAX_NESTING + 1`).
+pub fn nests_deeper_than(text: &str, limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn utf8_text(body: &[u8]) -> Option<&str> {
@@ -115,6 +149,9 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
     let success = (200..300).contains(&status);
     let text = utf8_text(resp.body);
     let html = is_html(resp.content_type);
+    if success && text.is_some_and(too_deep) {
+        return Err(invalid("the JSON nests deeper than 64 levels"));
+    }
 
     if !success {
         // §5.2: an error body wins over whatever else the response says (WWW-Authenticate too).
@@ -560,6 +597,29 @@ X-Evil: 1","token_type":"Bearer"}"#,
                 assert_eq!(a.message(), b.message(), "{body}");
             }
         }
+    }
+
+    #[test]
+    fn nesting_is_limited_to_64_levels() {
+        let nested = |n: usize, open: &str, close: &str| {
+            ["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"x\":", &open.repeat(n), "1", &close.repeat(n), "}"]
+                .concat()
+        };
+        // The response object is level 1.
+        assert!(run(200, JSON, &nested(63, "[", "]")).is_ok());
+        assert!(run(200, JSON, &nested(63, "{\"a\":", "}")).is_ok());
+        for deep in [nested(64, "[", "]"), nested(100_000, "[", "]"), nested(100_000, "{\"a\":", "}")] {
+            assert_eq!(reason(run(200, JSON, &deep)), "the JSON nests deeper than 64 levels");
+            assert_eq!(json_text(deep.as_bytes(), JSON), None, "the host is not asked to parse it");
+        }
+        let entry = |n: usize| ["{\"json\":", &nested(n, "[", "]"), "}"].concat();
+        assert!(!nests_deeper_than(&entry(63), MAX_NESTING + 1) && nests_deeper_than(&entry(64), MAX_NESTING + 1));
+        // Brackets inside strings do not count.
+        let quoted =
+            ["{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"x\":\"", &"[{\\\"".repeat(200), "\"}"].concat();
+        assert!(run(200, JSON, &quoted).is_ok(), "{quoted}");
+        // An error body too deep to parse is a status without an OAuth body.
+        assert_eq!(run(400, JSON, &nested(100, "[", "]")).unwrap_err().code(), "ERR_HTTP_STATUS");
     }
 
     #[test]

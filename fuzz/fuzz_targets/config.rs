@@ -87,9 +87,11 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(config) => {
             let ep = &config.token_endpoint;
+            // With an issuer URL the endpoint is empty until discovered (the exchange discovers first).
             assert!(
                 ep.href().starts_with("https:")
-                    || (ep.href().starts_with("http:") && config::is_loopback(ep.host())),
+                    || (ep.href().starts_with("http:") && config::is_loopback(ep.host()))
+                    || (config.needs_discovery() && ep.href().is_empty()),
                 "endpoint accepted: {}",
                 ep.href()
             );
@@ -131,6 +133,12 @@ fuzz_target!(|data: &[u8]| {
                 ClientAuthentication::None => {
                     assert_eq!((get("client_id"), get("client_secret")), (None, None));
                     assert_eq!(config.grant, Grant::JwtBearer);
+                }
+                // RFC 8705 §2: client_id alone; the certificate authenticates.
+                ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth => {
+                    assert_eq!(get("client_id"), Some(config.client_id.as_str()));
+                    assert_eq!((get("client_secret"), config.client_secret.as_ref()), (None, None));
+                    assert!(!req.headers.iter().any(|(n, _)| *n == "Authorization"));
                 }
             }
             for (name, value) in &config.extra_params {

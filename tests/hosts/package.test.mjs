@@ -28,11 +28,12 @@ const EXPECTED_FILES = [
   'README.md',
   'api.js',
   'browser.js',
+  'cli.js',
   'deno.js',
   'index.d.ts',
+  'facts.js',
   'init.js',
   'io.js',
-  'limits.js',
   'node.js',
   'oauth_token_connection.d.ts',
   'oauth_token_connection.js',
@@ -42,7 +43,7 @@ const EXPECTED_FILES = [
   'types.d.ts',
   'workerd.js',
   // oauth-token-connection/full: previewRequest and the shared cache.
-  ...['api.js', 'browser.js', 'deno.js', 'index.d.ts', 'init.js', 'io.js', 'limits.js', 'node.js',
+  ...['api.js', 'browser.js', 'deno.js', 'facts.js', 'index.d.ts', 'init.js', 'io.js', 'node.js',
     'oauth_token_connection.d.ts', 'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'settings.js',
     'types.d.ts', 'workerd.js'].map((f) => `full/${f}`),
 ];
@@ -141,7 +142,7 @@ test('browser/default: both entries import cleanly (the .wasm is fetched only on
       import * as m from '${specifier}';
       process.stdout.write(Object.keys(m).sort().join(','));
     `, { conditions: ['browser'] });
-    assert.equal(out, 'OAuthTokenError,createConnection,previewRequest,requestToken', specifier);
+    assert.equal(out, 'OAuthTokenError,createConnection,discover,previewRequest,requestToken', specifier);
   }
 });
 

@@ -44,6 +44,24 @@ const partThen = (finish) => (req, res) => {
   res.write(`{"access_token":"${'x'.repeat(40)}`);
   setTimeout(() => finish(req.socket), 50);
 };
+/**
+ * Exactly these bytes on the socket: header lines as Latin-1 (so that U+0085 is the byte 0x85,
+ * as a server sends it; fetch reads header bytes back as Latin-1), the body as UTF-8.
+ */
+const wire = (status, headers, body = '') => (req) => {
+  const buf = Buffer.from(body, 'utf8');
+  const head = [`HTTP/1.1 ${status} X`, ...headers, `Content-Length: ${buf.length}`, 'Connection: close', '', ''].join('\r\n');
+  req.socket.end(Buffer.concat([Buffer.from(head, 'latin1'), buf]));
+};
+/** Characters no message, warning or field may hold as sent (core/src/text.rs, is_unsafe). */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
+/** Every string of an outcome that a reader sees: message, hint, §5.2 fields, warnings. */
+const shownText = ({ error, result }) => (error
+  ? [error.message, error.hint, error.error, error.errorDescription, error.errorUri]
+  : result.warnings).filter((t) => t !== undefined);
+const clean = (outcome) => {
+  for (const t of shownText(outcome)) assert.doesNotMatch(t, UNSAFE, JSON.stringify(t));
+};
 const redirect = (status) => (req, res, ctx) => {
   res.writeHead(status, { location: ctx.recorderUrl('/token'), 'content-length': 0 });
   res.end();
@@ -121,10 +139,46 @@ const CORPUS = [
     respond: raw(200, `{"access_token":"dup-good","token_type":"Bearer","access_token":${JSON.stringify(BAD)}}`),
     expect: fails('ERR_INVALID_RESPONSE', 200),
   },
+
+  // Nesting: at most 64 levels of arrays and objects, the response object included: a clear
+  // error instead of a parser's or a serializer's RangeError.
   {
-    name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep`,
-    respond: raw(200, `{"access_token":"corpus-deep","token_type":"Bearer","x":${'['.repeat(NESTING)}${']'.repeat(NESTING)}}`),
-    expect: gives('corpus-deep'),
+    name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep: refused at 64 levels`,
+    respond: raw(200, `{"access_token":${JSON.stringify(BAD)},"token_type":"Bearer","x":${'['.repeat(NESTING)}${']'.repeat(NESTING)}}`),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
+    check: ({ error }) => assert.match(error.message, /^invalid token response: the JSON nests deeper than 64 levels \(HTTP 200/),
+  },
+  {
+    name: `an unknown member nested ${NESTING.toLocaleString('en')} objects deep: refused at 64 levels`,
+    respond: raw(200, `{"access_token":${JSON.stringify(BAD)},"token_type":"Bearer","x":${'{"a":'.repeat(NESTING)}1${'}'.repeat(NESTING)}}`),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
+    check: ({ error }) => assert.match(error.message, /nests deeper than 64 levels/),
+  },
+  {
+    name: '65 levels (64 arrays in the response object): refused',
+    respond: raw(200, `{"access_token":${JSON.stringify(BAD)},"token_type":"Bearer","x":${'['.repeat(64)}${']'.repeat(64)}}`),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
+    check: ({ error }) => assert.match(error.message, /nests deeper than 64 levels/),
+  },
+  {
+    name: '64 levels (63 arrays and objects in the response object): accepted, json intact',
+    respond: raw(200, `{"access_token":"corpus-64-levels","token_type":"Bearer","x":${'[{"a":'.repeat(31)}[1]${'}]'.repeat(31)}}`),
+    expect: gives('corpus-64-levels'),
+    check: ({ result }) => {
+      let v = result.json.x;
+      for (let i = 0; i < 31; i += 1) v = v[0].a;
+      assert.deepEqual(v, [1]);
+    },
+  },
+  {
+    name: 'brackets inside strings do not count as nesting',
+    respond: json(200, tok('corpus-brackets', { x: '[{'.repeat(10_000) })),
+    expect: gives('corpus-brackets'),
+  },
+  {
+    name: `a 400 error body nested ${NESTING.toLocaleString('en')} levels: a status without a §5.2 body`,
+    respond: raw(400, `{"error":"invalid_grant","x":${'['.repeat(NESTING)}${']'.repeat(NESTING)}}`),
+    expect: fails('ERR_HTTP_STATUS', 400),
   },
 
   // access_token (RFC 6749 §5.1; RFC 6750 §2.1 b64token, as it will be sent in a header).
@@ -189,6 +243,59 @@ const CORPUS = [
       errorUri: 'https://docs.example/e\ufffd',
     }),
     check: ({ error }) => assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f]/),
+  },
+  // Server text cleaning: C1 controls (U+0085 is a line break to some log
+  // parsers, U+009B a terminal's CSI), TAB, U+2028/U+2029 and the bidi controls become U+FFFD
+  // wherever server text is shown.
+  {
+    name: '400 §5.2 text with U+2028/U+2029 and bidi overrides and isolates: each becomes U+FFFD',
+    respond: json(400, {
+      error: 'invalid_grant\u202e',
+      error_description: 'line\u2028[INFO] forged\u2029 \u202Egnp.exe\u202C \u2066admin\u2069 \u202a\u202b\u202d\u2067\u2068\u200e\u200f\u061c\tend',
+      error_uri: 'https://docs.example/\u2066e\u2069',
+    }),
+    expect: fails('ERR_OAUTH', 400, {
+      error: 'invalid_grant\ufffd',
+      errorDescription: 'line\ufffd[INFO] forged\ufffd \ufffdgnp.exe\ufffd \ufffdadmin\ufffd \ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdend',
+      errorUri: 'https://docs.example/\ufffde\ufffd',
+    }),
+    check: (outcome) => {
+      clean(outcome);
+      assert.ok(outcome.error.message.includes('line\ufffd[INFO] forged\ufffd'), outcome.error.message);
+    },
+  },
+  {
+    name: 'a 200 carrying error with C1 controls and bidi overrides: cleaned',
+    respond: json(200, { error: 'access_denied\u0085\u009b[2J', error_description: '\u202eno\u2028' }),
+    expect: fails('ERR_OAUTH', 200, { error: 'access_denied\ufffd\ufffd[2J', errorDescription: '\ufffdno\ufffd' }),
+    check: clean,
+  },
+  {
+    name: 'a Content-Type with U+0085, U+009B and a TAB, quoted by ERR_HTTP_STATUS: each becomes U+FFFD',
+    respond: wire(500, ['Content-Type: text/plain\u0085X\u009b[2J\tY'], 'Internal Server Error'),
+    expect: fails('ERR_HTTP_STATUS', 500),
+    check: (outcome) => {
+      clean(outcome);
+      assert.ok(outcome.error.message.includes(', content-type text/plain\ufffdX\ufffd[2J\ufffdY'), outcome.error.message);
+    },
+  },
+  {
+    name: 'a Content-Type with C1 controls on a 200 that is not a token, quoted by ERR_INVALID_RESPONSE',
+    respond: wire(200, ['Content-Type: text/plain\u0085\u009b\t;charset=utf-8'], 'not json'),
+    expect: fails('ERR_INVALID_RESPONSE', 200),
+    check: (outcome) => {
+      clean(outcome);
+      assert.ok(outcome.error.message.includes('content-type text/plain\ufffd\ufffd\ufffd;charset=utf-8'), outcome.error.message);
+    },
+  },
+  {
+    name: 'a Set-Cookie Domain with U+0085, U+009B and a TAB, quoted in warnings: each becomes U+FFFD',
+    respond: wire(200, ['Content-Type: application/json', 'Set-Cookie: sid=1; Domain=evil\u0085\u009b\tx.example; Path=/'],
+      JSON.stringify(tok('corpus-cookie-c1'))),
+    expect: gives('corpus-cookie-c1', {
+      warnings: ['Cookie rejected: Illegal \'domain\' attribute "evil\ufffd\ufffd\ufffdx.example". Domain of origin: "127.0.0.1"'],
+    }),
+    check: clean,
   },
   {
     name: '400 with error, error_description and error_uri (built-in /error-uri)',

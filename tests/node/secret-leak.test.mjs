@@ -41,7 +41,7 @@ import { refusedPort } from './support/ports.mjs';
 const CODES = [
   'ERR_INVALID_CONFIG', 'ERR_UNSUPPORTED_SSL_MODE', 'ERR_INSECURE_ENDPOINT', 'ERR_NETWORK', 'ERR_TLS',
   'ERR_TIMEOUT', 'ERR_UNEXPECTED_REDIRECT', 'ERR_OAUTH', 'ERR_HTTP_STATUS', 'ERR_INVALID_RESPONSE',
-  'ERR_RESPONSE_TOO_LARGE',
+  'ERR_RESPONSE_TOO_LARGE', 'ERR_FORBIDDEN_ORIGIN',
 ];
 const { clientSecret: SECRET, password: PASSWORD, refreshToken: REFRESH, accessToken: ACCESS, badAccessToken: BAD } = CANARIES;
 const OVER_64_KIB = (s) => s.repeat(Math.ceil(65_537 / Buffer.byteLength(s)) + 1);
@@ -210,7 +210,8 @@ test('no error path, warning, preview or console output exposes a secret or a to
       ['extraParams a value that is not a string', 'ERR_INVALID_CONFIG', () => requestToken(base({ extraParams: { audience: 5 } }))],
       ['extraParams not an object', 'ERR_INVALID_CONFIG', () => requestToken(base({ extraParams: SECRET }))],
       ['clientAuthentication unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientAuthentication: 'query' }))],
-      ['basicEncoding none with a non-ASCII secret', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientId: 'plain-id', basicEncoding: 'none' }))],
+      ['clientSecret with a lone surrogate', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientSecret: `${SECRET}\uD800` }))],
+      ['password with a lone surrogate', 'ERR_INVALID_CONFIG', () => requestToken(base({ password: `\uDC00${PASSWORD}` }))],
       ['basicEncoding none with ":" in the client id', 'ERR_INVALID_CONFIG', () => requestToken(base({ clientSecret: 'ascii+secret', basicEncoding: 'none' }))],
       ['basicEncoding unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ basicEncoding: 'base64' }))],
       ['sslMode unknown', 'ERR_INVALID_CONFIG', () => requestToken(base({ sslMode: 'maybe' }))],
@@ -218,6 +219,7 @@ test('no error path, warning, preview or console output exposes a secret or a to
       ['ignoreCookiesPolicy not a boolean', 'ERR_INVALID_CONFIG', () => requestToken(base({ ignoreCookiesPolicy: 'yes' }))],
       ['maxResponseBytes not a whole number', 'ERR_INVALID_CONFIG', () => requestToken(base({ maxResponseBytes: 1.5 }))],
       ['an unknown key holding the secret', 'ERR_INVALID_CONFIG', () => requestToken(base({ client_secret: SECRET }))],
+      ['the secret pasted as a key', 'ERR_INVALID_CONFIG', () => requestToken(base({ [SECRET]: 'x' }))],
       ['a connection option given to requestToken', 'ERR_INVALID_CONFIG', () => requestToken(base({ headerPrefix: 'Bearer' }))],
       ['sslMode trust', 'ERR_UNSUPPORTED_SSL_MODE', () => requestToken(base({ sslMode: 'trust' }))],
       ['sslMode off', 'ERR_UNSUPPORTED_SSL_MODE', () => requestToken(base({ sslMode: 'off' }))],
@@ -249,6 +251,10 @@ test('no error path, warning, preview or console output exposes a secret or a to
       ['connection: invalid config, fetch()', 'ERR_INVALID_CONFIG', () => createConnection(base({ password: OVER_64_KIB(PASSWORD) })).fetch(`http://127.0.0.1:${resourcePort}/x`)],
       ['connection: headerName invalid', 'ERR_INVALID_CONFIG', () => createConnection(base({ headerName: `X ${SECRET}` })).token()],
       ['connection: headerPrefix with a control character', 'ERR_INVALID_CONFIG', () => createConnection(base({ headerPrefix: 'Bearer\r\n' })).token()],
+      ['connection: fetch() to an origin not in resourceOrigins', 'ERR_FORBIDDEN_ORIGIN',
+        () => createConnection(base({ tokenEndpoint: hostile.url('/leak/good'), resourceOrigins: ['https://api.example'] })).fetch(`http://127.0.0.1:${resourcePort}/x`)],
+      ['connection: fetch() over http: to a host that is not loopback', 'ERR_FORBIDDEN_ORIGIN',
+        () => createConnection(base({ tokenEndpoint: hostile.url('/leak/good') })).fetch('http://api.example/x')],
       ['connection: refreshSkewSeconds invalid', 'ERR_INVALID_CONFIG', () => createConnection(base({ refreshSkewSeconds: -5 })).token()],
       ['connection: token() refused by the server', 'ERR_OAUTH', () => createConnection(base({ tokenEndpoint: auth.url, clientId: demo.id })).token()],
       ['connection: fetch() when no token can be had', 'ERR_OAUTH',

@@ -223,8 +223,10 @@ const bearerNoEndpoint: TokenRequestConfig = { grantType: 'jwt_bearer', privateK
 const noEmail: TokenRequestConfig = { serviceAccount: { private_key: pem } };
 // @ts-expect-error assertionClaims values are strings, numbers, booleans or arrays of strings
 const nestedClaim: TokenRequestConfig = { tokenEndpoint: 'x', grantType: 'jwt_bearer', privateKey: pem, assertionClaims: { a: { b: 1 } } };
-// @ts-expect-error issuer belongs to the jwt_bearer grant
+// @ts-expect-error with any other grant issuer is the URL to discover, not with tokenEndpoint
 const strayIssuer: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', clientSecret: 's', issuer: 'i' };
+// With any other grant issuer is the URL to discover: private_key_jwt from discovery.
+const discoveredKey: TokenRequestConfig = { issuer: 'https://auth.example.com', clientId: 'i', privateKey: pem };
 async function previewAssertion(): Promise<unknown> {
   const p = await previewRequest(privateKeyJwt);
   const masked: '********' | undefined = p.assertion?.signature;
@@ -232,4 +234,35 @@ async function previewAssertion(): Promise<unknown> {
   return p.assertion?.claims.jti;
 }
 void [privateKeyJwt, withJwk, withCryptoKey, secretJwt, bearer, bearerUrn, google, googleConnection, algNone, keyNumber,
-  bearerUser, bearerNoEndpoint, noEmail, nestedClaim, strayIssuer, previewAssertion];
+  bearerUser, bearerNoEndpoint, noEmail, nestedClaim, strayIssuer, discoveredKey, previewAssertion];
+// The caller's transport: fetch (any fetch-shaped function), restFetch, RFC 8705 client auth.
+import { discover } from 'oauth-token-connection/full';
+import type { AuthorizationServerMetadata } from 'oauth-token-connection/full';
+// @ts-expect-error discover is in oauth-token-connection/full
+import { discover as discoverNotInDefault } from 'oauth-token-connection';
+void discoverNotInDefault;
+
+const binding = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) };
+const mtls: TokenRequestConfig = {
+  tokenEndpoint: 'https://auth.example.com/token',
+  clientId: 'id',
+  clientAuthentication: 'tls_client_auth',
+  fetch: binding.fetch.bind(binding),
+};
+void requestToken(mtls);
+void createConnection({ ...mtls, restFetch: globalThis.fetch, fetch: globalThis.fetch });
+// @ts-expect-error fetch is a function, not the binding itself
+void requestToken({ ...mtls, fetch: binding });
+
+async function discovered(): Promise<TokenResult> {
+  const metadata: AuthorizationServerMetadata = await discover('https://auth.example.com', { timeoutSeconds: 5 });
+  const endpoint: string = metadata.token_endpoint;
+  void endpoint;
+  void createConnection({ issuer: 'https://auth.example.com', clientId: 'id', clientSecret: 's', retry: {} });
+  return requestToken({ issuer: metadata, clientId: 'id', clientSecret: 's', retry: { attempts: 3, maxDelaySeconds: 10 } });
+}
+void discovered;
+// @ts-expect-error tokenEndpoint or issuer, not both
+void requestToken({ tokenEndpoint: 'https://a/t', issuer: 'https://a', clientId: 'id', clientSecret: 's' });
+// @ts-expect-error discover() takes no client settings
+void discover('https://auth.example.com', { clientId: 'id' });

@@ -1,15 +1,19 @@
 // The connection tester (www/) end to end: Debian's Chromium driven by playwright-core, the page
 // served by demo/tester-server.mjs with the built package, against the embedded demo
 // authorization server (@node-oauth/oauth2-server, with CORS) and the tests' hostile server
-// (for an endpoint that hangs). Everything listens on 127.0.0.1 and is stopped in `after`.
+// (an endpoint that hangs, and the page's own hostile answers below). Everything listens on
+// 127.0.0.1 and is stopped in `after`. The fix the page shows is the package's `hint`: tests get
+// the expected text from the package itself, in Node, for the same request.
 // Screenshots go to tests/.tmp/www-screenshots/ (git-ignored); UPDATE_DOCS_SCREENSHOT=1 also
 // copies the 1280 px success one to docs/tester.png.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { requestToken } from 'oauth-token-connection/full';
 
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startTesterServer, demoConfigFor } from '../../demo/tester-server.mjs';
@@ -28,6 +32,45 @@ const DEMO_SECRET = DEMO_CLIENTS.demo.secret;
 const DEMO_PASSWORD = DEMO_USERS.alice.password;
 const WRONG_SECRET = 'wrong-secret-canary-5521';
 const b64 = (s) => Buffer.from(s).toString('base64');
+
+const sendJson = (res, status, body) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+const DEPTH = 100_000;
+/** A token response carrying secrets below the top level (raw text: "__proto__" stays a member). */
+const NESTED_SECRETS = JSON.stringify({
+  access_token: 'hostile-nested-top', token_type: 'Bearer', expires_in: 3600,
+  data: { access_token: 'NESTED-SECRET-1', user: { id_token: 'NESTED-SECRET-2', name: 'visible-name' } },
+  items: [{ refresh_token: 'NESTED-SECRET-3' }, [{ client_secret: 'NESTED-SECRET-4' }]],
+  tokens: ['NESTED-SECRET-5', { value: 'NESTED-SECRET-6' }],
+  credentials: { Password: 'NESTED-SECRET-7', apiToken: 'NESTED-SECRET-8' },
+  proto: { access_token: 'NESTED-SECRET-9' },
+  issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+}).replace('"proto":', '"__proto__":');
+/** The page's hostile answers (the hostile server adds CORS). */
+const PAGE_ROUTES = {
+  // An RFC 6749 §5.2 error whose `error` is ?error=..., e.g. a name of Object.prototype.
+  '/oauth-error': (req, res) => sendJson(res, 400, JSON.stringify({
+    error: new URL(req.url, 'http://x').searchParams.get('error'), error_description: 'Hostile error code' })),
+  '/deep-arrays': (req, res) => sendJson(res, 200,
+    `{"access_token":"hostile-deep","token_type":"Bearer","data":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}`),
+  '/deep-objects': (req, res) => sendJson(res, 200,
+    `{"access_token":"hostile-deep","token_type":"Bearer","data":${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}}`),
+  '/nested-secrets': (req, res) => sendJson(res, 200, NESTED_SECRETS),
+};
+
+/** The package's own error for a request, in Node: its `hint` is what every host shows. */
+async function packageError(config) {
+  try {
+    await requestToken({ grantType: 'client_credentials', clientId: DEMO_CLIENTS.demo.id, clientSecret: DEMO_SECRET,
+      scope: 'read write', ...config });
+  } catch (e) {
+    assert.equal(typeof e.hint, 'string');
+    return e;
+  }
+  throw new Error('the package was expected to fail');
+}
 
 /** Waits for a condition on the Node side (server state); fails after `ms`. */
 async function until(what, check, ms = 10_000) {
@@ -50,7 +93,7 @@ describe('connection tester (www/) in Chromium', () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true })]);
+    [auth, hostile] = await Promise.all([startAuthServer({ cors: true }), startHostileServer({ cors: true, routes: PAGE_ROUTES })]);
     resource = await startResourceServer(auth, { cors: true });
     tester = await startTesterServer({ demoConfig: demoConfigFor(auth, { DEMO_CLIENTS, DEMO_USERS }, resource) });
     browser = await chromium.launch(CHROMIUM);
@@ -75,10 +118,19 @@ describe('connection tester (www/) in Chromium', () => {
 
   const text = (selector) => page.locator(selector).innerText();
 
-  /** Clicks "Test connection" and waits for the outcome's state. */
+  /** Clicks "Test connection" and waits for the outcome's state (or the page's own error). */
   async function runTest() {
     await page.click('#test');
-    await page.waitForSelector('#state-success, #state-failure, #state-cancelled');
+    await page.waitForSelector('#state-success, #state-failure, #state-cancelled, #state-error', { timeout: 10_000 });
+  }
+
+  /** After a hostile case: the same page gets a token from the demo server. */
+  async function succeedAfter() {
+    assert.equal(await page.isDisabled('#test'), false);
+    await page.fill('#tokenEndpoint', auth.url);
+    await runTest();
+    assert.equal(await page.locator('#state-success').count(), 1, 'a successful run follows');
+    assert.equal(await text('#token-type'), 'Bearer');
   }
 
   async function openAdvanced() {
@@ -168,7 +220,7 @@ describe('connection tester (www/) in Chromium', () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(shots[1280], DOCS_SHOT);
   });
 
-  test('wrong secret: invalid_client with its explanation and fix', async () => {
+  test('wrong secret: invalid_client with the package\'s hint and where the settings it names are', async () => {
     await openWithDemo();
     await page.fill('#clientSecret', WRONG_SECRET);
     await runTest();
@@ -176,18 +228,62 @@ describe('connection tester (www/) in Chromium', () => {
     assert.equal(await text('#error-code'), 'ERR_OAUTH');
     assert.equal(await text('#http-status'), 'HTTP 401');
     assert.equal(await text('#oauth-error'), 'invalid_client');
-    assert.match(await text('#explanation'), /^Client authentication failed/);
-    assert.match(await text('#fixes'), /Check the client ID and the client secret/);
-    assert.match(await text('#fixes'), /Switch the client authentication type to Body/);
+    // The fix is the package's hint; the page adds where the settings it names are.
+    const expected = await packageError({ tokenEndpoint: auth.url, clientSecret: WRONG_SECRET });
+    assert.equal(expected.error, 'invalid_client');
+    assert.equal(await text('#hint'), expected.hint);
+    assert.match(await text('#fixes'),
+      /clientId is "Client ID"; clientSecret is "Client secret"; clientAuthentication is "Client authentication type"/);
     await screenshots('failure');
 
-    // Over the body the library answers 400; the advice points back to the header.
+    // Over the body the library answers 400: the same hint.
     await page.check('#auth-body');
     await runTest();
     await page.waitForSelector('#state-failure');
     assert.equal(await text('#http-status'), 'HTTP 400');
     assert.equal(await text('#oauth-error'), 'invalid_client');
-    assert.match(await text('#fixes'), /Switch the client authentication type to Header/);
+    assert.equal(await text('#hint'),
+      (await packageError({ tokenEndpoint: auth.url, clientSecret: WRONG_SECRET, clientAuthentication: 'body' })).hint);
+  });
+
+  test('a secret that form encoding changes: the invalid_client fix adds the preview\'s Basic encoding note', async () => {
+    await openWithDemo();
+    await page.fill('#clientSecret', `${WRONG_SECRET} +&`);
+    await page.waitForFunction(() => document.querySelector('#preview-notes').textContent.includes('form encoding changes'));
+    await runTest();
+    assert.equal(await text('#oauth-error'), 'invalid_client');
+    assert.match(await text('#fixes'), /Your secret contains characters that form encoding changes/);
+    await openAdvanced();
+    await page.selectOption('#basicEncoding', 'none');
+    await runTest();
+    assert.equal(await text('#oauth-error'), 'invalid_client');
+    assert.doesNotMatch(await text('#fixes'), /form encoding changes/);
+  });
+
+  test('a wrong path: the fix shown is the package\'s hint for the same request', async () => {
+    await openWithDemo();
+    // The demo server's JSON 404 for an unknown path.
+    const wrongPath = `${auth.origin}/oauth2/token`;
+    await page.fill('#tokenEndpoint', wrongPath);
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.equal(await text('#http-status'), 'HTTP 404');
+    const expected = await packageError({ tokenEndpoint: wrongPath });
+    assert.equal(expected.status, 404);
+    assert.equal(await text('#error-code'), expected.code);
+    assert.equal(await text('#hint'), expected.hint);
+
+    // A plain-text 405 (the tester's own server refuses POST): the package says to check the path.
+    const notAnEndpoint = `${tester.origin}/oauth2/token`;
+    await page.fill('#tokenEndpoint', notAnEndpoint);
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    const expected405 = await packageError({ tokenEndpoint: notAnEndpoint });
+    assert.equal(expected405.code, 'ERR_HTTP_STATUS');
+    assert.equal(await text('#error-code'), 'ERR_HTTP_STATUS');
+    assert.equal(await text('#http-status'), 'HTTP 405');
+    assert.equal(await text('#hint'), expected405.hint);
+    assert.match(await text('#hint'), /path/);
   });
 
   test('password grant: the user fields appear and a token comes back', async () => {
@@ -219,9 +315,8 @@ describe('connection tester (www/) in Chromium', () => {
     await runTest();
     await page.waitForSelector('#state-failure');
     assert.equal(await text('#error-code'), 'ERR_UNSUPPORTED_SSL_MODE');
-    assert.match(await text('#explanation'), /SSL mode "trust" cannot be honoured here/);
-    assert.match(await text('#fixes'), /Choose SSL mode "verify"/);
-    assert.match(await text('#fixes'), /certificate store/);
+    assert.equal(await text('#hint'), (await packageError({ tokenEndpoint: auth.url, sslMode: 'trust' })).hint);
+    assert.match(await text('#fixes'), /sslMode is "SSL mode" in Advanced settings/);
     assert.equal(auth.requests.length, sent);
   });
 
@@ -231,12 +326,13 @@ describe('connection tester (www/) in Chromium', () => {
     await page.fill('#tokenEndpoint', hostile.url('/hang'));
     await openAdvanced();
     await page.fill('#timeoutSeconds', '1');
-    await runTest();
+    const [expected] = await Promise.all([packageError({ tokenEndpoint: hostile.url('/hang'), timeoutSeconds: 1 }), runTest()]);
     await page.waitForSelector('#state-failure');
     assert.equal(await text('#error-code'), 'ERR_TIMEOUT');
-    assert.match(await text('#explanation'), /did not answer within 1 s/);
-    assert.match(await text('#fixes'), /Raise the timeout/);
-    assert.equal(hostile.hits.get('/hang'), hits + 1, 'the request reached the endpoint');
+    assert.match(await text('#error-message'), /did not answer within 1000 ms/);
+    assert.equal(await text('#hint'), expected.hint);
+    assert.match(await text('#fixes'), /timeoutSeconds is "Timeout \(in s\)" in Advanced settings/);
+    assert.equal(hostile.hits.get('/hang'), hits + 2, 'both requests reached the endpoint');
   });
 
   test('Cancel shows a busy state and aborts the request', async () => {
@@ -281,8 +377,12 @@ describe('connection tester (www/) in Chromium', () => {
     await runTest();
     await page.waitForSelector('#state-failure');
     assert.equal(await text('#error-code'), 'ERR_NETWORK');
-    assert.match(await text('#explanation'), new RegExp(`cross-origin requests \\(CORS\\) from this page's origin, ${tester.origin}`));
-    assert.match(await text('#fixes'), /Ask the server to allow CORS/);
+    // The package's ERR_NETWORK hint (in Node: a closed port), then this page's CORS advice.
+    assert.equal(await text('#hint'), (await packageError({ tokenEndpoint: 'http://127.0.0.1:1/token' })).hint);
+    const fixes = await text('#fixes');
+    assert.match(fixes, new RegExp(`cross-origin requests \\(CORS\\) from this page's origin, ${tester.origin}`));
+    assert.match(fixes, /preflight OPTIONS request with Access-Control-Allow-Origin, Access-Control-Allow-Methods: POST and Access-Control-Allow-Headers: content-type, accept, authorization/);
+    assert.match(fixes, /Open the endpoint URL in a new tab/);
   });
 
   test('an RFC 6749 §5.2 error with error_uri: shown as a link', async () => {
@@ -413,6 +513,19 @@ describe('connection tester (www/) in Chromium', () => {
     assert.match(await text('#rest-fixes'), /Access-Control-Allow-Headers: authorization/);
   });
 
+  test('the REST panel: no token for the call shows the package\'s hint', async () => {
+    await openWithDemo();
+    const calls = resource.calls.length;
+    await page.fill('#clientSecret', WRONG_SECRET);
+    await sendRest();
+    assert.match(await text('#rest-failure'), /No token for the call/);
+    assert.equal(await text('#rest-error-code'), 'ERR_OAUTH');
+    assert.equal(await text('#rest-failure-hint'),
+      (await packageError({ tokenEndpoint: auth.url, clientSecret: WRONG_SECRET })).hint);
+    assert.match(await text('#rest-failure-fixes'), /clientSecret is "Client secret"/);
+    assert.equal(resource.calls.length, calls, 'nothing was sent to the resource');
+  });
+
   test('refresh token grant: password grant, then "Use refresh token", then a new token from the refresh grant', async () => {
     await openWithDemo();
     assert.equal(await page.isVisible('#refreshToken'), false);
@@ -452,7 +565,9 @@ describe('connection tester (www/) in Chromium', () => {
     await runTest();
     await page.waitForSelector('#state-failure');
     assert.equal(await text('#oauth-error'), 'invalid_grant');
-    assert.match(await text('#explanation'), /^The refresh token was refused/);
+    const expected = await packageError({ tokenEndpoint: auth.url, grantType: 'refresh_token', refreshToken: first.refreshToken });
+    assert.equal(expected.error, 'invalid_grant');
+    assert.equal(await text('#hint'), expected.hint);
   });
 
   test('settings export and import: secrets only when the box is ticked', async () => {
@@ -502,14 +617,152 @@ describe('connection tester (www/) in Chromium', () => {
     assert.match(await text('#transfer-status'), /^Not imported: the text is not JSON/);
   });
 
-  test('every error code of the package has a plain-language explanation', async () => {
-    const { EXPLAINED_CODES } = await import('../../www/explain.js');
-    const errorRs = readFileSync(new URL('../../core/src/error.rs', import.meta.url), 'utf8');
-    const block = errorRs.slice(errorRs.indexOf('pub const CODES'), errorRs.indexOf('];', errorRs.indexOf('pub const CODES')));
-    const codes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1]);
-    assert.ok(codes.includes('ERR_ABORTED'));
-    // ERR_OAUTH is explained per RFC 6749 §5.2 error instead.
-    assert.deepEqual([...EXPLAINED_CODES].sort(), codes.filter((c) => c !== 'ERR_OAUTH').sort());
+  test('an issuer: Discover fills the token endpoint and shows the metadata; a wrong issuer is explained', async () => {
+    // RFC 8414 metadata with CORS, naming the demo server's token endpoint.
+    const metadataServer = http.createServer((req, res) => {
+      const origin = `http://127.0.0.1:${metadataServer.address().port}`;
+      const cors = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
+      if (req.url === '/.well-known/oauth-authorization-server/tenant') {
+        res.writeHead(200, cors).end(JSON.stringify({
+          issuer: `${origin}/tenant`,
+          token_endpoint: auth.url,
+          grant_types_supported: ['client_credentials', 'password'],
+        }));
+      } else res.writeHead(404, cors).end('{}');
+    });
+    await new Promise((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${metadataServer.address().port}/tenant`;
+    try {
+      await openWithDemo();
+      await page.fill('#tokenEndpoint', '');
+      await page.fill('#issuer', issuer);
+      await page.click('#discover');
+      await page.waitForSelector('#metadata:not([hidden])');
+      assert.equal(await page.inputValue('#tokenEndpoint'), auth.url);
+      assert.deepEqual(JSON.parse(await text('#metadata')).grant_types_supported, ['client_credentials', 'password']);
+      assert.match(await text('#discover-status'), /Token endpoint filled in/);
+      await runTest();
+      await page.waitForSelector('#state-success');
+      await screenshots('discovered');
+
+      await page.fill('#issuer', `${issuer}/`);
+      await page.click('#discover');
+      await page.waitForFunction(() => document.querySelector('#discover-status').classList.contains('problem'));
+      assert.match(await text('#discover-status'), /trailing '\/'/);
+      assert.ok(await page.locator('#metadata').isHidden());
+    } finally {
+      metadataServer.closeAllConnections();
+      await new Promise((resolve) => metadataServer.close(resolve));
+    }
+  });
+
+  test('retry under Advanced settings: sent as the retry option, exported and imported', async () => {
+    await openWithDemo();
+    await openAdvanced();
+    assert.ok(await page.locator('#retry-fields').isHidden());
+    await page.check('#retry');
+    await page.fill('#retry-attempts', '3');
+    await page.fill('#retry-max-delay', '5');
+    await runTest();
+    await page.waitForSelector('#state-success');
+    await page.click('#transfer summary');
+    await page.click('#export');
+    const exported = JSON.parse(await page.inputValue('#settings-json'));
+    assert.deepEqual(exported.retry, { attempts: 3, maxDelaySeconds: 5 });
+    await page.uncheck('#retry');
+    await page.click('#import');
+    assert.ok(await page.locator('#retry').isChecked());
+    assert.equal(await page.inputValue('#retry-attempts'), '3');
+    await page.fill('#retry-attempts', '11');
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.match(await text('#state-failure'), /retry\.attempts/);
+  });
+
+  test('a server error named like an Object.prototype member is shown with its hint, then a token', async () => {
+    await openWithDemo();
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const url = `${hostile.url('/oauth-error')}?error=${encodeURIComponent(name)}`;
+      await page.fill('#tokenEndpoint', url);
+      await runTest();
+      assert.equal(await page.locator('#state-failure').count(), 1, `a failure state for "${name}"`);
+      assert.equal(await text('#oauth-error'), name);
+      assert.equal(await text('#hint'), (await packageError({ tokenEndpoint: url })).hint);
+      const notes = await page.locator('#fixes li').allInnerTexts();
+      assert.ok(notes.every((n) => n.startsWith('The settings named above')), 'no advice meant for another error');
+      await succeedAfter();
+    }
+  });
+
+  test('a success nested 100,000 levels deep: the page shows an outcome, then a token', async () => {
+    await openWithDemo();
+    for (const path of ['/deep-arrays', '/deep-objects']) {
+      await page.fill('#tokenEndpoint', hostile.url(path));
+      await runTest();
+      assert.equal(await page.locator('#state-error').count(), 0, `${path}: shown without a page error`);
+      if (await page.locator('#state-success').count()) {
+        assert.equal(await text('#token-type'), 'Bearer');
+        assert.match(await text('#result-json'), /nested more than \d+ levels deep: not shown/);
+        await page.click('#reveal-token');
+        assert.match(await text('#result-json'), /nested more than \d+ levels deep: not shown/);
+      } else {
+        // A package that refuses such depth says so with its own code.
+        assert.equal(await text('#error-code'), 'ERR_INVALID_RESPONSE');
+      }
+      await succeedAfter();
+    }
+  });
+
+  test('a render that throws leaves a visible error state, not the busy state; the next run works', async () => {
+    await openWithDemo();
+    // Stands in for any failure while showing a result: the success state formats the expiry.
+    await page.evaluate(() => {
+      window.originalToLocaleString = Date.prototype.toLocaleString;
+      Date.prototype.toLocaleString = () => { throw new RangeError('render failure'); };
+    });
+    await runTest();
+    await page.evaluate(() => { Date.prototype.toLocaleString = window.originalToLocaleString; });
+    assert.equal(await page.locator('#state-error').count(), 1);
+    assert.match(await text('#state-error'), /could not show the outcome\s*RangeError/);
+    assert.equal(await page.locator('#state-busy').count(), 0);
+    await succeedAfter();
+
+    // The REST panel too: its response view reads the status text.
+    await page.evaluate(() => {
+      const get = Object.getOwnPropertyDescriptor(Response.prototype, 'statusText').get;
+      window.restoreStatusText = () => Object.defineProperty(Response.prototype, 'statusText', { get, configurable: true });
+      Object.defineProperty(Response.prototype, 'statusText', { get() { throw new TypeError('render failure'); }, configurable: true });
+    });
+    await page.click('#rest-send');
+    await page.waitForSelector('#rest-response, #rest-failure, #rest-error', { timeout: 10_000 });
+    await page.evaluate(() => window.restoreStatusText());
+    assert.equal(await page.locator('#rest-error').count(), 1);
+    assert.equal(await page.locator('#rest-busy').count(), 0);
+    await page.click('#rest-send');
+    await page.waitForSelector('#rest-response');
+    assert.equal(await text('#rest-status'), 'HTTP 200 OK');
+  });
+
+  test('secrets nested in the Result JSON are masked at any depth until revealed', async () => {
+    await openWithDemo();
+    await page.fill('#tokenEndpoint', hostile.url('/nested-secrets'));
+    await runTest();
+    await page.waitForSelector('#state-success');
+    const masked = await text('#result-json');
+    for (let n = 1; n <= 9; n += 1) assert.ok(!masked.includes(`NESTED-SECRET-${n}`), `NESTED-SECRET-${n} is masked`);
+    assert.ok(!masked.includes('hostile-nested-top'));
+    assert.equal(masked.match(/\(hidden\)/g).length, 10);
+    const shown = JSON.parse(masked);
+    assert.equal(shown.token_type, 'Bearer');
+    assert.equal(shown.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+    assert.equal(shown.data.user.name, 'visible-name');
+    assert.equal(shown.expires_in, 3600);
+    assert.ok(Object.hasOwn(shown, '__proto__'), 'a "__proto__" member stays a member');
+    await page.click('#reveal-token');
+    assert.deepEqual(JSON.parse(await text('#result-json')), JSON.parse(NESTED_SECRETS));
+    await page.click('#reveal-token');
+    assert.ok(!(await text('#result-json')).includes('NESTED-SECRET-1'));
+    await succeedAfter();
   });
 
   test('after all runs: nothing stored, and the console never printed a secret', async () => {

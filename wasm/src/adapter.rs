@@ -138,8 +138,11 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 fn parse_json(text: &str) -> (JsValue, Json) {
     let Ok(v) = js_sys::JSON::parse(text) else { return (JsValue::UNDEFINED, Json::Invalid) };
     let json = if v.is_object() && !Array::is_array(&v) {
-        let picked =
-            MEMBERS.iter().filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
+        #[cfg(feature = "full")]
+        let names = MEMBERS.iter().chain(oauth_token_core::discovery::MEMBERS.iter());
+        #[cfg(not(feature = "full"))]
+        let names = MEMBERS.iter();
+        let picked = names.filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
         Json::Object(picked.collect())
     } else {
         Json::NotObject(value(&v, 0).kind())
@@ -149,7 +152,12 @@ fn parse_json(text: &str) -> (JsValue, Json) {
 
 /// An error as the fields of api.js's `OAuthTokenError`.
 fn error_fields(e: &Error) -> JsValue {
-    let o = object(&[("code", text(e.code())), ("message", text(&e.message())), ("hint", text(e.hint()))]);
+    described_fields(e, (e.message(), e.hint()))
+}
+
+/// The fields with the message and hint an exchange gave for its failure.
+fn described_fields(e: &Error, (message, hint): (String, &str)) -> JsValue {
+    let o = object(&[("code", text(e.code())), ("message", text(&message)), ("hint", text(hint))]);
     if let Some(s) = e.status() {
         set(&o, "status", &JsValue::from(s));
     }
@@ -230,6 +238,7 @@ fn failure_facts(event: &JsValue) -> FetchFailure {
         in_browser: flag("inPage"),
         message: get(event, "message").as_string(),
         cause_message: get(event, "causeMessage").as_string(),
+        after_response: flag("afterResponse"),
         cause_codes: if Array::is_array(&codes) {
             Array::from(&codes).iter().filter_map(|c| c.as_string()).collect()
         } else {
@@ -264,14 +273,23 @@ impl Exchange {
                 }),
             })
             .map_err(|e| error_fields(&e))?;
-        Ok(Exchange { inner, json: JsValue::UNDEFINED })
+        Ok(Exchange { inner: inner.parse_urls_with(parse_url), json: JsValue::UNDEFINED })
     }
 
     /// The next step after `event` (an object api.js made), observed at `now` (epoch ms).
     pub fn step(&mut self, event: JsValue, now: f64) -> Out {
         let kind = get(&event, "kind").as_string().unwrap_or_default();
         let step = match kind.as_str() {
-            "start" => self.inner.step(Event::Start, now),
+            "start" => {
+                // The host's randomness for the retries' jitter: a number in [0, 1).
+                #[cfg(feature = "full")]
+                if let Some(r) = get(&event, "random").as_f64() {
+                    self.inner.seed((r * 9_007_199_254_740_992.0) as u64);
+                }
+                self.inner.step(Event::Start, now)
+            }
+            #[cfg(feature = "full")]
+            "waited" => self.inner.step(Event::Waited, now),
             #[cfg(feature = "full")]
             "digested" => {
                 let digest = get(&event, "digest").dyn_into::<Uint8Array>().ok().map(|d| d.to_vec());
@@ -308,8 +326,17 @@ impl Exchange {
         Ok(self.convert(step, now))
     }
 
-    /// The held token's REST header: `{ name, value, generation }`, or undefined without one.
-    pub fn authorization(&self) -> Out {
+    /// The held token's REST header for a call to `target` (an absolute URL):
+    /// `{ name, value, generation }`, or undefined without a held token. Throws the error's
+    /// fields (ERR_FORBIDDEN_ORIGIN) where the token may not go.
+    pub fn authorization(&self, target: &str) -> Out {
+        let Some(url) = parse_url(target) else {
+            return Err(error_fields(&Error::ForbiddenOrigin {
+                origin: String::from("a URL that does not parse"),
+                listed: false,
+            }));
+        };
+        self.inner.may_send_to(&url).map_err(|e| error_fields(&e))?;
         Ok(match self.inner.authorization() {
             Some((name, generation, value)) => {
                 object(&[("name", text(name)), ("value", text(&value)), ("generation", JsValue::from(generation))])
@@ -342,10 +369,20 @@ impl Exchange {
     }
 }
 
-/// The shared cache (the `full` build).
+/// The shared cache and discovery (the `full` build).
 #[cfg(feature = "full")]
 #[wasm_bindgen]
 impl Exchange {
+    /// `discover()`'s exchange for api.js's copy of the issuer and options; it ends with
+    /// `{ kind: 'discovered', metadata }`. Throws the error's fields for invalid options.
+    pub fn discovery(copy: JsValue) -> Result<Exchange, JsValue> {
+        let inner = entries(&copy)
+            .and_then(|e| config::parse_discovery(e, &parse_url))
+            .map(exchange::Exchange::discovery)
+            .map_err(|e| error_fields(&e))?;
+        Ok(Exchange { inner: inner.parse_urls_with(parse_url), json: JsValue::UNDEFINED })
+    }
+
     /// The cache key's digest input while the key is still to be derived.
     #[wasm_bindgen(getter, js_name = keyInput)]
     pub fn key_input(&self) -> Out {
@@ -374,7 +411,12 @@ impl Exchange {
         if stored.is_undefined() || stored.is_null() {
             return self.inner.step(Event::CacheRead(CacheRead::Missing), now);
         }
-        let parsed = stored.as_string().and_then(|s| js_sys::JSON::parse(&s).ok());
+        // An entry holds a token response one level down: deeper than a response may nest, it
+        // is not one this package stored (and api.js freezes a result recursively).
+        let parsed = stored
+            .as_string()
+            .filter(|s| !response::nests_deeper_than(s, response::MAX_NESTING + 1))
+            .and_then(|s| js_sys::JSON::parse(&s).ok());
         match parsed {
             Some(entry) if entry.is_object() && !Array::is_array(&entry) => {
                 let members = members(&entry, 1);
@@ -389,6 +431,10 @@ impl Exchange {
         // Anything but a number in 0..=65535 is 0, which the core refuses as no HTTP response.
         let status = get(event, "status").as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
         let content_type = get(event, "contentType").as_string();
+        #[cfg(feature = "full")]
+        let retry_after = get(event, "retryAfter").as_string();
+        #[cfg(not(feature = "full"))]
+        let retry_after: Option<String> = None;
         let cookies = get(event, "setCookies");
         let set_cookies: Vec<String> = if Array::is_array(&cookies) {
             Array::from(&cookies).iter().filter_map(|c| c.as_string()).collect()
@@ -408,6 +454,7 @@ impl Exchange {
             set_cookies: &set_cookies,
             body: &body,
             json,
+            retry_after: retry_after.as_deref(),
         };
         self.inner.step(Event::Response(r), now)
     }
@@ -416,18 +463,15 @@ impl Exchange {
     #[cfg_attr(not(feature = "full"), allow(unused_variables))]
     fn convert(&mut self, step: Step, now: f64) -> JsValue {
         match step {
-            Step::Fetch(f) => {
-                let r = f.request;
-                let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
-                let mut init = vec![("method", text(r.method)), ("headers", headers.into()), ("body", text(&r.body))];
-                init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
-                object(&[
-                    ("kind", text("fetch")),
-                    ("url", text(&r.url)),
-                    ("init", object(&init)),
-                    ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
-                    ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
-                ])
+            Step::Fetch(f) => fetch_step("fetch", f),
+            #[cfg(feature = "full")]
+            Step::Discover(f) => fetch_step("discover", f),
+            #[cfg(feature = "full")]
+            Step::Wait { ms } => object(&[("kind", text("wait")), ("ms", JsValue::from_f64(ms as f64))]),
+            #[cfg(feature = "full")]
+            Step::Discovered => {
+                let metadata = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                object(&[("kind", text("discovered")), ("metadata", metadata)])
             }
             #[cfg(feature = "full")]
             Step::Digest { input } => object(&[("kind", text("digest")), ("input", text(&input))]),
@@ -491,10 +535,28 @@ impl Exchange {
             }
             Step::Failed(e) => {
                 self.json = JsValue::UNDEFINED;
-                object(&[("kind", text("failed")), ("error", error_fields(&e))])
+                object(&[("kind", text("failed")), ("error", described_fields(&e, self.inner.describe(&e)))])
             }
         }
     }
+}
+
+/// A fetch step (the token request, or a metadata request) as api.js's plain object.
+fn fetch_step(kind: &str, f: exchange::Fetch) -> JsValue {
+    let r = f.request;
+    let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
+    let mut init = vec![("method", text(r.method)), ("headers", headers.into())];
+    if r.method != "GET" {
+        init.push(("body", text(&r.body)));
+    }
+    init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
+    object(&[
+        ("kind", text(kind)),
+        ("url", text(&r.url)),
+        ("init", object(&init)),
+        ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
+        ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
+    ])
 }
 
 /// The request `requestToken` would send for api.js's copy of a config, secrets masked; nothing
@@ -528,11 +590,18 @@ pub fn preview_request(copy: JsValue, now: f64) -> Out {
     Ok(preview)
 }
 
-/// The error for a config api.js could not copy: `threw` names what a getter or Proxy trap threw;
-/// undefined: it holds more strings than the core accepts in all.
+/// The error for a config api.js could not copy, from the copy's account of why: `threw` (the
+/// error's name), `tooLarge`, or `loneSurrogate` (the field).
 #[wasm_bindgen(js_name = copyFailed, skip_typescript)]
-pub fn copy_failed(threw: Option<String>) -> Out {
-    Ok(error_fields(&config::copy_failed(threw.as_deref())))
+pub fn copy_failed(copy: JsValue) -> Out {
+    let threw = get(&copy, "threw").as_string();
+    let surrogate = get(&copy, "loneSurrogate").as_string();
+    let failure = match (&threw, &surrogate) {
+        (Some(name), _) => config::CopyFailure::Threw(name),
+        (None, Some(field)) => config::CopyFailure::LoneSurrogate(field),
+        (None, None) => config::CopyFailure::TooLarge,
+    };
+    Ok(error_fields(&config::copy_failed(failure)))
 }
 
 #[cfg(test)]
@@ -657,20 +726,23 @@ mod tests {
         let e = Exchange::new(copy(&[("sslMode", text("trust"))]), false).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_UNSUPPORTED_SSL_MODE");
         assert!(!s(&e, "hint").is_empty());
-        assert_eq!(s(&copy_failed(Some("TypeError".into())).unwrap(), "code"), "ERR_INVALID_CONFIG");
+        assert_eq!(s(&copy_failed(object(&[("threw", text("TypeError"))])).unwrap(), "code"), "ERR_INVALID_CONFIG");
     }
 
     #[wasm_bindgen_test]
     fn a_connection_hands_out_the_held_tokens_header() {
         let mut ex = Exchange::new(copy(&[("headerName", text("X-Token"))]), true).unwrap();
-        assert!(ex.authorization().unwrap().is_undefined());
+        let api = "https://api.example.com/v1";
+        assert!(ex.authorization(api).unwrap().is_undefined());
         start(&mut ex);
         ex.step(body_event(200, TOKEN), 0.0).unwrap();
-        let auth = ex.authorization().unwrap();
+        let e = ex.authorization("http://api.example.com/v1").err().unwrap();
+        assert_eq!(s(&e, "code"), "ERR_FORBIDDEN_ORIGIN");
+        let auth = ex.authorization(api).unwrap();
         assert_eq!((s(&auth, "name"), s(&auth, "value")), ("X-Token".into(), "Bearer tok-1".into()));
         let generation = get(&auth, "generation").as_f64().unwrap() as u32;
         assert!(ex.rest_status(401, true, generation));
-        assert!(ex.authorization().unwrap().is_undefined());
+        assert!(ex.authorization(api).unwrap().is_undefined());
     }
 
     fn kv() -> JsValue {
@@ -776,6 +848,32 @@ focs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
         assert!(s(&p, "body").contains("client_assertion=********"));
     }
 
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn discovery_and_retry_steps_have_named_fields() {
+        let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
+        set(&c, "issuer", &text("https://as.example.com/t"));
+        let mut ex = Exchange::new(c, false).unwrap();
+        let step = ex.step(object(&[("kind", text("start")), ("random", 0.5.into())]), 0.0).unwrap();
+        assert_eq!(s(&step, "kind"), "discover");
+        assert_eq!(s(&step, "url"), "https://as.example.com/.well-known/oauth-authorization-server/t");
+        let init = get(&step, "init");
+        assert_eq!((s(&init, "method"), s(&init, "redirect")), ("GET".into(), "manual".into()));
+        assert!(!has_own(&init, "body"), "a GET has no body");
+        let busy = object(&[("kind", text("response")), ("status", 503.into()), ("retryAfter", text("2"))]);
+        let wait = ex.step(busy, 0.0).unwrap();
+        assert_eq!((s(&wait, "kind"), get(&wait, "ms").as_f64()), ("wait".into(), Some(2000.0)));
+        assert_eq!(s(&ex.step(object(&[("kind", text("waited"))]), 2000.0).unwrap(), "kind"), "discover");
+
+        let mut d = Exchange::discovery(object(&[("issuer", text("https://as.example.com/t"))])).unwrap();
+        start(&mut d);
+        let metadata =
+            r#"{"issuer":"https://as.example.com/t","token_endpoint":"https://as.example.com/t/token","x":[1]}"#;
+        let done = d.step(body_event(200, metadata), 0.0).unwrap();
+        assert_eq!(s(&done, "kind"), "discovered");
+        assert_eq!(js_sys::JSON::stringify(&get(&done, "metadata")).unwrap().as_string().unwrap(), metadata);
+    }
+
     #[cfg(not(feature = "full"))]
     #[wasm_bindgen_test]
     fn the_default_build_refuses_signing_settings_by_name() {
@@ -784,6 +882,19 @@ focs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
             assert!(s(&e, "message").starts_with(key), "{}", s(&e, "message"));
             assert!(s(&e, "message").contains("'oauth-token-connection/full'"), "{}", s(&e, "message"));
         }
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_issuer_and_retry_by_name() {
+        let e = Exchange::new(copy(&[("retry", object(&[]))]), false).err().unwrap();
+        assert!(
+            s(&e, "message").starts_with("retry is in the 'oauth-token-connection/full' entry"),
+            "{}",
+            s(&e, "message")
+        );
+        let e = Exchange::new(copy(&[("issuer", text("https://as.example.com"))]), false).err().unwrap();
+        assert!(s(&e, "message").contains("oauth-token-connection/full"), "{}", s(&e, "message"));
     }
 
     #[cfg(not(feature = "full"))]

@@ -13,7 +13,7 @@ const WORKER = fileURLToPath(new URL('../worker/worker.mjs', import.meta.url));
 const ROOT = '/worker';
 
 /** The files the `workerd` entry imports; node.js and browser.js are deliberately absent. */
-export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'io.js', 'settings.js', 'limits.js', 'oauth_token_connection.js'];
+export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'io.js', 'settings.js', 'facts.js', 'oauth_token_connection.js'];
 const WASM = 'oauth_token_connection_bg.wasm';
 
 /**
