@@ -90,8 +90,9 @@ export interface TokenRequestSettings {
    */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /**
-   * Send a failed request again where that is safe: `client_credentials` after 408, 429, 502,
-   * 503 or 504, and any grant after a network error before any response byte; never a
+   * Send a failed request again where that is safe: `client_credentials` and `jwt_bearer` after
+   * 408, 429, 502, 503 or 504 (a signed request signs a new assertion for each attempt), and any
+   * grant after a network error before any response byte; never a
    * `refresh_token` request the server may have seen. Honours `Retry-After` (seconds or an HTTP
    * date), else waits a random time (full jitter); gives up when the wait would exceed
    * `maxDelaySeconds` or `timeoutSeconds`, which bounds the whole call. Off by default: a retry
@@ -99,6 +100,7 @@ export interface TokenRequestSettings {
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   retry?: RetryOptions;
+  /**
    * The key that signs the assertion (`private_key_jwt`, the `jwt_bearer` grant): a PEM text
    * (PKCS#8 `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`; `\n` escapes are
    * read as line breaks), a private JWK, or a `CryptoKey` whose usages include `'sign'`. It is
@@ -119,10 +121,15 @@ export interface TokenRequestSettings {
 
 /** The members of a Google service account key file that are read (pass the parsed file as it is). */
 export interface ServiceAccountKey {
+  /** The assertion's `iss` (and the default clientId). */
   client_email: string;
+  /** The PKCS#8 PEM key that signs the assertion. */
   private_key: string;
+  /** The JWS header's `kid`. */
   private_key_id?: string;
+  /** The token endpoint, unless `tokenEndpoint` is given. */
   token_uri?: string;
+  /** Every other member of the key file, ignored. */
   [member: string]: unknown;
 }
 
@@ -182,9 +189,13 @@ export interface ClientCredentialsGrant {
   password?: never;
   /** Not with this grant. */
   refreshToken?: never;
+  /** Not with this grant. */
   subject?: never;
+  /** Not with this grant. */
   audience?: never;
+  /** Not with this grant. */
   assertionClaims?: never;
+  /** Not with this grant. */
   serviceAccount?: never;
 }
 
@@ -198,9 +209,13 @@ export interface PasswordGrant {
   password: string;
   /** Not with this grant. */
   refreshToken?: never;
+  /** Not with this grant. */
   subject?: never;
+  /** Not with this grant. */
   audience?: never;
+  /** Not with this grant. */
   assertionClaims?: never;
+  /** Not with this grant. */
   serviceAccount?: never;
 }
 
@@ -214,9 +229,13 @@ export interface RefreshTokenGrant {
   username?: never;
   /** Not with this grant. */
   password?: never;
+  /** Not with this grant. */
   subject?: never;
+  /** Not with this grant. */
   audience?: never;
+  /** Not with this grant. */
   assertionClaims?: never;
+  /** Not with this grant. */
   serviceAccount?: never;
 }
 
@@ -225,6 +244,7 @@ export interface RefreshTokenGrant {
  * grant; no client secret is needed. `oauth-token-connection/full` only.
  */
 export interface JwtBearerGrant {
+  /** 'jwt_bearer', or its URN. */
   grantType: 'jwt_bearer' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
   /**
    * The assertion's `iss` (default: clientId). With this grant `issuer` is never a URL to
@@ -239,9 +259,13 @@ export interface JwtBearerGrant {
   audience?: string;
   /** Further claims, e.g. `{ scope: 'a b' }`; not iss, sub, aud, exp, iat or jti. */
   assertionClaims?: Record<string, string | number | boolean | readonly string[]>;
+  /** Not with this grant. */
   serviceAccount?: never;
+  /** Not with this grant. */
   username?: never;
+  /** Not with this grant. */
   password?: never;
+  /** Not with this grant. */
   refreshToken?: never;
 }
 
@@ -251,9 +275,11 @@ export interface JwtBearerGrant {
  * scope in the assertion's `scope` claim (not in the body), as Google requires.
  */
 export interface ServiceAccountGrant extends Omit<JwtBearerGrant, 'grantType' | 'serviceAccount' | 'tokenEndpoint'> {
+  /** Optional: a service account means the jwt_bearer grant. */
   grantType?: JwtBearerGrant['grantType'];
   /** Default: the key file's `token_uri`. */
   tokenEndpoint?: string;
+  /** The key file's JSON object, as it is. */
   serviceAccount: ServiceAccountKey;
 }
 
@@ -265,10 +291,16 @@ export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant |
  * except with the jwt_bearer grant, whose `issuer` is the assertion's `iss` and which needs
  * `tokenEndpoint` (a service account brings its own) and no clientId (its issuer defaults to it).
  */
-export type WithGrant<S extends { clientId: string }> =
+export type WithGrant<S extends TokenRequestSettings> =
   | (S & Endpoint & Exclude<Grant, JwtBearerGrant>)
-  | (Omit<S, 'clientId'> & { clientId?: string } & JwtBearerGrant)
-  | (Omit<S, 'clientId'> & { clientId?: string } & ServiceAccountGrant);
+  | (Omit<S, 'clientId'> & OptionalClientId & JwtBearerGrant)
+  | (Omit<S, 'clientId'> & OptionalClientId & ServiceAccountGrant);
+
+/** The jwt_bearer grant's client id. */
+export interface OptionalClientId {
+  /** Optional with the jwt_bearer grant: the assertion's issuer is its default. */
+  clientId?: string;
+}
 
 /** `requestToken`'s settings: the token endpoint, the client, the grant. */
 export type TokenRequestConfig = WithGrant<TokenRequestSettings>;
@@ -335,7 +367,14 @@ export interface RequestPreview {
    * (`jti` reads as a placeholder: it is fresh for every request); the body's value and the
    * signature read `********`.
    */
-  assertion?: { header: Record<string, unknown>; claims: Record<string, unknown>; signature: '********' };
+  assertion?: {
+    /** The JOSE header, decoded. */
+    header: Record<string, unknown>;
+    /** The claims, decoded (`jti`, `iat` and `exp` as an assertion made now would have them). */
+    claims: Record<string, unknown>;
+    /** Masked: nothing is signed for a preview. */
+    signature: '********';
+  };
 }
 "#;
 
