@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify, webcrypto } from 'node:crypto';
 
-import { requestToken, createConnection, previewRequest, OAuthTokenError } from 'oauth-token-connection/full';
+import { requestToken, createConnection, previewRequest, discover, OAuthTokenError } from 'oauth-token-connection/full';
 import * as defaultEntry from 'oauth-token-connection';
 import { startOidcProvider, startJwtBearerServer, startGoogleStyle } from './support/assertion-servers.mjs';
 // The package's own module instance (the exports map resolves to the same file): its fallback
@@ -217,6 +217,35 @@ test('the JWT bearer grant against Authlib: issuer, subject, scope; a wrong key,
   assert.notEqual(jtis[0], jtis[1]);
 });
 
+test('with private_key_jwt, issuer is the URL to discover: oidc-provider\'s token endpoint, the assertion\'s audience', async () => {
+  const before = (await op.requests()).length;
+  const result = await requestToken({ issuer: op.issuer, clientId: 'rs256', privateKey: pem(KEYS.rsa, 'pkcs8'), scope: 'api' });
+  assert.equal(result.tokenType, 'Bearer');
+  const sent = await op.requests();
+  assert.equal(sent.length, before + 1);
+  const { claims } = decode(sent.at(-1).client_assertion);
+  assert.equal(claims.iss, 'rs256');
+  assert.equal(claims.aud, op.tokenEndpoint, 'the default audience is the discovered token endpoint');
+});
+
+test('with the JWT bearer grant, issuer is the assertion\'s iss: tokenEndpoint is required, e.g. from discover()', async () => {
+  const base = { grantType: 'jwt_bearer', issuer: 'issuer-rs256', privateKey: pem(KEYS.rsa, 'pkcs1') };
+  const seen = (await bearer.seen()).length;
+  for (const grantType of ['jwt_bearer', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+    const err = await rejection(requestToken({ ...base, grantType }));
+    assert.equal(err.code, 'ERR_INVALID_CONFIG');
+    assert.match(err.message, /^tokenEndpoint is required with grantType "jwt_bearer", whose issuer is the assertion's iss/);
+    assert.match(err.message, /pass tokenEndpoint, e\.g\. the token_endpoint of discover\(url\)/);
+  }
+  assert.equal((await bearer.seen()).length, seen, 'nothing was sent');
+  // The token endpoint from discovery (oidc-provider's metadata), the issuer as the iss.
+  const { token_endpoint: discovered } = await discover(op.issuer);
+  assert.equal(discovered, op.tokenEndpoint);
+  const result = await requestToken({ ...base, tokenEndpoint: bearer.tokenEndpoint });
+  assert.equal(result.tokenType, 'Bearer');
+  assert.equal((await bearer.seen()).at(-1).claims.iss, 'issuer-rs256');
+});
+
 test('a Google service account key file: jwt_bearer, iss client_email, kid private_key_id, the token_uri, the scope in the claim only', async () => {
   const google = await startGoogleStyle(KEYS.rsa.publicKey, 'abc123');
   try {
@@ -253,9 +282,9 @@ test('bad input is ERR_INVALID_CONFIG naming the field, before anything is sent'
   const base = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'c', clientAuthentication: 'private_key_jwt' };
   const rsa1024 = pair('rsa', { modulusLength: 1024 });
   const cases = [
-    [{ privateKey: '-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----' }, 'privateKey is not a well-formed PEM'],
+    [{ privateKey: '-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----' }, 'privateKey is not a PEM text'],
     [{ privateKey: KEYS.rsa.publicKey.export({ type: 'spki', format: 'pem' }) }, 'privateKey holds a public key'],
-    [{ privateKey: pem(KEYS.p256, 'pkcs8'), signingAlgorithm: 'RS256' }, 'privateKey is an EC P-256 key: signingAlgorithm must be ES256'],
+    [{ privateKey: pem(KEYS.p256, 'pkcs8'), signingAlgorithm: 'RS256' }, 'privateKey is a P-256 key: use ES256'],
     [{ privateKey: pem(rsa1024, 'pkcs1') }, 'privateKey is an RSA key under 2048 bits'],
     [{ privateKey: publicJwk(KEYS.p256) }, 'privateKey is a public JWK'],
     [{ privateKey: 42 }, 'privateKey must be a PEM string'],
