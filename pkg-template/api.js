@@ -4,7 +4,7 @@ import * as wasm from './oauth_token_connection.js';
 import { isReady, loaderSource, ready } from './init.js';
 import { WASM_LOAD } from './facts.js';
 import { copyConfig } from './settings.js';
-import { bounded, digest, fetchStep, ignore } from './io.js';
+import { ask, bounded, fetchStep, ignore, keyedDigest } from './io.js';
 
 /**
  * Every failure of this package: a real Error with a stable `code`, a `hint` on what to do, and,
@@ -69,24 +69,27 @@ function build(copy, connection) {
 
 /**
  * Runs an exchange to its end: performs each step the core asks for and reports what happened,
- * until it is done (the step, with the result) or failed (thrown). `copy.signal` aborts fetches;
- * `copy.cache` is the connection's shared store.
+ * until it is done (the step, with the result), answered (the coordinator's object: the step) or
+ * failed (thrown). `copy.signal` aborts fetches; `copy.cache` is the connection's shared store;
+ * `coordinator` the Durable Object namespace it asks, with the settings it sends; `store` the
+ * object's own storage (coordinator.js).
  */
-async function drive(ex, { signal, cache }) {
+async function drive(ex, { signal, cache, coordinator, store }) {
   let step = ex.step({ kind: 'start' }, Date.now());
   let cause;
   for (;;) {
     let event;
     switch (step.kind) {
       case 'done':
+      case 'answer':
         return step;
       case 'failed':
         throw fail(step.error, cause);
       case 'fetch':
         ({ event, cause } = await fetchStep(step, signal));
         break;
-      case 'digest':
-        event = { kind: 'digested', digest: await digest(step.input) };
+      case 'keyedDigest':
+        event = { kind: 'digested', digest: await keyedDigest(step.secret, step.input) };
         break;
       case 'cacheGet':
         event = { kind: 'cacheRead', ...(await bounded(() => cache.get(step.key), step.timeoutMs)) };
@@ -97,6 +100,17 @@ async function drive(ex, { signal, cache }) {
         event = { kind: 'cacheWritten', failed };
         break;
       }
+      case 'ask': {
+        const body = { settings: coordinator.settings, drop: step.drop };
+        event = { kind: 'answered', ...(await ask(coordinator.namespace, step.key, body, step.timeoutMs)) };
+        break;
+      }
+      case 'load':
+        event = { kind: 'loaded', ...(await store.load(step.key)) };
+        break;
+      case 'save':
+        event = { kind: 'saved', ...(await store.save(step.key, step.value)) };
+        break;
       default:
         event = { kind: 'unknown' };
     }
@@ -137,6 +151,7 @@ class Connection {
   #exchange;
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
+  #coordinator; // { namespace, settings }: the Durable Object namespace, and the settings it is sent
   #last; // the last token result
   #held; // a promise of #last, handed to every caller while it is valid
   #reuseUntil = -Infinity; // until when #held is handed out without asking the core
@@ -144,6 +159,11 @@ class Connection {
 
   constructor(copy) {
     this.#cache = copy.cache;
+    if (copy.coordinator !== undefined) {
+      // The object makes the token request: it is sent the settings with each ask, never stores them.
+      const { coordinator: _, ...settings } = copy.settings;
+      this.#coordinator = { namespace: copy.coordinator, settings };
+    }
     this.#copy = copy;
     if (isReady()) this.#build();
   }
@@ -183,7 +203,7 @@ class Connection {
 
   async #renew() {
     const ex = await this.#connect();
-    const step = await drive(ex, { cache: this.#cache });
+    const step = await drive(ex, { cache: this.#cache, coordinator: this.#coordinator });
     // Every caller gets this one result: frozen, so that none can change it for the others.
     this.#last = freeze(step.result);
     this.#held = Promise.resolve(this.#last);
@@ -230,10 +250,18 @@ class Connection {
     }
   }
 
-  /** Forgets the held token; the next call requests a new one. */
+  /**
+   * Forgets the held token; the next call requests a new one. With a coordinator, a promise that
+   * settles once its object has dropped the token (if it is still the current one there).
+   */
   invalidate() {
     this.#exchange?.invalidate();
     this.#reuseUntil = -Infinity;
+    if (this.#coordinator === undefined) return undefined;
+    const drop = this.#exchange?.dropAsk;
+    if (drop === undefined) return Promise.resolve();
+    const { namespace, settings } = this.#coordinator;
+    return ask(namespace, drop.key, { settings, drop: drop.drop, dropOnly: true }, drop.timeoutMs).then(ignore);
   }
 
   /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
@@ -242,13 +270,14 @@ class Connection {
   }
 
   /**
-   * The key of this connection's entry in `cache` (`otc:v1:` + hex SHA-256), e.g. to delete a
-   * stored token by hand; undefined without a cache or where the host has no `crypto.subtle`.
+   * The key of this connection's entry in `cache`, or the name of its coordinator's object
+   * (`otc:v2:` + hex HMAC-SHA-256), e.g. to delete a stored token by hand; undefined without
+   * either or where the host has no `crypto.subtle`.
    */
   async cacheKey() {
     const ex = await this.#connect();
-    const input = ex.keyInput;
-    if (input !== undefined) ex.digested(await digest(input));
+    const pending = ex.keyInput;
+    if (pending !== undefined) ex.digested(await keyedDigest(pending.secret, pending.input));
     return ex.key;
   }
 }
@@ -340,3 +369,7 @@ function canReplay(input, init) {
   }
   return !(input instanceof Request && input.bodyUsed);
 }
+
+// For coordinator.js only: the entries' `export *` leaves a default export out, so this stays
+// internal.
+export default { drive, loaded };

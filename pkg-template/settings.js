@@ -17,8 +17,8 @@ class LoneSurrogate {
 }
 
 /**
- * `{ settings }`: the plain copy for the core; `signal` and `cache`: the caller's objects, which
- * this package itself uses (never the .wasm). Else why it could not be copied: `{ threw }` (a
+ * `{ settings }`: the plain copy for the core; `signal`, `cache` and `coordinator`: the caller's
+ * objects, which this package itself uses (never the .wasm). Else why it could not be copied: `{ threw }` (a
  * getter or Proxy trap threw: the error's name), `{ tooLarge: true }` (more strings than the core
  * accepts in all), `{ loneSurrogate }` (the field whose string holds a lone UTF-16 surrogate:
  * two such strings would be sent as the same bytes).
@@ -46,6 +46,9 @@ export function copyConfig(config) {
       } else if (key === 'cache' && value != null && typeof value === 'object') {
         copy.cache = value;
         settings.cache = { get: method(value.get), put: method(value.put) };
+      } else if (key === 'coordinator' && value != null && typeof value === 'object') {
+        copy.coordinator = value;
+        settings.coordinator = { idFromName: method(value.idFromName), get: method(value.get) };
       } else {
         // A key longer than any the core knows is cut like a string (it is refused by name).
         settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, key === 'extraParams' ? 2 : 1, budget, key);

@@ -23,6 +23,14 @@ flavor() {
     --enable-mutable-globals "$out/oauth_token_connection_bg.wasm" -o "$out/oauth_token_connection_bg.wasm"
   rm -f "$out/.gitignore" "$out/package.json" "$out/oauth_token_connection_bg.wasm.d.ts"
   cp pkg-template/*.js "$out/"
+  # The coordinator (a Durable Object class) only in the full entries: their lines marked
+  # `// full-only` (the marker itself is dropped).
+  if [ -n "$feature" ]; then
+    sed -i 's| // full-only$||' "$out"/{node,browser,deno,workerd}.js
+  else
+    sed -i '/ \/\/ full-only$/d' "$out"/{node,browser,deno,workerd}.js
+    rm "$out/coordinator.js"
+  fi
   cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
   cp /tmp/otc-facts.js.$$ "$out/facts.js"
   # The types: the default entry's without what only the full build has (between the markers).

@@ -121,6 +121,16 @@ export interface ConnectionOptions {
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   cache?: TokenCache;
+  /**
+   * A Durable Object namespace binding of the OAuthTokenCoordinator class: one object per
+   * configuration holds the token, so every isolate's connections share one token request per
+   * expiry, 401 renewals are made once, and a rotated refresh token is never lost. The object
+   * is sent the settings with each ask and stores only the token and the refresh token; the
+   * result has no `refreshToken`. Not with `cache`. Where the object cannot be asked within
+   * timeoutSeconds + 2 s, the connection requests its own token (a warning in the result).
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  coordinator?: TokenCoordinator;
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */
@@ -128,7 +138,7 @@ export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & Co
 
 /**
  * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
- * `otc:v1:<hex SHA-256>`; values are JSON strings. A get or put that throws, rejects or takes
+ * `otc:v2:<hex HMAC-SHA-256>`, keyed by the credentials; values are JSON strings. A get or put that throws, rejects or takes
  * longer than 2 s is skipped (a warning in the result), never an error.
  */
 export interface TokenCache {
@@ -136,6 +146,31 @@ export interface TokenCache {
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
   /** Stores `value` for `options.expirationTtl` seconds (at least 60). */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
+}
+
+/**
+ * The Durable Object namespace `createConnection`'s `coordinator` needs: a binding of the
+ * OAuthTokenCoordinator class (a `DurableObjectNamespace` fits). The connection asks the object
+ * named by its key over `fetch`.
+ */
+export interface TokenCoordinator {
+  /** The id of the object named `name`: the connection's key, `otc:v2:<hex HMAC-SHA-256>`. */
+  idFromName(name: string): unknown;
+  /** The object's stub, whose `fetch` carries the asks. */
+  get(id: unknown): { fetch(input: string, init: RequestInit): Promise<Response> };
+}
+
+/** What OAuthTokenCoordinator uses of its Durable Object state: the storage (a `DurableObjectState` fits). */
+export interface TokenCoordinatorState {
+  /** Holds one record per key: the token and the refresh token, as JSON text. */
+  storage: {
+    /** The record stored under `key`. */
+    get(key: string): Promise<unknown>;
+    /** Stores the record. */
+    put(key: string, value: string): Promise<unknown>;
+    /** Deletes it. */
+    delete(key: string): Promise<unknown>;
+  };
 }
 
 "#;

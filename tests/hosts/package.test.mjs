@@ -156,7 +156,7 @@ test('node: the installed full entry previews a request and keys a cache', async
   `);
   const { method, key } = JSON.parse(out);
   assert.equal(method, 'POST');
-  assert.match(key, /^otc:v1:[0-9a-f]{64}$/);
+  assert.match(key, /^otc:v2:[0-9a-f]{64}$/);
 });
 
 test('workerd: the installed package runs in workerd and gets a token', async () => {

@@ -10,10 +10,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use oauth_token_core::config::{self, UrlParts};
-use oauth_token_core::error::{Error, FetchFailure};
 #[cfg(feature = "full")]
-use oauth_token_core::exchange::CacheRead;
+use oauth_token_core::coordinator::Record;
+use oauth_token_core::error::{Error, FetchFailure};
 use oauth_token_core::exchange::{self, Event, Member, Response, Step, Token};
+#[cfg(feature = "full")]
+use oauth_token_core::exchange::{Answer, CacheRead};
 use oauth_token_core::response::{self, MEMBERS};
 use oauth_token_core::value::{Json, Value};
 
@@ -176,18 +178,46 @@ fn result(token: &Token, json: &JsValue) -> JsValue {
     o
 }
 
-/// A token's cache entry as JSON text: the result without its refresh token, and the endpoint's
-/// JSON without the members that are not stored. `None` when the JSON cannot be written (too
-/// deep for `JSON.stringify`).
+/// A token's cache entry: the result without its refresh token, and the endpoint's JSON without
+/// the members that are not stored.
 #[cfg(feature = "full")]
-fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+fn entry(token: &Token, json: &JsValue) -> JsValue {
     let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
     for name in oauth_token_core::cache::NOT_STORED {
         let _ = js_sys::Reflect::delete_property(stored.unchecked_ref::<Object>(), &text(name));
     }
     let mut token = token.clone();
     token.response.refresh_token = None;
-    js_sys::JSON::stringify(&result(&token, &stored)).ok()?.as_string()
+    result(&token, &stored)
+}
+
+/// JSON text; `None` when it cannot be written (too deep for `JSON.stringify`).
+#[cfg(feature = "full")]
+fn json_text(value: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(value).ok()?.as_string()
+}
+
+/// A token's cache entry as JSON text.
+#[cfg(feature = "full")]
+fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+    json_text(&entry(token, json))
+}
+
+/// The coordinator's record as JSON text: `{ token: <entry>, refreshToken }`, each when present;
+/// `Some(None)` for an empty record (deleted), `None` when it cannot be written.
+#[cfg(feature = "full")]
+fn record_text(record: &Record<Token>, json: &JsValue) -> Option<Option<String>> {
+    if record.token.is_none() && record.refresh_token.is_none() {
+        return Some(None);
+    }
+    let o = object(&[]);
+    if let Some(token) = &record.token {
+        set(&o, "token", &entry(token, json));
+    }
+    if let Some(r) = &record.refresh_token {
+        set(&o, "refreshToken", &text(r.expose()));
+    }
+    json_text(&o).map(Some)
 }
 
 fn failure_facts(event: &JsValue) -> FetchFailure {
@@ -214,6 +244,9 @@ pub struct Exchange {
     inner: exchange::Exchange,
     /// The JSON object of the response (or the cache entry) the run in progress read.
     json: JsValue,
+    /// The error fields the coordinator answered, until the core ends the run with them.
+    #[cfg(feature = "full")]
+    relayed: JsValue,
 }
 
 #[wasm_bindgen]
@@ -229,11 +262,14 @@ impl Exchange {
                     if options.cache && !cfg!(feature = "full") {
                         return Err(Error::InvalidConfig(oauth_token_core::cache::NOT_IN_THIS_BUILD.into()));
                     }
+                    if options.coordinator && !cfg!(feature = "full") {
+                        return Err(Error::InvalidConfig(oauth_token_core::coordinator::NOT_IN_THIS_BUILD.into()));
+                    }
                     Ok(exchange::Exchange::connection(config, options))
                 }),
             })
             .map_err(|e| error_fields(&e))?;
-        Ok(Exchange { inner, json: JsValue::UNDEFINED })
+        Ok(Exchange::wrap(inner))
     }
 
     /// The next step after `event` (an object api.js made), observed at `now` (epoch ms).
@@ -252,6 +288,15 @@ impl Exchange {
             "cacheWritten" => {
                 let failed = get(&event, "failed").as_string();
                 self.inner.step(Event::CacheWritten(failed.as_deref().map_or(Ok(()), Err)), now)
+            }
+            #[cfg(feature = "full")]
+            "answered" => self.answered(&event, now),
+            #[cfg(feature = "full")]
+            "loaded" => self.loaded(&event, now),
+            #[cfg(feature = "full")]
+            "saved" => {
+                let failed = get(&event, "failed").as_string();
+                self.inner.step(Event::Saved(failed.as_deref().map_or(Ok(()), Err)), now)
             }
             "response" => self.response(&event, now),
             "tooLarge" => self.inner.step(Event::TooLarge, now),
@@ -304,19 +349,43 @@ impl Exchange {
     }
 }
 
-/// The shared cache (the `full` build).
+/// The shared cache and the coordinator (the `full` build).
 #[cfg(feature = "full")]
 #[wasm_bindgen]
 impl Exchange {
-    /// The cache key's digest input while the key is still to be derived.
-    #[wasm_bindgen(getter, js_name = keyInput)]
-    pub fn key_input(&self) -> Out {
-        Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, text))
+    /// The coordinator's object running one ask: api.js's copy of the asker's config, the token
+    /// it dropped (if any), and whether it only drops. Throws the error's fields.
+    pub fn object(copy: JsValue, drop: Option<String>, drop_only: bool) -> Result<Exchange, JsValue> {
+        let (config, options) =
+            entries(&copy).and_then(|e| config::parse_connection(&e, &parse_url)).map_err(|e| error_fields(&e))?;
+        let drop = drop.map(oauth_token_core::secret::AccessToken::new);
+        Ok(Exchange::wrap(exchange::Exchange::object(config, options, drop, drop_only)))
     }
 
-    /// Derives the cache key from the host's SHA-256 of `keyInput` (undefined: none).
+    /// The shared key's HMAC, `{ secret, input }`, while the key is still to be derived.
+    #[wasm_bindgen(getter, js_name = keyInput)]
+    pub fn key_input(&self) -> Out {
+        Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, |(secret, input)| {
+            object(&[("secret", Uint8Array::from(secret.expose().as_bytes()).into()), ("input", text(input))])
+        }))
+    }
+
+    /// Derives the shared key from the host's HMAC of `keyInput` (undefined: none).
     pub fn digested(&mut self, digest: Option<Vec<u8>>) {
         self.inner.digested(digest.as_deref());
+    }
+
+    /// What `invalidate()` asks the coordinator to drop: `{ key, drop, timeoutMs }`, or
+    /// undefined.
+    #[wasm_bindgen(getter, js_name = dropAsk)]
+    pub fn drop_ask(&self) -> Out {
+        Ok(self.inner.drop_ask().map_or(JsValue::UNDEFINED, |(key, token, timeout_ms)| {
+            object(&[
+                ("key", text(key)),
+                ("drop", text(token.expose())),
+                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
+            ])
+        }))
     }
 
     /// The cache key once derived.
@@ -327,6 +396,67 @@ impl Exchange {
 }
 
 impl Exchange {
+    fn wrap(inner: exchange::Exchange) -> Exchange {
+        Exchange {
+            inner,
+            json: JsValue::UNDEFINED,
+            #[cfg(feature = "full")]
+            relayed: JsValue::UNDEFINED,
+        }
+    }
+
+    /// A stored JSON text (`value`) parsed into an object, or why not: `Err(Missing)` without
+    /// one, `Err(Unreadable)` for anything else.
+    #[cfg(feature = "full")]
+    fn stored_object(event: &JsValue) -> Result<JsValue, CacheRead<'static>> {
+        let stored = get(event, "value");
+        if stored.is_undefined() || stored.is_null() {
+            return Err(CacheRead::Missing);
+        }
+        match stored.as_string().and_then(|s| js_sys::JSON::parse(&s).ok()) {
+            Some(o) if o.is_object() && !Array::is_array(&o) => Ok(o),
+            _ => Err(CacheRead::Unreadable),
+        }
+    }
+
+    /// The coordinator's answer: `{ value }` (an entry's JSON text), `{ error }` (the fields of
+    /// the object's error), or `{ failed }` (why it could not be asked).
+    #[cfg(feature = "full")]
+    fn answered(&mut self, event: &JsValue, now: f64) -> Step {
+        if let Some(reason) = get(event, "failed").as_string() {
+            return self.inner.step(Event::Answered(Answer::Failed(&reason)), now);
+        }
+        let error = get(event, "error");
+        if error.is_object() && get(&error, "code").is_string() {
+            self.relayed = error;
+            return self.inner.step(Event::Answered(Answer::Refused), now);
+        }
+        match Exchange::stored_object(event) {
+            Ok(entry) => {
+                let members = members(&entry, 1);
+                self.json = get(&entry, "json");
+                self.inner.step(Event::Answered(Answer::Token(&members)), now)
+            }
+            Err(_) => self.inner.step(Event::Answered(Answer::Failed("an answer without a token")), now),
+        }
+    }
+
+    /// The object's record: `{ value }` (its JSON text), nothing, or `{ failed }`.
+    #[cfg(feature = "full")]
+    fn loaded(&mut self, event: &JsValue, now: f64) -> Step {
+        if let Some(reason) = get(event, "failed").as_string() {
+            return self.inner.step(Event::Loaded(CacheRead::Failed(&reason)), now);
+        }
+        match Exchange::stored_object(event) {
+            Ok(record) => {
+                let members = members(&record, 2);
+                self.json = get(&get(&record, "token"), "json");
+                self.inner.step(Event::Loaded(CacheRead::Found(&members)), now)
+            }
+            Err(read) => self.inner.step(Event::Loaded(read), now),
+        }
+    }
+
     #[cfg(feature = "full")]
     fn cache_read(&mut self, event: &JsValue, now: f64) -> Step {
         if let Some(reason) = get(event, "failed").as_string() {
@@ -397,7 +527,47 @@ impl Exchange {
                 ])
             }
             #[cfg(feature = "full")]
-            Step::Digest { input } => object(&[("kind", text("digest")), ("input", text(&input))]),
+            Step::KeyedDigest { secret, input } => object(&[
+                ("kind", text("keyedDigest")),
+                ("secret", Uint8Array::from(secret.expose().as_bytes()).into()),
+                ("input", text(&input)),
+            ]),
+            #[cfg(feature = "full")]
+            Step::Ask { key, drop, timeout_ms } => object(&[
+                ("kind", text("ask")),
+                ("key", text(&key)),
+                ("drop", drop.map_or(JsValue::UNDEFINED, |d| text(d.expose()))),
+                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
+            ]),
+            #[cfg(feature = "full")]
+            Step::Relayed => {
+                let error = core::mem::replace(&mut self.relayed, JsValue::UNDEFINED);
+                self.json = JsValue::UNDEFINED;
+                object(&[("kind", text("failed")), ("error", error)])
+            }
+            #[cfg(feature = "full")]
+            Step::Load { key } => object(&[("kind", text("load")), ("key", text(&key))]),
+            #[cfg(feature = "full")]
+            Step::Save { key, record } => match record_text(&record, &self.json) {
+                Some(value) => object(&[
+                    ("kind", text("save")),
+                    ("key", text(&key)),
+                    ("value", value.map_or(JsValue::UNDEFINED, |v| text(&v))),
+                ]),
+                None => {
+                    let next = self.inner.step(Event::Saved(Err("the token response cannot be stored as JSON")), now);
+                    self.convert(next, now)
+                }
+            },
+            #[cfg(feature = "full")]
+            Step::Answer(token) => {
+                let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                let value = token.map(|t| entry(&t, &json));
+                object(&[
+                    ("kind", text("answer")),
+                    ("value", value.and_then(|v| json_text(&v)).map_or(JsValue::UNDEFINED, |v| text(&v))),
+                ])
+            }
             #[cfg(feature = "full")]
             Step::CacheGet { key, timeout_ms } => {
                 object(&[("kind", text("cacheGet")), ("key", text(&key)), ("timeoutMs", JsValue::from(timeout_ms))])
