@@ -6,7 +6,8 @@
 //              /kept/token, /kept/fetch (its fetch(url)), /kept/invalidate
 //   /key       { config, store }  a connection's cacheKey()
 //   /ask       { name, settings }  a raw ask to the object named `name`, with these settings
-// `store` names the binding the connection shares through: TOKENS (default), HUNG, BROKEN, KV.
+// `store` names the binding the connection shares through: TOKENS (default), HUNG, BROKEN, KV,
+// or NONE (no sharing).
 import { createConnection, OAuthTokenCoordinator } from './oauth-token-connection/workerd.js';
 
 export { OAuthTokenCoordinator };
@@ -28,6 +29,7 @@ export class Broken {
 const kept = new Map();
 
 function connect(env, { config, store = 'TOKENS' }) {
+  if (store === 'NONE') return createConnection(config);
   const shared = store === 'KV' ? { cache: env.KV } : { coordinator: env[store] };
   return createConnection({ ...config, ...shared });
 }
