@@ -156,8 +156,11 @@ export interface TokenCache {
 export interface TokenCoordinator {
   /** The id of the object named `name`: the connection's key, `otc:v2:<hex HMAC-SHA-256>`. */
   idFromName(name: string): unknown;
-  /** The object's stub, whose `fetch` carries the asks. */
-  get(id: unknown): { fetch(input: string, init: RequestInit): Promise<Response> };
+  /** The object's stub. */
+  get(id: unknown): {
+    /** Carries an ask to the object (a POST of JSON). */
+    fetch(input: string, init: RequestInit): Promise<Response>;
+  };
 }
 
 /** What OAuthTokenCoordinator uses of its Durable Object state: the storage (a `DurableObjectState` fits). */

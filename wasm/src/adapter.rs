@@ -789,11 +789,13 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_cache_entry_leaves_the_refresh_token_out() {
         let mut ex = Exchange::new(copy(&[("cache", kv())]), true).unwrap();
-        assert_eq!(s(&start(&mut ex), "kind"), "digest");
-        let digest = object(&[("kind", text("digested")), ("digest", Uint8Array::from(&[7u8; 32][..]).into())]);
-        let get_step = ex.step(digest, 0.0).unwrap();
+        let keyed = start(&mut ex);
+        assert_eq!(s(&keyed, "kind"), "keyedDigest");
+        let secret = get(&keyed, "secret").dyn_into::<Uint8Array>().unwrap().to_vec();
+        assert!(String::from_utf8(secret).unwrap().contains("client_secret=6:bbb/;&\n"));
+        let get_step = ex.step(digested(7), 0.0).unwrap();
         assert_eq!(s(&get_step, "kind"), "cacheGet");
-        assert!(s(&get_step, "key").starts_with("otc:v1:0707"));
+        assert!(s(&get_step, "key").starts_with("otc:v2:0707"));
         ex.step(object(&[("kind", text("cacheRead"))]), 0.0).unwrap();
         let put = ex.step(body_event(200, TOKEN), 0.0).unwrap();
         assert_eq!(s(&put, "kind"), "cachePut");
@@ -802,6 +804,87 @@ mod tests {
         assert!(value.contains("tok-1") && value.contains("nested") && !value.contains("rt"), "{value}");
         let done = ex.step(object(&[("kind", text("cacheWritten"))]), 0.0).unwrap();
         assert_eq!(s(&get(&done, "result"), "refreshToken"), "rt", "the caller's result keeps it");
+    }
+
+    #[cfg(feature = "full")]
+    fn digested(byte: u8) -> JsValue {
+        object(&[("kind", text("digested")), ("digest", Uint8Array::from(&[byte; 32][..]).into())])
+    }
+
+    #[cfg(feature = "full")]
+    fn namespace() -> JsValue {
+        let f = get(&js_sys::global(), "Object");
+        object(&[("idFromName", f.clone()), ("get", f)])
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn a_connection_asks_its_coordinator_and_relays_its_error() {
+        let mut ex = Exchange::new(copy(&[("coordinator", namespace())]), true).unwrap();
+        start(&mut ex);
+        let ask = ex.step(digested(3), 0.0).unwrap();
+        assert_eq!((s(&ask, "kind"), get(&ask, "drop").is_undefined()), ("ask".into(), true));
+        assert!(s(&ask, "key").starts_with("otc:v2:0303"));
+        assert_eq!(get(&ask, "timeoutMs").as_f64(), Some(32_000.0));
+        let entry = r#"{"accessToken":"tok-c","tokenType":"Bearer","expiresIn":600,"expiresAt":1700000600000,"json":{"access_token":"tok-c","n":1},"warnings":[]}"#;
+        let done = ex.step(object(&[("kind", text("answered")), ("value", text(entry))]), 1_700_000_000_000.0).unwrap();
+        assert_eq!(s(&done, "kind"), "done");
+        let r = get(&done, "result");
+        assert_eq!(s(&r, "accessToken"), "tok-c");
+        assert_eq!(get(&get(&r, "json"), "n").as_f64(), Some(1.0), "the entry's JSON");
+        // invalidate(): what to drop in the object.
+        ex.invalidate();
+        let drop = ex.drop_ask().unwrap();
+        assert_eq!((s(&drop, "drop"), s(&drop, "key")), ("tok-c".into(), s(&ask, "key")));
+        // The object's own failure is the run's, with its fields as they came.
+        let ask = start(&mut ex);
+        assert_eq!(s(&ask, "drop"), "tok-c");
+        let fields = object(&[("code", text("ERR_OAUTH")), ("error", text("invalid_grant")), ("message", text("m"))]);
+        let failed = ex.step(object(&[("kind", text("answered")), ("error", fields)]), 0.0).unwrap();
+        assert_eq!(s(&failed, "kind"), "failed");
+        assert_eq!(s(&get(&failed, "error"), "error"), "invalid_grant");
+        // An object that could not be asked: the endpoint.
+        start(&mut ex);
+        let fetch = ex.step(object(&[("kind", text("answered")), ("failed", text("TypeError"))]), 0.0).unwrap();
+        assert_eq!(s(&fetch, "kind"), "fetch");
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn the_object_saves_the_refresh_token_and_answers_without_it() {
+        let mut ex = Exchange::object(copy(&[]), None, false).unwrap();
+        start(&mut ex);
+        let load = ex.step(digested(4), 0.0).unwrap();
+        assert_eq!(s(&load, "kind"), "load");
+        let fetch = ex.step(object(&[("kind", text("loaded"))]), 0.0).unwrap();
+        assert_eq!(s(&fetch, "kind"), "fetch");
+        let save = ex.step(body_event(200, TOKEN), 0.0).unwrap();
+        assert_eq!((s(&save, "kind"), s(&save, "key")), ("save".into(), s(&load, "key")));
+        let record = js_sys::JSON::parse(&s(&save, "value")).unwrap();
+        assert_eq!(s(&record, "refreshToken"), "rt");
+        assert_eq!(s(&get(&record, "token"), "accessToken"), "tok-1");
+        assert!(get(&get(&get(&record, "token"), "json"), "refresh_token").is_undefined());
+        let answer = ex.step(object(&[("kind", text("saved"))]), 0.0).unwrap();
+        assert_eq!(s(&answer, "kind"), "answer");
+        let value = s(&answer, "value");
+        assert!(value.contains("tok-1") && value.contains("nested") && !value.contains("rt"), "{value}");
+
+        // The next ask finds the record and drops its token: saved without it.
+        let mut ex = Exchange::object(copy(&[]), Some("tok-1".into()), true).unwrap();
+        start(&mut ex);
+        ex.step(digested(4), 0.0).unwrap();
+        let save = ex.step(object(&[("kind", text("loaded")), ("value", text(&s(&save, "value")))]), 0.0).unwrap();
+        assert_eq!(s(&save, "value"), r#"{"refreshToken":"rt"}"#);
+        let answer = ex.step(object(&[("kind", text("saved")), ("failed", text("Error"))]), 0.0).unwrap();
+        assert!(get(&answer, "value").is_undefined());
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_a_coordinator_by_name() {
+        let ns = object(&[("idFromName", get(&js_sys::global(), "Object")), ("get", get(&js_sys::global(), "Object"))]);
+        let e = Exchange::new(copy(&[("coordinator", ns)]), true).err().unwrap();
+        assert!(s(&e, "message").starts_with("coordinator is in the 'oauth-token-connection/full' entry"));
     }
 
     #[cfg(not(feature = "full"))]
