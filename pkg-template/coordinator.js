@@ -31,15 +31,22 @@ export class OAuthTokenCoordinator {
     } catch {
       return new Response('the ask is not JSON', { status: 400 });
     }
-    return Response.json(await this.#answer(ask ?? {}));
-  }
-
-  async #answer({ settings, drop, dropOnly }) {
-    const turn = new Turn(this.#turns, this.#records, this.#storage);
+    const { settings, drop, dropOnly } = ask ?? {};
+    await loaded();
     let ex;
     try {
-      await loaded();
       ex = wasm.Exchange.object(settings, typeof drop === 'string' ? drop : undefined, dropOnly === true);
+    } catch {
+      // Settings its connection accepted: this object is of another version of the package. The
+      // connection requests its own token (with a warning naming the status).
+      return new Response('settings this version does not accept', { status: 422 });
+    }
+    return Response.json(await this.#answer(ex));
+  }
+
+  async #answer(ex) {
+    const turn = new Turn(this.#turns, this.#records, this.#storage);
+    try {
       const step = await drive(ex, { store: turn });
       turn.end();
       return step.value === undefined ? {} : { value: step.value };
@@ -51,7 +58,7 @@ export class OAuthTokenCoordinator {
       if (error === undefined) throw e;
       return { error };
     } finally {
-      ex?.free();
+      ex.free();
     }
   }
 }

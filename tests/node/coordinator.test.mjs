@@ -77,6 +77,27 @@ test('a storage that fails: the token is handed out from memory, with a warning;
   assert.equal(tokenRequests(auth), 1);
 });
 
+test('an object of another version that refuses the settings: the connection requests its own token, with a warning', async (t) => {
+  const auth = await startAuthServer();
+  t.after(() => auth.close());
+  const { namespace } = coordinator();
+  // As if the connection's version knew a key the object's does not.
+  const newer = {
+    idFromName: namespace.idFromName,
+    get: (id) => ({
+      fetch: (url, init) => {
+        const body = JSON.parse(init.body);
+        body.settings.aKeyOfANewerVersion = true;
+        return namespace.get(id).fetch(url, { ...init, body: JSON.stringify(body) });
+      },
+    }),
+  };
+  const r = await createConnection(passwordGrant(auth, { coordinator: newer })).token();
+  assert.equal(typeof r.accessToken, 'string');
+  assert.deepEqual(r.warnings, ['Token coordinator: asking failed (HTTP status 422); the token was requested from the endpoint']);
+  assert.equal(tokenRequests(auth), 1);
+});
+
 test('invalidate(): undefined without a coordinator, a promise with one; the default entry refuses it by name', async (t) => {
   const auth = await startAuthServer();
   t.after(() => auth.close());
