@@ -406,14 +406,20 @@ impl Exchange {
     }
 
     /// A stored JSON text (`value`) parsed into an object, or why not: `Err(Missing)` without
-    /// one, `Err(Unreadable)` for anything else.
+    /// one, `Err(Unreadable)` for anything else. A cache entry or an answer holds a token
+    /// response one level down, a record two: nested deeper than `limit`, it is not one this
+    /// package stored (and api.js freezes a result recursively).
     #[cfg(feature = "full")]
-    fn stored_object(event: &JsValue) -> Result<JsValue, CacheRead<'static>> {
+    fn stored_object(event: &JsValue, limit: usize) -> Result<JsValue, CacheRead<'static>> {
         let stored = get(event, "value");
         if stored.is_undefined() || stored.is_null() {
             return Err(CacheRead::Missing);
         }
-        match stored.as_string().and_then(|s| js_sys::JSON::parse(&s).ok()) {
+        let parsed = stored
+            .as_string()
+            .filter(|s| !response::nests_deeper_than(s, limit))
+            .and_then(|s| js_sys::JSON::parse(&s).ok());
+        match parsed {
             Some(o) if o.is_object() && !Array::is_array(&o) => Ok(o),
             _ => Err(CacheRead::Unreadable),
         }
@@ -431,7 +437,7 @@ impl Exchange {
             self.relayed = error;
             return self.inner.step(Event::Answered(Answer::Refused), now);
         }
-        match Exchange::stored_object(event) {
+        match Exchange::stored_object(event, response::MAX_NESTING + 1) {
             Ok(entry) => {
                 let members = members(&entry, 1);
                 self.json = get(&entry, "json");
@@ -447,7 +453,7 @@ impl Exchange {
         if let Some(reason) = get(event, "failed").as_string() {
             return self.inner.step(Event::Loaded(CacheRead::Failed(&reason)), now);
         }
-        match Exchange::stored_object(event) {
+        match Exchange::stored_object(event, response::MAX_NESTING + 2) {
             Ok(record) => {
                 let members = members(&record, 2);
                 self.json = get(&get(&record, "token"), "json");
@@ -462,23 +468,13 @@ impl Exchange {
         if let Some(reason) = get(event, "failed").as_string() {
             return self.inner.step(Event::CacheRead(CacheRead::Failed(&reason)), now);
         }
-        let stored = get(event, "value");
-        if stored.is_undefined() || stored.is_null() {
-            return self.inner.step(Event::CacheRead(CacheRead::Missing), now);
-        }
-        // An entry holds a token response one level down: deeper than a response may nest, it
-        // is not one this package stored (and api.js freezes a result recursively).
-        let parsed = stored
-            .as_string()
-            .filter(|s| !response::nests_deeper_than(s, response::MAX_NESTING + 1))
-            .and_then(|s| js_sys::JSON::parse(&s).ok());
-        match parsed {
-            Some(entry) if entry.is_object() && !Array::is_array(&entry) => {
+        match Exchange::stored_object(event, response::MAX_NESTING + 1) {
+            Ok(entry) => {
                 let members = members(&entry, 1);
                 self.json = get(&entry, "json");
                 self.inner.step(Event::CacheRead(CacheRead::Found(&members)), now)
             }
-            _ => self.inner.step(Event::CacheRead(CacheRead::Unreadable), now),
+            Err(read) => self.inner.step(Event::CacheRead(read), now),
         }
     }
 
