@@ -18,10 +18,10 @@ class LoneSurrogate {
 
 /**
  * `{ settings }`: the plain copy for the core; `signal`, `cache` and `coordinator`: the caller's
- * objects, which this package itself uses (never the .wasm). Else why it could not be copied: `{ threw }` (a
- * getter or Proxy trap threw: the error's name), `{ tooLarge: true }` (more strings than the core
- * accepts in all), `{ loneSurrogate }` (the field whose string holds a lone UTF-16 surrogate:
- * two such strings would be sent as the same bytes).
+ * objects, which this package itself uses (never the .wasm). Else why it could not be copied:
+ * `{ threw }` (a getter or Proxy trap threw: the error's name), `{ tooLarge: true }` (more
+ * strings than the core accepts in all), `{ loneSurrogate }` (the field whose string holds a
+ * lone UTF-16 surrogate: two such strings would be sent as the same bytes).
  */
 export function copyConfig(config) {
   const budget = { units: MAX_CONFIG_UNITS };
