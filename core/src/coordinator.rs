@@ -23,8 +23,9 @@ use crate::concat;
 use crate::secret::RefreshToken;
 use crate::value::{Json, Value};
 
-/// How much longer than `timeoutSeconds` a connection waits for the object: its own token
-/// request may take the whole timeout.
+/// How much longer than `timeoutSeconds` a connection waits for the object (its own token
+/// request may take the whole timeout); and how long before the asker's renewal instant the
+/// object stops answering a token, so that the answer is still valid when it arrives.
 pub const ASK_MARGIN_MS: u64 = 2_000;
 
 /// The object's stored state for one key: as read (`T` = [`Entry`]), or as the exchange saves it

@@ -545,7 +545,9 @@ impl Exchange {
             Answer::Token(members) => {
                 let entry = cache::read_stored(members, false);
                 if let (Some(entry), Some(c)) = (entry, self.connection.as_mut()) {
-                    if c.session.vouched(&entry.token, now_ms) {
+                    // The object checked the skew when it answered; the answer may have taken up
+                    // to the margin to arrive (a token due since is renewed on the next call).
+                    if c.session.vouched(&entry.token, now_ms, coordinator::ASK_MARGIN_MS as f64) {
                         let reuse_until = c.session.reuse_until();
                         let Entry { token, warnings } = entry;
                         return self.done(Token {
@@ -605,7 +607,7 @@ impl Exchange {
             return self.answer(None);
         }
         if let Some(Entry { token, warnings }) = current {
-            if c.session.vouched(&token, now_ms) {
+            if c.session.vouched(&token, now_ms, 0.0) {
                 let reuse_until = c.session.reuse_until();
                 return self.answer(Some(Token {
                     response: token,
@@ -1131,10 +1133,18 @@ mod tests {
             let t = done(answer(&mut ex, 200, OK, &[]));
             assert_eq!((t.source, t.warnings), (Source::Endpoint, vec![note]));
         }
-        // A token inside this connection's skew is not taken either.
+        // A token due for longer than an answer may take to arrive, or expired, is not taken.
+        for now in [T0 + 15_000.0 + coordinator::ASK_MARGIN_MS as f64, T0 + 30_000.0] {
+            let mut ex = connection(&[namespace()]);
+            keyed(&mut ex, 1);
+            fetch(ex.step(Event::Answered(Answer::Token(&stored("late", Some(30.0)))), now));
+        }
+        // Due by less: taken, and renewed on the next call.
         let mut ex = connection(&[namespace()]);
         keyed(&mut ex, 1);
-        fetch(ex.step(Event::Answered(Answer::Token(&stored("late", Some(30.0)))), T0 + 20_000.0));
+        let late = T0 + 15_000.0 + coordinator::ASK_MARGIN_MS as f64 - 1.0;
+        let t = done(ex.step(Event::Answered(Answer::Token(&stored("late", Some(30.0)))), late));
+        assert_eq!(t.reuse_until, T0 + 15_000.0);
         // No HMAC on this host: the endpoint, with a warning naming the coordinator.
         let mut ex = connection(&[namespace()]);
         ex.step(Event::Start, T0);
@@ -1181,6 +1191,13 @@ mod tests {
         let t = answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0)).unwrap();
         assert_eq!((t.source, t.response.access_token.expose()), (Source::Coordinator, "tok-s"));
         assert_eq!(t.response.refresh_token, None);
+        // Due at the asker's skew: renewed.
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 540_000.0));
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 539_999.0)).unwrap();
         // For an asker whose skew has begun (400 s, capped at half the 600 s lifetime), the
         // stored refresh token renews it.
         let mut ex = object(&[&password()[..], &[("refreshSkewSeconds", Value::Number(400.0))]].concat(), None, false);
