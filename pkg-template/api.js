@@ -3,8 +3,8 @@
 import * as wasm from './oauth_token_connection.js';
 import { isReady, loaderSource, ready } from './init.js';
 import { WASM_LOAD } from './facts.js';
-import { copyConfig } from './settings.js';
-import { ask, bounded, fetchStep, ignore, keyedDigest } from './io.js';
+import { copyConfig, copyDiscovery } from './settings.js';
+import { ask, bounded, fetchStep, ignore, keyedDigest, wait } from './io.js';
 
 /**
  * Every failure of this package: a real Error with a stable `code`, a `hint` on what to do, and,
@@ -69,24 +69,30 @@ function build(copy, connection) {
 
 /**
  * Runs an exchange to its end: performs each step the core asks for and reports what happened,
- * until it is done (the step, with the result), answered (the coordinator's object: the step) or
- * failed (thrown). `copy.signal` aborts fetches; `copy.cache` is the connection's shared store;
- * `coordinator` the Durable Object namespace it asks, with the settings it sends; `store` the
- * object's own storage (coordinator.js).
+ * until it is done (the step, with the result), answered (the coordinator's object: the step),
+ * discovered (`discover()`: the step, with the metadata) or failed (thrown). `copy.signal` aborts
+ * fetches and waits; `copy.cache` is the connection's shared store; `copy.fetch` the caller's
+ * fetch; `coordinator` the Durable Object namespace it asks, with the settings it sends; `store`
+ * the object's own storage (coordinator.js, whose requests go through the global fetch).
  */
-async function drive(ex, { signal, cache, coordinator, store }) {
-  let step = ex.step({ kind: 'start' }, Date.now());
+async function drive(ex, { signal, cache, fetch, coordinator, store }) {
+  let step = ex.step({ kind: 'start', random: Math.random() }, Date.now());
   let cause;
   for (;;) {
     let event;
     switch (step.kind) {
       case 'done':
       case 'answer':
+      case 'discovered':
         return step;
       case 'failed':
         throw fail(step.error, cause);
       case 'fetch':
-        ({ event, cause } = await fetchStep(step, signal));
+      case 'discover':
+        ({ event, cause } = await fetchStep(step, signal, fetch));
+        break;
+      case 'wait':
+        ({ event, cause } = await wait(step.ms, signal));
         break;
       case 'keyedDigest':
         event = { kind: 'digested', digest: await keyedDigest(step.secret, step.input) };
@@ -139,6 +145,34 @@ export async function previewRequest(config) {
 }
 
 /**
+ * The authorization server metadata of `issuer` (RFC 8414; OpenID Connect Discovery 1.0), as
+ * published: fetched from `/.well-known/oauth-authorization-server`, else
+ * `/.well-known/openid-configuration`, its `issuer` checked (§3.3) and its `token_endpoint` held
+ * to the https/loopback rule. Pass it as the `issuer` setting to skip discovery. `options`:
+ * `fetch`, `timeoutSeconds`, `maxResponseBytes`, `signal`, `retry`.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+ */
+export async function discover(issuer, options) {
+  const copy = copyDiscovery(issuer, options);
+  await ready();
+  if (typeof wasm.Exchange.discovery !== 'function') {
+    throw new TypeError("discover is in 'oauth-token-connection/full'; import it from there");
+  }
+  if (!copy.settings) throw fail(wasm.copyFailed(copy.threw));
+  let ex;
+  try {
+    ex = wasm.Exchange.discovery(copy.settings);
+  } catch (e) {
+    throw fail(e);
+  }
+  try {
+    return (await drive(ex, copy)).metadata;
+  } finally {
+    ex.free();
+  }
+}
+
+/**
  * One authorization for many REST calls: a connection that requests a token when it needs one,
  * reuses it while valid, renews it before it expires, and adds it to REST calls.
  */
@@ -152,6 +186,8 @@ class Connection {
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
   #coordinator; // { namespace, settings }: the Durable Object namespace, and the settings it is sent
+  #fetch; // the caller's fetch for token requests, if any
+  #restFetch; // ... and for REST calls
   #last; // the last token result
   #held; // a promise of #last, handed to every caller while it is valid
   #reuseUntil = -Infinity; // until when #held is handed out without asking the core
@@ -160,10 +196,14 @@ class Connection {
   constructor(copy) {
     this.#cache = copy.cache;
     if (copy.coordinator !== undefined) {
-      // The object makes the token request: it is sent the settings with each ask, never stores them.
-      const { coordinator: _, ...settings } = copy.settings;
+      // The object makes the token request: it is sent the settings with each ask, never stores
+      // them. Not the REST calls' fetch (a function cannot be sent; `fetch` itself is refused
+      // with a coordinator, as the object could not use it).
+      const { coordinator: _, restFetch: __, ...settings } = copy.settings;
       this.#coordinator = { namespace: copy.coordinator, settings };
     }
+    this.#fetch = copy.fetch;
+    this.#restFetch = copy.restFetch ?? copy.fetch;
     this.#copy = copy;
     if (isReady()) this.#build();
   }
@@ -203,7 +243,7 @@ class Connection {
 
   async #renew() {
     const ex = await this.#connect();
-    const step = await drive(ex, { cache: this.#cache, coordinator: this.#coordinator });
+    const step = await drive(ex, { cache: this.#cache, fetch: this.#fetch, coordinator: this.#coordinator });
     // Every caller gets this one result: frozen, so that none can change it for the others.
     this.#last = freeze(step.result);
     this.#held = Promise.resolve(this.#last);
@@ -222,13 +262,14 @@ class Connection {
    */
   async fetch(input, init) {
     const ex = await this.#connect();
+    const rest = this.#restFetch ?? globalThis.fetch;
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    if (headers.has(ex.headerName)) return globalThis.fetch(input, init);
+    if (headers.has(ex.headerName)) return rest(input, init);
     const url = absolute(input instanceof Request ? input.url : input);
     const replayable = canReplay(input, init);
 
     let auth = await this.#authorization(ex, url);
-    const first = await follow(input, init, headers, auth, replayable);
+    const first = await follow(rest, input, init, headers, auth, replayable);
     // Only a 401 that answered the token itself says anything about it.
     const retry = first.carried && ex.restStatus(first.res.status, replayable, auth.generation);
     this.#reuseUntil = Math.min(this.#reuseUntil, ex.reuseUntil);
@@ -236,7 +277,7 @@ class Connection {
 
     first.res.body?.cancel().catch(ignore);
     auth = await this.#authorization(ex, url);
-    return (await follow(input, init, headers, auth, false)).res;
+    return (await follow(rest, input, init, headers, auth, false)).res;
   }
 
   /** The header of the token the connection holds (not of a result handed out). */
@@ -309,12 +350,12 @@ function absolute(input) {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * Sends the call with the token and follows redirects as fetch would (the method and body rules
+ * Sends the call with the token through `rest` (the connection's fetch) and follows redirects as fetch would (the method and body rules
  * of the Fetch standard's HTTP-redirect fetch, at most 20), keeping the token only while the
  * origin stays the same. `{ res, carried }`: the final response, and whether its request carried
  * the token. The caller's own `redirect: 'manual'` or `'error'` is kept.
  */
-async function follow(input, init, callerHeaders, auth, replayable) {
+async function follow(rest, input, init, callerHeaders, auth, replayable) {
   const mode = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
   const headers = new Headers(callerHeaders);
   headers.set(auth.name, auth.value);
@@ -324,14 +365,14 @@ async function follow(input, init, callerHeaders, auth, replayable) {
   let url = absolute(input instanceof Request ? input.url : input);
   let carried = true;
   for (let hop = 0; ; hop++) {
-    const res = await globalThis.fetch(target, request);
+    const res = await rest(target, request);
     if (mode !== 'follow') return { res, carried };
     if (res.type === 'opaqueredirect') {
       // A page cannot see where a redirect goes: let the browser follow it. It drops
       // Authorization on a cross-origin hop itself; another header is not sent at all.
       if (auth.name.toLowerCase() !== 'authorization') headers.delete(auth.name);
       const again = replayable && input instanceof Request ? input.clone() : input;
-      const followed = await globalThis.fetch(again, { ...init, headers, redirect: 'follow' });
+      const followed = await rest(again, { ...init, headers, redirect: 'follow' });
       return { res: followed, carried: carried && followed.url === url };
     }
     const location = REDIRECTS.has(res.status) ? res.headers.get('location') : null;

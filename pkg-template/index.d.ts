@@ -1,5 +1,7 @@
 import type {
+  AuthorizationServerMetadata,
   ConnectionConfig,
+  DiscoveryOptions,
   OAuthErrorName,
   OAuthTokenErrorCode,
   RequestPreview,
@@ -97,6 +99,18 @@ export declare function createConnection(config: ConnectionConfig): Connection;
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 export declare function previewRequest(config: TokenRequestConfig): Promise<RequestPreview>;
+
+/**
+ * Only in `oauth-token-connection/full`.
+ * The authorization server metadata of `issuer`, as published: fetched from the RFC 8414 §3.1
+ * URL (`/.well-known/oauth-authorization-server` before the issuer's path), else the OpenID
+ * Connect one (`<issuer>/.well-known/openid-configuration`); its `issuer` must equal the given
+ * one (§3.3, else ERR_INVALID_RESPONSE) and its `token_endpoint` must be https: (http: for
+ * loopback hosts, else ERR_INSECURE_ENDPOINT). Pass the result as the `issuer` setting, and
+ * {@link requestToken} sends the token request without discovering again.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+ */
+export declare function discover(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>;
 
 /**
  * Only in `oauth-token-connection/full`.

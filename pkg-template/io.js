@@ -1,6 +1,7 @@
-// The I/O the core's steps ask for: a fetch under a timeout and the caller's signal with its
-// body read up to a byte limit, HMAC-SHA-256, cache calls and asks of the coordinator that cannot
-// hang or throw. Each function answers the event to hand back to the core, as plain data.
+// The I/O the core's steps ask for: a fetch (the host's or the caller's) under a timeout and the
+// caller's signal with its body read up to a byte limit, waits before retries, HMAC-SHA-256, and
+// cache calls and asks of the coordinator that cannot hang or throw. Each function answers the
+// event to hand back to the core, as plain data.
 import { errorName } from './settings.js';
 import { subtleCrypto } from './init.js';
 
@@ -8,16 +9,17 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A fetch step: `{ event, cause }`, where `cause` is the host's error behind a failure (the
- * caller's abort reason, the timeout's TimeoutError, or fetch's rejection).
+ * caller's abort reason, the timeout's TimeoutError, or fetch's rejection). `custom`: the
+ * caller's `fetch` option, called instead of the host's (a rejection is described the same way).
  */
-export async function fetchStep(step, signal) {
+export async function fetchStep(step, signal, custom) {
   if (signal?.aborted) return failure(undefined, signal, undefined);
   const timeout = AbortSignal.timeout(step.timeoutMs);
   const both = signal ? anySignal(signal, timeout) : { signal: timeout };
   try {
     let res;
     try {
-      res = await fetch(step.url, { ...step.init, signal: both.signal });
+      res = await (custom ?? fetch)(step.url, { ...step.init, signal: both.signal });
     } catch (e) {
       return failure(e, signal, timeout);
     }
@@ -37,6 +39,7 @@ async function response(res, maxBytes, signal, timeout) {
       status: res.status,
       opaqueRedirect: res.type === 'opaqueredirect',
       contentType: headers.get('content-type') ?? undefined,
+      retryAfter: headers.get('retry-after') ?? undefined,
       // Browsers hide Set-Cookie from scripts (getSetCookie answers [] there, or is missing).
       setCookies: typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : [],
       body: EMPTY,
@@ -53,7 +56,7 @@ async function response(res, maxBytes, signal, timeout) {
   try {
     facts.body = await body(res, maxBytes);
   } catch (e) {
-    return failure(e, signal, timeout);
+    return failure(e, signal, timeout, true);
   }
   return facts.body === null ? { event: { kind: 'tooLarge' } } : { event: facts };
 }
@@ -95,12 +98,13 @@ function concat(chunks, n) {
 }
 
 /** A failed fetch or body read (or an already-aborted signal), described as plain data. */
-function failure(e, signal, timeout) {
+function failure(e, signal, timeout, afterResponse = false) {
   const aborted = !!signal?.aborted;
   const timedOut = !!timeout?.aborted;
   const cause = aborted ? signal.reason : timedOut ? timeout.reason : e;
   // In a page (a `document`), a failed fetch may be a CORS refusal: the core's message says so.
-  return { event: { kind: 'failed', aborted, timedOut, inPage: 'document' in globalThis, ...describe(e) }, cause };
+  const event = { kind: 'failed', aborted, timedOut, afterResponse, inPage: 'document' in globalThis, ...describe(e) };
+  return { event, cause };
 }
 
 /** What a rejection says about itself: its message, its cause's, and the `code`s along the chain. */
@@ -135,6 +139,22 @@ function anySignal(a, b) {
       b.removeEventListener('abort', abortB);
     },
   };
+}
+
+/** A wait step (before a retry): `{ event }` once `ms` have passed, or the failure when `signal` aborts first. */
+export function wait(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(failure(undefined, signal, undefined));
+    const abort = () => {
+      clearTimeout(timer);
+      resolve(failure(undefined, signal, undefined));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve({ event: { kind: 'waited' } });
+    }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 /**

@@ -17,11 +17,12 @@ class LoneSurrogate {
 }
 
 /**
- * `{ settings }`: the plain copy for the core; `signal`, `cache` and `coordinator`: the caller's
- * objects, which this package itself uses (never the .wasm). Else why it could not be copied:
- * `{ threw }` (a getter or Proxy trap threw: the error's name), `{ tooLarge: true }` (more
- * strings than the core accepts in all), `{ loneSurrogate }` (the field whose string holds a
- * lone UTF-16 surrogate: two such strings would be sent as the same bytes).
+ * `{ settings }`: the plain copy for the core; `signal`, `cache`, `coordinator`, `fetch` and
+ * `restFetch`: the caller's objects, which this package itself uses (never the .wasm). Else why
+ * it could not be copied: `{ threw }` (a getter or Proxy trap threw: the error's name),
+ * `{ tooLarge: true }` (more strings than the core accepts in all), `{ loneSurrogate }` (the
+ * field whose string holds a lone UTF-16 surrogate: two such strings would be sent as the same
+ * bytes).
  */
 export function copyConfig(config) {
   const budget = { units: MAX_CONFIG_UNITS };
@@ -50,6 +51,8 @@ export function copyConfig(config) {
         copy.coordinator = value;
         settings.coordinator = { idFromName: method(value.idFromName), get: method(value.get) };
       } else {
+        // `fetch` and `restFetch`: the caller's functions, which io.js and api.js call.
+        if ((key === 'fetch' || key === 'restFetch') && typeof value === 'function') copy[key] = value;
         // A key longer than any the core knows is cut like a string (it is refused by name).
         settings[key.slice(0, MAX_STRING_UNITS)] = plain(value, key === 'extraParams' ? 2 : 1, budget, key);
       }
@@ -58,6 +61,19 @@ export function copyConfig(config) {
   } catch (e) {
     return e instanceof LoneSurrogate ? { loneSurrogate: e.field } : { threw: errorName(e) };
   }
+}
+
+/** `discover(issuer, options)`'s arguments as one copy: the options, and the issuer's URL. */
+export function copyDiscovery(issuer, options) {
+  const copy = copyConfig(options ?? {});
+  if (copy.settings) {
+    try {
+      copy.settings.issuer = typeof issuer === 'string' ? issuer : issuer instanceof URL ? issuer.href : plain(issuer, 0);
+    } catch (e) {
+      return { threw: errorName(e) };
+    }
+  }
+  return copy;
 }
 
 function method(f) {

@@ -64,12 +64,16 @@ function readForm() {
   // A number field reports '' for both empty and unparsable input; badInput tells them apart.
   if (timeout.validity.badInput) config.timeoutSeconds = Number.NaN;
   else if (timeout.value !== '') config.timeoutSeconds = timeout.valueAsNumber;
+  if ($('retry').checked) {
+    config.retry = { attempts: $('retry-attempts').valueAsNumber, maxDelaySeconds: $('retry-max-delay').valueAsNumber };
+  }
   return config;
 }
 
 function syncGrantFields() {
   $('password-fields').hidden = checked('grantType') !== 'password';
   $('refresh-fields').hidden = checked('grantType') !== 'refresh_token';
+  $('retry-fields').hidden = !$('retry').checked;
 }
 
 for (const button of document.querySelectorAll('button[data-reveal]')) {
@@ -114,6 +118,31 @@ async function offerDemo() {
     updatePreview();
   });
 }
+
+// --- Discovery ---------------------------------------------------------------------------------
+// "Discover": the issuer's metadata (RFC 8414) through the package's discover(); its
+// token_endpoint fills the form, and the document is shown as published.
+$('discover').addEventListener('click', async () => {
+  if (!pkg) return;
+  const status = $('discover-status');
+  const shown = $('metadata');
+  status.hidden = false;
+  status.classList.remove('problem');
+  status.textContent = 'Discovering…';
+  shown.hidden = true;
+  const timeout = $('timeoutSeconds').valueAsNumber;
+  try {
+    const metadata = await pkg.discover($('issuer').value, Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {});
+    $('tokenEndpoint').value = metadata.token_endpoint;
+    shown.textContent = JSON.stringify(metadata, null, 2);
+    shown.hidden = false;
+    status.textContent = 'Token endpoint filled in from the issuer\'s metadata.';
+    updatePreview();
+  } catch (e) {
+    status.classList.add('problem');
+    status.textContent = e?.hint ? `${e.message} ${e.hint}` : String(e?.message ?? e);
+  }
+});
 
 // --- Request preview ---------------------------------------------------------------------------
 let previewSeq = 0;
@@ -558,6 +587,10 @@ function importSettings(text) {
       $('timeoutSeconds').value = String(value);
     } else if (key === 'ignoreCookiesPolicy' && typeof value === 'boolean') {
       $('ignoreCookiesPolicy').checked = value;
+    } else if (key === 'retry' && value !== null && typeof value === 'object') {
+      $('retry').checked = true;
+      if (typeof value.attempts === 'number') $('retry-attempts').value = String(value.attempts);
+      if (typeof value.maxDelaySeconds === 'number') $('retry-max-delay').value = String(value.maxDelaySeconds);
     } else {
       ignored.push(key);
       continue;

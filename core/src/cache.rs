@@ -45,7 +45,12 @@ pub const NOT_IN_THIS_BUILD: &str =
 pub fn key_input(config: &Config) -> String {
     let mut out = String::from("oauth-token-connection cache key v2\n");
     let mut field = |name: &str, value: Option<&str>| line(&mut out, name, value);
-    field("token_endpoint", Some(config.token_endpoint.href()));
+    match &config.issuer {
+        // Discovered later: the issuer names the server (the line's name keeps the inputs apart).
+        // The metadata's issuer must equal it, so it stands for the endpoint it names.
+        Some(issuer) if config.needs_discovery() => field("issuer", Some(issuer.as_str())),
+        _ => field("token_endpoint", Some(config.token_endpoint.href())),
+    }
     field("client_id", Some(&config.client_id));
     let (grant, username) = match &config.grant {
         Grant::ClientCredentials => ("client_credentials", None),
@@ -319,6 +324,20 @@ mod tests {
         // Repeated values keep their order (RFC 8707 resources are a list as sent).
         let r = |v: &[&str]| extra(vec![("resource".into(), Value::Array(v.iter().map(|x| s(x)).collect()))]);
         assert_ne!(r(&["x", "y"]), r(&["y", "x"]));
+    }
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn an_issuer_to_discover_names_the_server() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", s("https://auth.example.com")));
+        let i = key_input(&parse_connection(&entries(&pairs), &parse_url).unwrap().0);
+        assert!(
+            i.starts_with("oauth-token-connection cache key v2\nissuer=24:https://auth.example.com\nclient_id="),
+            "{i}"
+        );
+        assert_ne!(i, input(&[("tokenEndpoint", s("https://auth.example.com"))]));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 use crate::prelude::*;
 
 use crate::concat;
+use crate::discovery::{self, Issuer};
 use crate::error::{Error, SslModeRefused};
+use crate::retry::{self, Retry};
 use crate::secret::{ClientSecret, Password, RefreshToken};
 use crate::value::{Json, Value};
 
@@ -29,6 +31,12 @@ pub struct UrlParts {
 pub struct TokenEndpoint {
     href: String,
     host: String,
+}
+
+impl From<UrlParts> for TokenEndpoint {
+    fn from(url: UrlParts) -> Self {
+        TokenEndpoint { href: url.href, host: url.hostname }
+    }
 }
 
 impl TokenEndpoint {
@@ -59,6 +67,19 @@ pub enum ClientAuthentication {
     Header,
     /// `client_id` and `client_secret` in the form body.
     Body,
+    /// RFC 8705 §2.1.1 `tls_client_auth`: a PKI client certificate on the TLS connection, which
+    /// the transport presents; `client_id` in the body, no secret.
+    TlsClientAuth,
+    /// RFC 8705 §2.2.1 `self_signed_tls_client_auth`: likewise, with a self-signed certificate
+    /// the server has registered.
+    SelfSignedTlsClientAuth,
+}
+
+impl ClientAuthentication {
+    /// RFC 8705 §2: the client authenticates with the TLS client certificate.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth)
+    }
 }
 
 /// How the id and secret are encoded inside the Basic header.
@@ -91,7 +112,12 @@ impl Scope {
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// Empty until discovered when `issuer` is a URL ([`Config::needs_discovery`]).
     pub token_endpoint: TokenEndpoint,
+    /// `issuer`: the token endpoint comes from its metadata (RFC 8414).
+    pub issuer: Option<Issuer>,
+    /// `retry`: failed attempts that are safe to repeat are sent again.
+    pub retry: Option<Retry>,
     pub grant: Grant,
     pub client_id: String,
     /// Absent only for a public client of the password grant in body mode.
@@ -104,6 +130,22 @@ pub struct Config {
     pub timeout_ms: u64,
     pub ignore_cookies_policy: bool,
     pub max_response_bytes: u64,
+    /// The caller passed `fetch` (the host keeps the function; it presents a client certificate,
+    /// trusts a private CA or goes through a proxy).
+    pub custom_fetch: bool,
+}
+
+impl Config {
+    /// The token endpoint is still to be discovered from the issuer's metadata (always false
+    /// in a build without the `discovery` feature).
+    pub fn needs_discovery(&self) -> bool {
+        cfg!(feature = "discovery") && self.issuer.is_some() && self.token_endpoint.href.is_empty()
+    }
+
+    /// Takes the token endpoint the issuer's metadata named.
+    pub fn discovered(&mut self, endpoint: TokenEndpoint) {
+        self.token_endpoint = endpoint;
+    }
 }
 
 /// The options `createConnection` adds to a configuration.
@@ -187,11 +229,15 @@ pub const KEYS: &[&str] = &[
     "ignoreCookiesPolicy",
     "maxResponseBytes",
     "signal",
+    // Transport: the caller's fetch, discovery from an issuer, retries.
+    "fetch",
+    "issuer",
+    "retry",
 ];
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
 pub const CONNECTION_KEYS: &[&str] =
-    &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "resourceOrigins", "coordinator"];
+    &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "resourceOrigins", "restFetch", "coordinator"];
 
 /// Header names `headerName` refuses: fetch's forbidden request headers (the host would drop or
 /// refuse them) and the hop-by-hop ones (RFC 9110 §7.6.1), compared case-insensitively, plus
@@ -342,8 +388,9 @@ pub fn parse_connection(
         Some(_) => return Err(invalid(&["headerPrefix must be printable ASCII (it is sent in an HTTP header)"])),
     };
     let cache = check_cache(&e, &config.grant)?;
+    check_function(&e, "restFetch")?;
     let resource_origins = resource_origins(&e, parse_url)?;
-    let coordinator = check_coordinator(&e, cache)?;
+    let coordinator = check_coordinator(&e, &config, cache)?;
     Ok((
         config,
         ConnectionOptions {
@@ -359,7 +406,7 @@ pub fn parse_connection(
 
 /// `resourceOrigins`: an array of `http:` or `https:` origins, each kept as its serialization.
 /// Listing an `http:` origin that is not loopback is the caller's explicit opt-in to sending
-/// the token there in clear text (issue 16: without a list, such calls are refused).
+/// the token there in clear text (without a list, such calls are refused).
 fn resource_origins(
     e: &Entries<'_>,
     parse_url: &dyn Fn(&str) -> Option<UrlParts>,
@@ -384,6 +431,30 @@ fn resource_origins(
         origins.push(origin.to_owned());
     }
     Ok(Some(origins))
+}
+
+/// The options `discover(issuer, options)` takes, with `issuer`.
+pub const DISCOVERY_KEYS: &[&str] = &["issuer", "fetch", "timeoutSeconds", "maxResponseBytes", "signal", "retry"];
+
+/// Validates `discover()`'s issuer and options: by the token request's rules, for a client that
+/// is never used.
+pub fn parse_discovery(
+    mut entries: Vec<(String, Value)>,
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<Config, Error> {
+    if let Some((k, _)) = entries.iter().find(|(k, _)| !DISCOVERY_KEYS.contains(&k.as_str())) {
+        return Err(invalid(&[
+            "discover() takes the options fetch, timeoutSeconds, maxResponseBytes, signal and retry, not \"",
+            &shown(k),
+            "\"",
+        ]));
+    }
+    if !matches!(Entries(&entries).get("issuer"), Some(Value::String(_))) {
+        return Err(invalid(&["discover() takes the issuer's URL, a string"]));
+    }
+    entries.push((String::from("clientId"), Value::String(String::from("-"))));
+    entries.push((String::from("clientAuthentication"), Value::String(String::from("tls_client_auth"))));
+    parse_config(&Entries(&entries), parse_url)
 }
 
 /// The origin of an http: or https: URL as the WHATWG parser serializes it: everything before
@@ -485,16 +556,19 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         return Err(Error::UnsupportedSslMode { mode });
     }
 
-    let url = parse_endpoint(e.required("tokenEndpoint", "")?, parse_url)?;
+    let (url, issuer) = endpoint(e, parse_url)?;
     // Everything else is checked on borrowed values before anything is copied: no owned value
     // is live across the checks' early returns but the URL's parts.
     let c = checks(e)?;
+    let retry = check_retry(e)?;
     let mut extra_params = Vec::new();
     if let Some(members) = c.extra {
         let _ = extra_params_into(members, Some(&mut extra_params));
     }
     Ok(Config {
-        token_endpoint: TokenEndpoint { href: url.href, host: url.hostname },
+        token_endpoint: url,
+        issuer,
+        retry,
         grant: match c.grant {
             GrantType::ClientCredentials => Grant::ClientCredentials,
             GrantType::Password => {
@@ -511,6 +585,7 @@ fn parse_config(e: &Entries<'_>, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -
         timeout_ms: ceil(c.timeout_ms),
         ignore_cookies_policy: c.ignore_cookies,
         max_response_bytes: c.max_response_bytes,
+        custom_fetch: c.custom_fetch,
     })
 }
 
@@ -530,6 +605,7 @@ struct Checked<'a> {
     timeout_ms: f64,
     max_response_bytes: u64,
     ignore_cookies: bool,
+    custom_fetch: bool,
 }
 
 /// The checks after the token endpoint's, in the order their errors take precedence.
@@ -564,7 +640,12 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     let authentication = e
         .choice(
             "clientAuthentication",
-            &[("header", ClientAuthentication::Header), ("body", ClientAuthentication::Body)],
+            &[
+                ("header", ClientAuthentication::Header),
+                ("body", ClientAuthentication::Body),
+                ("tls_client_auth", ClientAuthentication::TlsClientAuth),
+                ("self_signed_tls_client_auth", ClientAuthentication::SelfSignedTlsClientAuth),
+            ],
         )?
         .unwrap_or(ClientAuthentication::Header);
     let encoding = e
@@ -574,6 +655,13 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
 
     let client_id = e.required("clientId", "")?;
     let client_secret = match e.string("clientSecret")? {
+        // RFC 8705 §2: the certificate authenticates the client; a secret would be sent for nothing.
+        Some(s) if !s.is_empty() && authentication.is_mutual_tls() => {
+            return Err(invalid(&["clientSecret is not used with clientAuthentication \"tls_client_auth\" or \
+                 \"self_signed_tls_client_auth\" (RFC 8705 section 2): the TLS client certificate \
+                 authenticates the client; remove it"]))
+        }
+        _ if authentication.is_mutual_tls() => None,
         Some(s) if !s.is_empty() => Some(s),
         // A public client (RFC 6749 §2.1) can use the password and refresh_token grants with
         // client_id in the body (§4.3.2, §6).
@@ -584,7 +672,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         }
     };
 
-    if !body && encoding == BasicEncoding::None {
+    if authentication == ClientAuthentication::Header && encoding == BasicEncoding::None {
         // RFC 7617 §2: the user-id cannot contain ':'; without form encoding nothing escapes it.
         if client_id.contains(':') {
             return Err(invalid(&["clientId contains ':', which plain Basic (basicEncoding \"none\") cannot carry; \
@@ -617,6 +705,7 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
     };
 
     check_signal(e)?;
+    let custom_fetch = check_function(e, "fetch")?;
 
     Ok(Checked {
         grant,
@@ -631,10 +720,57 @@ fn checks<'a>(e: &Entries<'a>) -> Result<Checked<'a>, Error> {
         timeout_ms,
         max_response_bytes,
         ignore_cookies: e.boolean("ignoreCookiesPolicy")?,
+        custom_fetch,
     })
 }
 
-fn parse_endpoint(raw: &str, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -> Result<UrlParts, Error> {
+/// `tokenEndpoint`, or `issuer`: a URL whose metadata names the token endpoint (it stays empty
+/// until discovered), or that metadata itself (what `discover()` returned; nothing is fetched).
+fn endpoint(
+    e: &Entries<'_>,
+    parse_url: &dyn Fn(&str) -> Option<UrlParts>,
+) -> Result<(TokenEndpoint, Option<Issuer>), Error> {
+    let Some(v) = e.get("issuer") else {
+        let raw = e.required("tokenEndpoint", " (or issuer, to discover it)")?;
+        return Ok((parse_endpoint(raw, parse_url)?.into(), None));
+    };
+    if !cfg!(feature = "discovery") {
+        return Err(invalid(&[discovery::NOT_IN_THIS_BUILD]));
+    }
+    if e.get("tokenEndpoint").is_some() {
+        return Err(invalid(&["set tokenEndpoint or issuer, not both"]));
+    }
+    let (raw, token_endpoint) = match v {
+        Value::String(s) => (s, None),
+        Value::Object(m) => match (Json::member(m, "issuer"), Json::member(m, "token_endpoint")) {
+            (Some(Value::String(i)), Some(Value::String(t))) => (i, Some(t)),
+            _ => {
+                return Err(invalid(&[
+                    "issuer must be the issuer's URL, or the metadata discover() returned (with issuer and \
+                     token_endpoint strings)",
+                ]))
+            }
+        },
+        other => return Err(invalid(&["issuer must be a string (the issuer's URL), got ", other.kind()])),
+    };
+    if has_control(raw) {
+        return Err(invalid(&["issuer contains a control character (U+0000-U+001F, U+007F-U+009F)"]));
+    }
+    let Some(url) = parse_url(raw) else {
+        return Err(invalid(&["issuer must be an absolute URL, e.g. https://auth.example.com"]));
+    };
+    let issuer = Issuer::new(raw, url)?;
+    let endpoint = match token_endpoint {
+        Some(t) => discovery::token_endpoint(t, parse_url).map_err(|e| match e {
+            Error::InsecureEndpoint => e,
+            _ => invalid(&["issuer.token_endpoint must be an absolute https: URL"]),
+        })?,
+        None => TokenEndpoint { href: String::new(), host: String::new() },
+    };
+    Ok((endpoint, Some(issuer)))
+}
+
+pub(crate) fn parse_endpoint(raw: &str, parse_url: &dyn Fn(&str) -> Option<UrlParts>) -> Result<UrlParts, Error> {
     let Some(url) = parse_url(raw) else {
         return Err(invalid(&["tokenEndpoint must be an absolute URL, e.g. https://auth.example.com/oauth2/token"]));
     };
@@ -707,6 +843,56 @@ fn check_signal(e: &Entries<'_>) -> Result<(), Error> {
     Err(invalid(&["signal must be an AbortSignal, got ", kind]))
 }
 
+/// `retry`: `{ attempts, maxDelaySeconds }`, each optional (2 and 30).
+fn check_retry(e: &Entries<'_>) -> Result<Option<Retry>, Error> {
+    let Some(v) = e.get("retry") else { return Ok(None) };
+    if !cfg!(feature = "retry") {
+        return Err(invalid(&[retry::NOT_IN_THIS_BUILD]));
+    }
+    let Value::Object(members) = v else {
+        return Err(invalid(&["retry must be an object { attempts, maxDelaySeconds }, got ", v.kind()]));
+    };
+    let mut out = Retry { attempts: retry::DEFAULT_ATTEMPTS, max_delay_ms: retry::DEFAULT_MAX_DELAY_SECONDS * 1000.0 };
+    for (name, value) in members {
+        match (name.as_str(), value) {
+            (_, Value::Undefined | Value::Null) => {}
+            ("attempts", Value::Number(n))
+                if (0.0..=f64::from(retry::MAX_ATTEMPTS)).contains(n) && *n == (*n as u32) as f64 =>
+            {
+                out.attempts = *n as u32;
+            }
+            ("attempts", _) => return Err(invalid(&["retry.attempts must be a whole number from 0 to 10"])),
+            ("maxDelaySeconds", Value::Number(n)) if *n > 0.0 && *n <= 86_400.0 => out.max_delay_ms = n * 1000.0,
+            ("maxDelaySeconds", _) => {
+                return Err(invalid(&["retry.maxDelaySeconds must be a number greater than 0 and at most 86400"]))
+            }
+            _ => {
+                return Err(invalid(&[
+                    "retry has an unknown member \"",
+                    &shown(name),
+                    "\" (accepted: attempts, maxDelaySeconds)",
+                ]))
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `fetch` or `restFetch`: the caller's `(input, init) => Promise<Response>`, which the host
+/// calls (copied as a placeholder function; the core only checks that one is there).
+fn check_function(e: &Entries<'_>, key: &str) -> Result<bool, Error> {
+    match e.get(key) {
+        None => Ok(false),
+        Some(Value::Function) => Ok(true),
+        Some(other) => Err(invalid(&[
+            key,
+            " must be a function (input, init) => Promise<Response>, e.g. an mTLS binding's \
+             fetch bound to it (binding.fetch.bind(binding)); got ",
+            other.kind(),
+        ])),
+    }
+}
+
 /// `cache`: an object with `get` and `put` functions (a Workers KV binding fits), copied by the
 /// host as those two members. The `refresh_token` grant cannot use one: its key could not tell
 /// two refresh tokens (two users) apart.
@@ -732,8 +918,11 @@ fn check_cache(e: &Entries<'_>, grant: &Grant) -> Result<bool, Error> {
 }
 
 /// `coordinator`: a Durable Object namespace (`idFromName` and `get` functions), copied by the
-/// host as those two members. Not with `cache`: the coordinator already shares the token.
-fn check_coordinator(e: &Entries<'_>, cache: bool) -> Result<bool, Error> {
+/// host as those two members. Not with `cache`: the coordinator already shares the token. Not
+/// with `fetch` nor a TLS client certificate method: the object sends the token requests with
+/// its own global fetch (an ask carries data, never a function), so the caller's transport would
+/// be bypassed without a word.
+fn check_coordinator(e: &Entries<'_>, config: &Config, cache: bool) -> Result<bool, Error> {
     let Some(v) = e.get("coordinator") else { return Ok(false) };
     if !cfg!(feature = "cache") {
         // The default build refuses it by name, whatever it is (the adapter).
@@ -752,6 +941,18 @@ fn check_coordinator(e: &Entries<'_>, cache: bool) -> Result<bool, Error> {
     if cache {
         return Err(invalid(&["cache and coordinator cannot be used together: the coordinator already shares \
              one token between isolates"]));
+    }
+    if config.custom_fetch {
+        return Err(invalid(&["fetch cannot be used with coordinator: the coordinator's object sends the token \
+             requests with its own global fetch (an ask cannot carry a function), so yours would be bypassed; \
+             use restFetch for the REST calls, or leave out coordinator to send the token requests through \
+             your fetch"]));
+    }
+    if config.client_authentication.is_mutual_tls() {
+        return Err(invalid(&["clientAuthentication \"tls_client_auth\" and \"self_signed_tls_client_auth\" \
+             cannot be used with coordinator: the coordinator's object sends the token requests with its own \
+             global fetch, which presents no client certificate; leave out coordinator and pass a fetch that \
+             presents it"]));
     }
     Ok(true)
 }
@@ -1175,6 +1376,89 @@ pub(crate) mod tests {
         pairs.push(("signal", signal(Value::Bool(false))));
         let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
         assert!(e.message().starts_with("signal is an option of requestToken"), "{}", e.message());
+    }
+
+    #[test]
+    fn issuer_and_retry_settings() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        let with_issuer = |v: Value| {
+            let mut p = pairs.clone();
+            p.push(("issuer", v));
+            parse(&entries(&p), &parse_url)
+        };
+        if cfg!(feature = "discovery") {
+            let c = with_issuer(s("https://as.example.com/t")).unwrap();
+            assert!(c.needs_discovery());
+            assert_eq!(c.issuer.as_ref().unwrap().as_str(), "https://as.example.com/t");
+            assert_eq!(with_issuer(s("http://as.example.com")).unwrap_err(), Error::InsecureEndpoint);
+            assert!(with_issuer(Value::Number(1.0)).unwrap_err().message().starts_with("issuer must be a string"));
+            let half = Value::Object(vec![("issuer".into(), s("https://as.example.com"))]);
+            assert!(with_issuer(half).unwrap_err().message().contains("metadata discover() returned"));
+            let insecure = Value::Object(vec![
+                ("issuer".into(), s("https://as.example.com")),
+                ("token_endpoint".into(), s("http://as.example.com/token")),
+            ]);
+            assert_eq!(with_issuer(insecure).unwrap_err(), Error::InsecureEndpoint);
+            assert_eq!(
+                err(&[("issuer", s("https://as.example.com"))]).message(),
+                "set tokenEndpoint or issuer, not both"
+            );
+        } else {
+            let e = with_issuer(s("https://as.example.com/t")).unwrap_err();
+            assert!(e.message().starts_with("issuer (discovery) is in the 'oauth-token-connection/full' entry"));
+        }
+        assert_eq!(
+            parse(&entries(&pairs), &parse_url).unwrap_err().message(),
+            "tokenEndpoint is required (or issuer, to discover it)"
+        );
+        let retry = |members: Vec<(&str, Value)>| {
+            with(&[("retry", Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))])
+        };
+        if cfg!(feature = "retry") {
+            assert_eq!(retry(vec![]).unwrap().retry, Some(Retry { attempts: 2, max_delay_ms: 30_000.0 }));
+            let r = retry(vec![("attempts", Value::Number(0.0)), ("maxDelaySeconds", Value::Number(1.5))]).unwrap();
+            assert_eq!(r.retry, Some(Retry { attempts: 0, max_delay_ms: 1_500.0 }));
+            for bad in [
+                ("attempts", Value::Number(11.0)),
+                ("attempts", Value::Number(1.5)),
+                ("maxDelaySeconds", Value::Number(0.0)),
+            ] {
+                assert!(retry(vec![bad.clone()]).unwrap_err().message().starts_with("retry."), "{bad:?}");
+            }
+            assert!(retry(vec![("tries", Value::Number(1.0))])
+                .unwrap_err()
+                .message()
+                .contains("unknown member \"tries\""));
+            assert!(err(&[("retry", Value::Bool(true))]).message().starts_with("retry must be an object"));
+        } else {
+            assert!(retry(vec![])
+                .unwrap_err()
+                .message()
+                .starts_with("retry is in the 'oauth-token-connection/full' entry"));
+        }
+        assert_eq!(with(&[]).unwrap().retry, None);
+    }
+
+    #[test]
+    fn fetch_and_rest_fetch_are_functions() {
+        assert!(!with(&[]).unwrap().custom_fetch);
+        assert!(with(&[("fetch", Value::Function)]).unwrap().custom_fetch);
+        assert!(with(&[("fetch", Value::Null)]).is_ok());
+        let binding = Value::Object(vec![("fetch".to_owned(), Value::Function)]);
+        for (bad, kind) in [(s("fetch"), "a string"), (binding, "an object")] {
+            let e = err(&[("fetch", bad)]);
+            assert!(e.message().starts_with("fetch must be a function (input, init)"), "{}", e.message());
+            assert!(e.message().ends_with(kind) && e.message().contains(".bind("), "{}", e.message());
+        }
+        let mut pairs = base();
+        pairs.push(("restFetch", Value::Function));
+        assert!(parse_connection(&entries(&pairs), &parse_url).is_ok());
+        let e = parse(&entries(&pairs), &parse_url).unwrap_err();
+        assert_eq!(e.message(), "restFetch is an option of createConnection, not of requestToken");
+        pairs.push(("restFetch", Value::Bool(true)));
+        let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
+        assert!(e.message().starts_with("restFetch must be a function"), "{}", e.message());
     }
 
     #[test]

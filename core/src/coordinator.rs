@@ -160,6 +160,20 @@ mod tests {
         }
         let e = parse_with(&[("coordinator", ns.clone()), ("cache", kv)]).unwrap_err();
         assert!(e.message().starts_with("cache and coordinator cannot be used together"));
+        // The object cannot be sent the caller's fetch: refused by name, rather than bypassed.
+        let e = parse_with(&[("coordinator", ns.clone()), ("fetch", Value::Function)]).unwrap_err();
+        assert!(e.message().starts_with("fetch cannot be used with coordinator: "), "{}", e.message());
+        assert!(e.message().contains("restFetch"), "{}", e.message());
+        // restFetch (the REST calls) stays the connection's own.
+        assert!(parse_with(&[("coordinator", ns.clone()), ("restFetch", Value::Function)]).unwrap().1.coordinator);
+        for method in ["tls_client_auth", "self_signed_tls_client_auth"] {
+            let mut pairs = base();
+            pairs.retain(|(k, _)| *k != "clientSecret");
+            pairs.extend_from_slice(&[("clientAuthentication", s(method)), ("coordinator", ns.clone())]);
+            let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
+            assert!(e.message().contains("cannot be used with coordinator"), "{}", e.message());
+            assert!(e.message().contains("client certificate"), "{}", e.message());
+        }
         let mut pairs = base();
         pairs.push(("coordinator", ns));
         let e = parse(&entries(&pairs), &parse_url).unwrap_err();

@@ -114,7 +114,8 @@ impl Error {
             Error::InvalidConfig(m) => m.clone(),
             Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => String::from(
                 "sslMode \"trust\" is unsupported: fetch always verifies certificates. Use \
-                 \"verify\" and add the CA to the host's trust store (Node.js: \
+                 \"verify\" and trust the private CA in the fetch option (Node.js: fetch through an \
+                 undici Agent with connect: { ca }), or in the host's trust store (Node.js: \
                  NODE_EXTRA_CA_CERTS=ca.pem; browsers: the system's or browser's store).",
             ),
             Error::UnsupportedSslMode { mode: SslModeRefused::Off } => String::from(
@@ -122,15 +123,21 @@ impl Error {
                  \"verify\" with an https: endpoint (http: is accepted for loopback hosts only).",
             ),
             Error::InsecureEndpoint => String::from(
-                "tokenEndpoint must use https: (http: only for loopback hosts: localhost, \
+                "tokenEndpoint, issuer and a discovered token_endpoint must use https: (http: only for loopback hosts: localhost, \
                  127.0.0.0/8, [::1]); credentials would travel in clear text",
             ),
             Error::Network { detail } => concat(&["the token request failed: ", detail]),
+            Error::Tls { reason } if is_client_certificate_alert(reason) => concat(&[
+                "TLS to the token endpoint failed (",
+                reason,
+                "): the server refused the handshake, as servers that require a client certificate \
+                 do; pass a fetch option that presents one",
+            ]),
             Error::Tls { reason } => concat(&[
                 "TLS to the token endpoint failed (",
                 reason,
-                "): if its certificate is untrusted, add its CA to the host's trust store \
-                 (Node.js: NODE_EXTRA_CA_CERTS)",
+                "): if its certificate is untrusted, trust its CA in the fetch option (Node.js: an \
+                 undici Agent with connect: { ca }) or the host's trust store (NODE_EXTRA_CA_CERTS)",
             ]),
             Error::Timeout { timeout_ms } => {
                 concat(&["the token endpoint did not answer within ", &decimal(*timeout_ms), " ms (timeoutSeconds)"])
@@ -195,8 +202,8 @@ impl Error {
         match self {
             Error::InvalidConfig(_) => "Correct the setting the message names; nothing was sent.",
             Error::UnsupportedSslMode { mode: SslModeRefused::Trust } => {
-                "Use sslMode \"verify\" and trust the private CA where the host looks for CAs \
-                 (Node.js: NODE_EXTRA_CA_CERTS=ca.pem at process start; browsers: the system's store)."
+                "Use sslMode \"verify\" and pass a fetch option that trusts the private CA (Node.js: \
+                 an undici Agent with connect: { ca }), or add it to the host's trust store."
             }
             Error::UnsupportedSslMode { mode: SslModeRefused::Off } => {
                 "Use sslMode \"verify\" with the endpoint's https: URL."
@@ -206,9 +213,12 @@ impl Error {
                 "Check that the endpoint's host and port are reachable from here; in a browser, also \
                  that the endpoint allows cross-origin requests (CORS) from this page's origin."
             }
+            Error::Tls { reason } if is_client_certificate_alert(reason) => {
+                "Pass a fetch option that presents the client certificate the server requires."
+            }
             Error::Tls { .. } => {
-                "Trust the CA that issued the endpoint's certificate on this host, or fix the server's \
-                 certificate chain."
+                "Trust the CA that issued the endpoint's certificate (the fetch option, or this host's \
+                 trust store), or fix the server's certificate chain."
             }
             Error::Timeout { .. } => {
                 "Check that the URL is the token endpoint; raise timeoutSeconds if the server is merely slow."
@@ -318,6 +328,16 @@ pub struct FetchFailure {
     pub cause_message: Option<String>,
     /// Running in a browser page, where a failed fetch may be a CORS refusal.
     pub in_browser: bool,
+    /// The body read failed: a response had begun.
+    pub after_response: bool,
+}
+
+/// TLS alerts a server sends when it wants a client certificate it did not get (RFC 8446 §6.2
+/// `certificate_required`; TLS 1.2 servers send `handshake_failure` or `bad_certificate`).
+fn is_client_certificate_alert(reason: &str) -> bool {
+    ["ALERT_CERTIFICATE_REQUIRED", "ALERT_HANDSHAKE_FAILURE", "ALERT_BAD_CERTIFICATE"]
+        .iter()
+        .any(|alert| reason.as_bytes().windows(alert.len()).any(|w| w == alert.as_bytes()))
 }
 
 /// TLS failure codes that Node.js (OpenSSL) reports on `cause.code`.
@@ -426,6 +446,20 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.code(), "ERR_TLS");
+        assert!(e.message().contains("fetch option") && e.hint().contains("fetch option"), "{}", e.message());
+        // A server that wants a client certificate (Node's code for TLS 1.2's alert 40).
+        let e = classify_fetch_failure(FetchFailure {
+            cause_codes: vec!["ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE".into()],
+            ..Default::default()
+        });
+        assert!(e.message().contains("client certificate"), "{}", e.message());
+        assert!(e.hint().contains("client certificate"), "{}", e.hint());
+    }
+
+    #[test]
+    fn the_trust_ssl_mode_names_the_fetch_option() {
+        let e = Error::UnsupportedSslMode { mode: SslModeRefused::Trust };
+        assert!(e.message().contains("fetch option") && e.hint().contains("fetch option"));
     }
 
     #[test]

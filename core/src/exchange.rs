@@ -13,9 +13,18 @@
 //! | asking       | `Answered`       | `Done` (the object's token), `Relayed` (its error), else `Fetch` |
 //! | loading      | `Loaded`         | `Save` (a dropped token), `Answer`, or `Fetch`             |
 //! | saving       | `Saved`          | `Answer`, or `Fetch` (after a drop)                        |
+//! | discovering  | `Response`, ...  | `Fetch` (or `Discovered`), `Discover` (the next URL), `Failed` |
+//! | any attempt  | a failure        | `Wait` when `retry` allows, then the attempt again         |
+//! | waiting      | `Waited`         | the attempt again                                          |
 //!
-//! The last three are the coordinator's ([`crate::coordinator`]): a connection asks its object,
-//! and the object ([`Exchange::object`]) loads, renews and saves for one ask.
+//! Asking, loading and saving are the coordinator's ([`crate::coordinator`]): a connection asks
+//! its object, and the object ([`Exchange::object`]) loads, renews and saves for one ask; the
+//! object's renewal discovers and retries as a connection's does.
+//!
+//! With `issuer` (a URL), the first attempt of a run whose token endpoint is not known yet is a
+//! `Discover` step ([`crate::discovery`]); the metadata is kept for the exchange's life. With
+//! `retry`, a failed attempt that is safe to repeat ([`crate::retry`]) is followed by a `Wait`.
+//! `timeoutSeconds` bounds a run from its first request on: each attempt gets what is left.
 //!
 //! `requestToken` runs one exchange ([`Exchange::request_token`]) and keeps nothing. A
 //! connection ([`Exchange::connection`]) keeps its [`Session`] between runs: each `Start` is a
@@ -26,14 +35,21 @@ use crate::prelude::*;
 
 #[cfg(feature = "cache")]
 use crate::cache::{self, Entry};
+#[cfg(feature = "retry")]
+use crate::config::Grant;
 use crate::config::{self, Config, ConnectionOptions, UrlParts};
 use crate::connection::{Renewal, Session};
 use crate::cookies;
 #[cfg(feature = "cache")]
 use crate::coordinator::{self, Record};
+#[cfg(feature = "discovery")]
+use crate::discovery::{self, Answer as Metadata};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
 use crate::request::{self, HttpRequest};
 use crate::response::{self, HttpResponse, TokenResponse};
+use crate::retry::{self, Failure};
+#[cfg(feature = "retry")]
+use crate::retry::{Decision, Repeat};
 #[cfg(feature = "cache")]
 use crate::secret::{AccessToken, KeySecret};
 use crate::value::{Json, Value};
@@ -58,6 +74,9 @@ pub enum Event<'a> {
     TooLarge,
     /// The fetch or the body read failed.
     FetchFailed(FetchFailure),
+    /// [`Step::Wait`] is over.
+    #[cfg(feature = "retry")]
+    Waited,
     /// The coordinator's answer to [`Step::Ask`].
     #[cfg(feature = "cache")]
     Answered(Answer<'a>),
@@ -107,6 +126,8 @@ pub struct Response<'a> {
     pub set_cookies: &'a [String],
     pub body: &'a [u8],
     pub json: Json,
+    /// The `Retry-After` header's value (RFC 9110 §10.2.3).
+    pub retry_after: Option<&'a str>,
 }
 
 /// What the host does next.
@@ -142,6 +163,16 @@ pub enum Step {
     /// for an ask that only drops.
     #[cfg(feature = "cache")]
     Answer(Option<Token>),
+    /// Fetch authorization server metadata (a GET); answer as for `Fetch`.
+    #[cfg(feature = "discovery")]
+    Discover(Fetch),
+    /// Wait `ms` milliseconds before the next attempt; answer with `Waited` (or, when the
+    /// caller's signal aborts the wait, `FetchFailed` with `aborted`).
+    #[cfg(feature = "retry")]
+    Wait { ms: u64 },
+    /// [`Exchange::discovery`] ended: the metadata is the last response's JSON.
+    #[cfg(feature = "discovery")]
+    Discovered,
     /// The exchange ended with a token.
     Done(Token),
     /// The exchange ended with an error.
@@ -221,6 +252,14 @@ enum State {
     #[cfg(feature = "cache")]
     Reading,
     Fetching(Renewal),
+    /// Fetching the metadata from the issuer's `url`-th well-known URL.
+    #[cfg(feature = "discovery")]
+    Discovering {
+        url: usize,
+        renewal: Renewal,
+    },
+    #[cfg(feature = "retry")]
+    Waiting(Attempt),
     #[cfg(feature = "cache")]
     Storing(Token),
     #[cfg(feature = "cache")]
@@ -234,20 +273,101 @@ enum State {
     Over,
 }
 
+/// The attempt a wait leads to.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "retry"), allow(dead_code))]
+enum Attempt {
+    Fetch(Renewal),
+    #[cfg(feature = "discovery")]
+    Discover {
+        url: usize,
+        renewal: Renewal,
+    },
+}
+
 /// One token exchange, or a connection's renewals.
 #[derive(Debug)]
 pub struct Exchange {
     config: Config,
     connection: Option<Connection>,
     state: State,
-    /// The cache's notes for the run in progress.
+    /// The cache's and the retries' notes for the run in progress.
     notes: Vec<String>,
+    /// `discover()`: the run ends with the metadata.
+    #[cfg_attr(not(feature = "discovery"), allow(dead_code))]
+    discovery_only: bool,
+    /// The host's URL parser, for a discovered token endpoint.
+    #[cfg(feature = "discovery")]
+    parse_url: Option<fn(&str) -> Option<UrlParts>>,
+    /// The host's clock at the step in progress, and when the run's `timeoutSeconds` ends (from
+    /// its first request on).
+    now_ms: f64,
+    deadline_ms: Option<f64>,
+    /// Retries made in the run in progress.
+    retries: u32,
+    /// The jitter's generator state (xorshift64*), seeded by the host.
+    random: u64,
+    /// How the run's failure is explained around the error's message.
+    context: Option<String>,
+    why: Option<String>,
 }
 
 impl Exchange {
     /// `requestToken`'s exchange: one run, nothing kept.
     pub fn request_token(config: Config) -> Self {
-        Exchange { config, connection: None, state: State::Idle, notes: Vec::new() }
+        Exchange::new(config, None)
+    }
+
+    /// `discover()`'s exchange: the issuer's metadata, then `Discovered`.
+    #[cfg(feature = "discovery")]
+    pub fn discovery(config: Config) -> Self {
+        let mut ex = Exchange::new(config, None);
+        ex.discovery_only = true;
+        ex
+    }
+
+    fn new(config: Config, connection: Option<Connection>) -> Self {
+        Exchange {
+            config,
+            connection,
+            state: State::Idle,
+            notes: Vec::new(),
+            discovery_only: false,
+            #[cfg(feature = "discovery")]
+            parse_url: None,
+            now_ms: 0.0,
+            deadline_ms: None,
+            retries: 0,
+            random: 0x9e37_79b9_7f4a_7c15,
+            context: None,
+            why: None,
+        }
+    }
+
+    /// The host's WHATWG URL parser, which a discovered token endpoint goes through.
+    #[cfg_attr(not(feature = "discovery"), allow(unused_mut, unused_variables))]
+    pub fn parse_urls_with(mut self, parse_url: fn(&str) -> Option<UrlParts>) -> Self {
+        #[cfg(feature = "discovery")]
+        {
+            self.parse_url = Some(parse_url);
+        }
+        self
+    }
+
+    /// Seeds the jitter of retries with the host's randomness.
+    pub fn seed(&mut self, seed: u64) {
+        self.random = seed | 1;
+    }
+
+    /// A number in [0, 1) (xorshift64*; jitter needs no more).
+    #[cfg(feature = "retry")]
+    fn random(&mut self) -> f64 {
+        let mut x = self.random;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.random = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// A connection: runs renewals on its session. With `options.cache` (in a build with the
@@ -259,21 +379,17 @@ impl Exchange {
         #[cfg(feature = "cache")]
         let key = (options.cache || options.coordinator).then(|| Key::Input(cache::key_input(&config)));
         let session = Session::new(&options);
-        Exchange {
-            config,
-            connection: Some(Connection {
-                options,
-                session,
-                #[cfg(feature = "cache")]
-                key,
-                #[cfg(feature = "cache")]
-                shared,
-                #[cfg(feature = "cache")]
-                drop: None,
-            }),
-            state: State::Idle,
-            notes: Vec::new(),
-        }
+        let connection = Connection {
+            options,
+            session,
+            #[cfg(feature = "cache")]
+            key,
+            #[cfg(feature = "cache")]
+            shared,
+            #[cfg(feature = "cache")]
+            drop: None,
+        };
+        Exchange::new(config, Some(connection))
     }
 
     /// The coordinator's object, running one ask with the asker's configuration and options:
@@ -285,12 +401,7 @@ impl Exchange {
         let key = Some(Key::Input(cache::key_input(&config)));
         let session = Session::new(&options);
         let shared = Shared::Object { drop_only };
-        Exchange {
-            config,
-            connection: Some(Connection { options, session, key, shared, drop }),
-            state: State::Idle,
-            notes: Vec::new(),
-        }
+        Exchange::new(config, Some(Connection { options, session, key, shared, drop }))
     }
 
     pub fn config(&self) -> &Config {
@@ -299,9 +410,12 @@ impl Exchange {
 
     /// The next step after `event`, which the host observed at `now_ms` (epoch milliseconds).
     pub fn step(&mut self, event: Event<'_>, now_ms: f64) -> Step {
+        self.now_ms = now_ms;
         match (core::mem::replace(&mut self.state, State::Idle), event) {
             (State::Idle, Event::Start) => {
                 self.notes.clear();
+                (self.retries, self.context, self.why) = (0, None, None);
+                self.deadline_ms = None;
                 self.begin()
             }
             #[cfg(feature = "cache")]
@@ -313,11 +427,35 @@ impl Exchange {
             (State::Reading, Event::CacheRead(read)) => self.cache_read(read, now_ms),
             (State::Fetching(renewal), Event::Response(r)) => self.response(renewal, r, now_ms),
             (State::Fetching(renewal), Event::TooLarge) => {
-                self.failed(renewal, Error::ResponseTooLarge { limit: self.config.max_response_bytes })
+                self.failed(renewal, Error::ResponseTooLarge { limit: self.config.max_response_bytes }, Failure::Other)
             }
-            (State::Fetching(renewal), Event::FetchFailed(mut facts)) => {
-                facts.timeout_ms = self.config.timeout_ms;
-                self.failed(renewal, classify_fetch_failure(facts))
+            (State::Fetching(renewal), Event::FetchFailed(facts)) => {
+                let (e, failure) = self.fetch_failure(facts);
+                self.failed(renewal, e, failure)
+            }
+            #[cfg(feature = "discovery")]
+            (State::Discovering { url, renewal }, Event::Response(r)) => self.metadata(url, renewal, r),
+            #[cfg(feature = "discovery")]
+            (State::Discovering { url, renewal }, Event::TooLarge) => {
+                let e = Error::ResponseTooLarge { limit: self.config.max_response_bytes };
+                self.discovery_failed(url, renewal, e, Failure::Other)
+            }
+            #[cfg(feature = "discovery")]
+            (State::Discovering { url, renewal }, Event::FetchFailed(facts)) => {
+                let (e, failure) = self.fetch_failure(facts);
+                self.discovery_failed(url, renewal, e, failure)
+            }
+            #[cfg(feature = "retry")]
+            (State::Waiting(attempt), Event::Waited) => match attempt {
+                Attempt::Fetch(renewal) => self.fetch(renewal),
+                #[cfg(feature = "discovery")]
+                Attempt::Discover { url, renewal } => self.discover(url, renewal),
+            },
+            #[cfg(feature = "retry")]
+            (State::Waiting(_), Event::FetchFailed(facts)) => {
+                let (e, _) = self.fetch_failure(facts);
+                self.state = self.end_state();
+                Step::Failed(e)
             }
             #[cfg(feature = "cache")]
             (State::Storing(token), Event::CacheWritten(written)) => {
@@ -438,6 +576,44 @@ impl Exchange {
         }
     }
 
+    /// A failure of this exchange as the host shows it: the error's message and hint, in the
+    /// context of this configuration.
+    pub fn describe(&self, e: &Error) -> (String, &'static str) {
+        let hint = if self.config.client_authentication.is_mutual_tls() && may_be_the_certificate(e) {
+            MUTUAL_TLS_HINT
+        } else {
+            e.hint()
+        };
+        #[cfg(not(feature = "discovery"))]
+        #[cfg_attr(not(feature = "retry"), allow(unused_mut))]
+        let mut message = e.message();
+        #[cfg(feature = "discovery")]
+        let mut message = self.context.clone().unwrap_or_default();
+        #[cfg(feature = "discovery")]
+        {
+            let own = e.message();
+            // The error's own words are about the token endpoint; under discovery the metadata
+            // request failed.
+            let reworded = DISCOVERY_WORDS.iter().find_map(|(from, to)| {
+                own.strip_prefix(from).filter(|_| self.context.is_some()).map(|rest| crate::concat(&[to, rest]))
+            });
+            message.push_str(reworded.as_deref().unwrap_or(&own));
+        }
+        #[cfg(feature = "retry")]
+        if let Some(why) = &self.why {
+            message.push_str(" (");
+            message.push_str(why);
+            message.push(')');
+        }
+        #[cfg(feature = "retry")]
+        if self.retries > 0 {
+            message.push_str(" (after ");
+            message.push_str(&crate::decimal(u64::from(self.retries)));
+            message.push_str(if self.retries == 1 { " retry)" } else { " retries)" });
+        }
+        (message, hint)
+    }
+
     /// What `invalidate()` asks the coordinator's object to drop: its key, the token this
     /// connection dropped last, and the time to wait. `None` without a coordinator, a derived
     /// key or a dropped token.
@@ -491,12 +667,131 @@ impl Exchange {
     }
 
     fn fetch(&mut self, renewal: Renewal) -> Step {
+        #[cfg(feature = "discovery")]
+        if self.config.needs_discovery() {
+            return self.discover(0, renewal);
+        }
+        let Some(timeout_ms) = self.remaining() else { return self.timed_out() };
         let request = match &self.connection {
             Some(c) => c.session.request(&self.config, &renewal),
             None => request::build(&self.config),
         };
         self.state = State::Fetching(renewal);
-        Step::Fetch(Fetch { request, timeout_ms: self.config.timeout_ms, max_bytes: self.config.max_response_bytes })
+        Step::Fetch(Fetch { request, timeout_ms, max_bytes: self.config.max_response_bytes })
+    }
+
+    /// What is left of the run's timeout, in whole milliseconds (it starts with the first
+    /// request); `None` when nothing is.
+    fn remaining(&mut self) -> Option<u64> {
+        let deadline = *self.deadline_ms.get_or_insert(self.now_ms + self.config.timeout_ms as f64);
+        Some(crate::config::ceil(deadline - self.now_ms)).filter(|ms| *ms > 0)
+    }
+
+    fn timed_out(&mut self) -> Step {
+        self.state = self.end_state();
+        Step::Failed(Error::Timeout { timeout_ms: self.config.timeout_ms })
+    }
+
+    /// A failed fetch's error, and what retrying makes of it: a network error before any
+    /// response byte, or anything else.
+    fn fetch_failure(&self, mut facts: FetchFailure) -> (Error, Failure<'static>) {
+        facts.timeout_ms = self.config.timeout_ms;
+        let (never_sent, after_response) = (retry::never_sent(&facts.cause_codes), facts.after_response);
+        let e = classify_fetch_failure(facts);
+        let failure = match e {
+            Error::Network { .. } if !after_response => Failure::Network { never_sent },
+            _ => Failure::Other,
+        };
+        (e, failure)
+    }
+
+    /// The metadata request to the issuer's `url`-th well-known URL.
+    #[cfg(feature = "discovery")]
+    fn discover(&mut self, url: usize, renewal: Renewal) -> Step {
+        let Some(timeout_ms) = self.remaining() else { return self.timed_out() };
+        let Some(issuer) = &self.config.issuer else { return Step::Failed(Error::Internal) };
+        let href = issuer.url(url);
+        self.state = State::Discovering { url, renewal };
+        Step::Discover(Fetch {
+            request: discovery::request(&href),
+            timeout_ms,
+            max_bytes: self.config.max_response_bytes,
+        })
+    }
+
+    /// The answer to a metadata request: the token endpoint, or the next URL, or a failure.
+    #[cfg(feature = "discovery")]
+    fn metadata(&mut self, url: usize, renewal: Renewal, r: Response<'_>) -> Step {
+        let (Some(issuer), Some(parse_url)) = (&self.config.issuer, self.parse_url) else {
+            return Step::Failed(Error::Internal);
+        };
+        let http = HttpResponse {
+            status: r.status,
+            opaque_redirect: r.opaque_redirect,
+            content_type: r.content_type,
+            body: r.body,
+        };
+        match discovery::interpret(issuer, &http, r.json, &parse_url) {
+            Metadata::Metadata(endpoint) if self.discovery_only => {
+                self.config.discovered(endpoint);
+                self.state = State::Over;
+                Step::Discovered
+            }
+            Metadata::Metadata(endpoint) => {
+                self.config.discovered(endpoint);
+                self.fetch(renewal)
+            }
+            Metadata::NotHere(_) if url == 0 => self.discover(1, renewal),
+            Metadata::NotHere(e) => {
+                self.context = Some(crate::concat(&["no metadata at ", &issuer.url(0), " nor ", &issuer.url(1), ": "]));
+                self.state = self.end_state();
+                Step::Failed(e)
+            }
+            Metadata::Failed(e) => {
+                let failure = Failure::Status { status: r.status, retry_after: r.retry_after };
+                self.discovery_failed(url, renewal, e, failure)
+            }
+        }
+    }
+
+    #[cfg(feature = "discovery")]
+    fn discovery_failed(&mut self, url: usize, renewal: Renewal, e: Error, failure: Failure<'_>) -> Step {
+        let href = self.config.issuer.as_ref().map(|i| i.url(url)).unwrap_or_default();
+        self.context = Some(crate::concat(&["discovering the issuer's metadata (", &href, "): "]));
+        self.retry_or_fail(Attempt::Discover { url, renewal }, e, failure)
+    }
+
+    /// After a failed attempt: a `Wait` and the attempt again when `retry` allows, else the error.
+    #[cfg_attr(not(feature = "retry"), allow(unused_variables))]
+    fn retry_or_fail(&mut self, attempt: Attempt, e: Error, failure: Failure<'_>) -> Step {
+        #[cfg(feature = "retry")]
+        if let Some(r) = self.config.retry {
+            let repeat = match &attempt {
+                #[cfg(feature = "discovery")]
+                Attempt::Discover { .. } => Repeat::Always,
+                Attempt::Fetch(Renewal::Refresh(_)) => Repeat::NeverSent,
+                Attempt::Fetch(Renewal::Configured) => match self.config.grant {
+                    // Another token; nothing is consumed.
+                    Grant::ClientCredentials => Repeat::Always,
+                    Grant::Password { .. } => Repeat::BeforeResponse,
+                    Grant::RefreshToken { .. } => Repeat::NeverSent,
+                },
+            };
+            let random = self.random();
+            let deadline = self.deadline_ms.unwrap_or(f64::INFINITY);
+            match retry::decide(&r, self.retries, repeat, failure, self.now_ms, deadline, random) {
+                Decision::Retry { delay_ms, note } => {
+                    self.retries += 1;
+                    self.notes.push(note);
+                    self.context = None;
+                    self.state = State::Waiting(attempt);
+                    return Step::Wait { ms: delay_ms };
+                }
+                Decision::Stop(why) => self.why = why,
+            }
+        }
+        self.state = self.end_state();
+        Step::Failed(e)
     }
 
     #[cfg(feature = "cache")]
@@ -633,22 +928,17 @@ impl Exchange {
     }
 
     fn response(&mut self, renewal: Renewal, r: Response<'_>, now_ms: f64) -> Step {
-        let Response { status, opaque_redirect, content_type, set_cookies, body, json } = r;
+        let Response { status, opaque_redirect, content_type, set_cookies, body, json, retry_after } = r;
         let http = HttpResponse { status, opaque_redirect, content_type, body };
         let token = match response::interpret_parsed(&http, json, now_ms) {
             Ok(t) => t,
-            Err(e) => return self.failed(renewal, e),
+            Err(e) => return self.failed(renewal, e, Failure::Status { status, retry_after }),
         };
         let warnings =
             cookies::check(set_cookies, self.config.token_endpoint.host(), self.config.ignore_cookies_policy);
         let Some(c) = self.connection.as_mut() else {
-            self.state = State::Over;
-            return Step::Done(Token {
-                response: token,
-                warnings,
-                source: Source::Endpoint,
-                reuse_until: f64::NEG_INFINITY,
-            });
+            let token = Token { response: token, warnings, source: Source::Endpoint, reuse_until: f64::NEG_INFINITY };
+            return self.done(token);
         };
         c.session.accept(&token, &renewal);
         let reuse_until = c.session.reuse_until();
@@ -681,14 +971,13 @@ impl Exchange {
 
     /// A failed attempt: what the session says to try next (a refused refresh token falls back to
     /// the configured grant), else the error.
-    fn failed(&mut self, renewal: Renewal, e: Error) -> Step {
+    fn failed(&mut self, renewal: Renewal, e: Error, failure: Failure<'_>) -> Step {
         if let Some(c) = self.connection.as_mut() {
             if let Some(next) = c.session.after_failure(&self.config, &renewal, &e) {
                 return self.fetch(next);
             }
         }
-        self.state = self.end_state();
-        Step::Failed(e)
+        self.retry_or_fail(Attempt::Fetch(renewal), e, failure)
     }
 
     fn done(&mut self, mut token: Token) -> Step {
@@ -703,6 +992,34 @@ impl Exchange {
         } else {
             State::Over
         }
+    }
+}
+
+/// How an error's message begins, and how it reads when a metadata request failed.
+#[cfg(feature = "discovery")]
+const DISCOVERY_WORDS: [(&str, &str); 5] = [
+    ("invalid token response: ", "invalid metadata: "),
+    ("the token endpoint ", "the server "),
+    ("the token request ", "the metadata request "),
+    ("TLS to the token endpoint ", "TLS to the server "),
+    ("the token response ", "the metadata "),
+];
+
+/// RFC 8705 §2: the certificate is the transport's business, and without one the server cannot
+/// tell who the client is.
+pub const MUTUAL_TLS_HINT: &str = "With clientAuthentication \"tls_client_auth\" or \
+     \"self_signed_tls_client_auth\" the TLS client certificate authenticates the client: pass a \
+     fetch option that presents it (Node.js: an undici Agent with connect: { cert, key }; Workers: \
+     an mtls_certificates binding's fetch).";
+
+/// Failures a missing or refused client certificate causes: the handshake refused or the
+/// connection closed, or the server not knowing the client.
+fn may_be_the_certificate(e: &Error) -> bool {
+    match e {
+        Error::Network { .. } | Error::Tls { .. } => true,
+        Error::OAuth { error, .. } => matches!(error.as_str(), "invalid_client" | "unauthorized_client"),
+        Error::HttpStatus { status, .. } => matches!(status, 400 | 401 | 403),
+        _ => false,
     }
 }
 
@@ -777,6 +1094,7 @@ mod tests {
             set_cookies: cookies,
             body: body.as_bytes(),
             json,
+            retry_after: None,
         };
         ex.step(Event::Response(r), T0)
     }
@@ -1321,6 +1639,406 @@ mod tests {
             saved_record(answer(&mut ex, 200, OK, &[]));
             assert_eq!(answer_of(ex.step(Event::Saved(Ok(())), T0)).unwrap().warnings, [note]);
         }
+    }
+
+    #[cfg(feature = "discovery")]
+    /// An issuer's exchange: the base config with `issuer` instead of `tokenEndpoint`.
+    fn issuer_config(issuer: &str, extra: &[(&'static str, Value)]) -> Vec<(String, Value)> {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", s(issuer)));
+        pairs.extend_from_slice(extra);
+        entries(&pairs)
+    }
+
+    #[cfg(feature = "discovery")]
+    fn discovering(issuer: &str, extra: &[(&'static str, Value)]) -> Exchange {
+        Exchange::request_token(parse(&issuer_config(issuer, extra), &parse_url).unwrap()).parse_urls_with(parse_url)
+    }
+
+    #[cfg(any(feature = "discovery", feature = "retry"))]
+    /// A response with headers that matter here, at `now`.
+    fn answer_at(ex: &mut Exchange, status: u16, body: &str, retry_after: Option<&str>, now: f64) -> Step {
+        let json = response::json_text(body.as_bytes(), Some("application/json")).map_or(Json::Invalid, parse_json);
+        let r = Response {
+            status,
+            opaque_redirect: false,
+            content_type: Some("application/json"),
+            set_cookies: &[],
+            body: body.as_bytes(),
+            json,
+            retry_after,
+        };
+        ex.step(Event::Response(r), now)
+    }
+
+    #[cfg(feature = "discovery")]
+    fn discover(step: Step) -> Fetch {
+        match step {
+            Step::Discover(f) => f,
+            other => panic!("expected a discover step, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "retry")]
+    fn wait(step: Step) -> u64 {
+        match step {
+            Step::Wait { ms } => ms,
+            other => panic!("expected a wait, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "discovery")]
+    const METADATA: &str = r#"{"issuer":"https://as.example.com/tenant","token_endpoint":"https://as.example.com/tenant/token","jwks_uri":"x"}"#;
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn an_issuer_is_discovered_at_the_rfc_8414_url_then_the_openid_one() {
+        let mut ex = discovering("https://as.example.com/tenant", &[]);
+        let d = discover(ex.step(Event::Start, T0));
+        assert_eq!(d.request.url, "https://as.example.com/.well-known/oauth-authorization-server/tenant");
+        assert_eq!((d.request.method, d.request.body.as_str()), ("GET", ""));
+        assert_eq!((d.timeout_ms, d.max_bytes), (30_000, 1 << 20));
+        let d = discover(answer_at(&mut ex, 404, "", None, T0 + 10.0));
+        assert_eq!(d.request.url, "https://as.example.com/tenant/.well-known/openid-configuration");
+        assert_eq!(d.timeout_ms, 29_990, "the run's timeout is shared by its requests");
+        let f = fetch(answer_at(&mut ex, 200, METADATA, None, T0 + 20.0));
+        assert_eq!(f.request.url, "https://as.example.com/tenant/token");
+        assert_eq!(f.request.body, "grant_type=client_credentials");
+        assert_eq!(f.timeout_ms, 29_980);
+        assert_eq!(done(answer(&mut ex, 200, OK, &[])).response.access_token.expose(), "tok-1");
+    }
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn a_connection_discovers_once() {
+        let (config, options) =
+            parse_connection(&issuer_config("https://as.example.com/tenant", &[]), &parse_url).unwrap();
+        let mut ex = Exchange::connection(config, options).parse_urls_with(parse_url);
+        discover(ex.step(Event::Start, T0));
+        fetch(answer(&mut ex, 200, METADATA, &[]));
+        done(answer(&mut ex, 200, OK, &[]));
+        ex.invalidate();
+        // The metadata is kept: the next renewal goes straight to the token endpoint.
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.url, "https://as.example.com/tenant/token");
+        // A failed discovery fails the renewal; the next one discovers again.
+        let (config, options) =
+            parse_connection(&issuer_config("https://as.example.com/tenant", &[]), &parse_url).unwrap();
+        let mut ex = Exchange::connection(config, options).parse_urls_with(parse_url);
+        discover(ex.step(Event::Start, T0));
+        assert_eq!(failed(answer(&mut ex, 500, "", &[])).status(), Some(500));
+        discover(ex.step(Event::Start, T0));
+    }
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn discovery_refuses_another_issuer_an_insecure_endpoint_and_no_metadata() {
+        let mut ex = discovering("https://as.example.com/tenant", &[]);
+        ex.step(Event::Start, T0);
+        let other = r#"{"issuer":"https://evil.example.com","token_endpoint":"https://evil.example.com/token"}"#;
+        let e = failed(answer(&mut ex, 200, other, &[]));
+        assert_eq!(e.code(), "ERR_INVALID_RESPONSE");
+        let (message, _) = ex.describe(&e);
+        assert!(message.starts_with("discovering the issuer's metadata (https://as.example.com/.well-known/oauth-authorization-server/tenant): invalid metadata: the metadata's issuer is not the configured issuer"), "{message}");
+
+        let mut ex = discovering("https://as.example.com/tenant", &[]);
+        ex.step(Event::Start, T0);
+        let http = r#"{"issuer":"https://as.example.com/tenant","token_endpoint":"http://as.example.com/token"}"#;
+        assert_eq!(failed(answer(&mut ex, 200, http, &[])), Error::InsecureEndpoint);
+
+        let mut ex = discovering("https://as.example.com/tenant", &[]);
+        ex.step(Event::Start, T0);
+        discover(answer(&mut ex, 404, "", &[]));
+        let e = failed(answer(&mut ex, 404, "", &[]));
+        assert_eq!(e.status(), Some(404));
+        assert_eq!(
+            ex.describe(&e).0,
+            "no metadata at https://as.example.com/.well-known/oauth-authorization-server/tenant nor \
+             https://as.example.com/tenant/.well-known/openid-configuration: the server answered HTTP 404, content-type \
+             application/json at this well-known URL: no metadata published there"
+        );
+    }
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn metadata_passed_as_issuer_is_not_fetched_and_discover_ends_with_it() {
+        let metadata = Value::Object(vec![
+            ("issuer".into(), s("https://as.example.com/tenant")),
+            ("token_endpoint".into(), s("https://as.example.com/tenant/token")),
+        ]);
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", metadata));
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.url, "https://as.example.com/tenant/token");
+
+        let options =
+            entries(&[("issuer", s("https://as.example.com/tenant")), ("timeoutSeconds", Value::Number(5.0))]);
+        let config = crate::config::parse_discovery(options, &parse_url).unwrap();
+        let mut ex = Exchange::discovery(config).parse_urls_with(parse_url);
+        assert_eq!(discover(ex.step(Event::Start, T0)).timeout_ms, 5_000);
+        assert_eq!(answer(&mut ex, 200, METADATA, &[]), Step::Discovered);
+    }
+
+    #[cfg(feature = "retry")]
+    fn retrying(extra: &[(&'static str, Value)]) -> Exchange {
+        let mut pairs = vec![("retry", Value::Object(vec![]))];
+        pairs.extend_from_slice(extra);
+        single(&pairs)
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn a_429_with_retry_after_is_retried_once_after_it() {
+        let mut ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        assert_eq!(wait(answer_at(&mut ex, 429, "", Some("1"), T0)), 1_000);
+        let f = fetch(ex.step(Event::Waited, T0 + 1_000.0));
+        assert_eq!((f.request.body.as_str(), f.timeout_ms), ("grant_type=client_credentials", 29_000));
+        let t = done(answer_at(&mut ex, 200, OK, None, T0 + 1_100.0));
+        assert_eq!(t.warnings, ["retried after HTTP 429: waited 1000 ms (Retry-After)"]);
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn a_503_with_an_http_date_waits_until_then() {
+        const DATE_MS: f64 = 1_700_000_003_000.0; // Tue, 14 Nov 2023 22:13:23 GMT
+        let mut ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        assert_eq!(wait(answer_at(&mut ex, 503, "", Some("Tue, 14 Nov 2023 22:13:23 GMT"), T0)), (DATE_MS - T0) as u64);
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn retry_gives_up_beyond_the_cap_the_attempts_and_the_timeout_and_says_why() {
+        let cap = ("retry", Value::Object(vec![("maxDelaySeconds".into(), Value::Number(30.0))]));
+        let mut ex = single(&[cap]);
+        ex.step(Event::Start, T0);
+        let e = failed(answer_at(&mut ex, 429, "", Some("120"), T0));
+        assert_eq!((e.code(), e.status()), ("ERR_HTTP_STATUS", Some(429)));
+        assert!(ex
+            .describe(&e)
+            .0
+            .ends_with("(not retried: Retry-After asks for 120 s, more than retry.maxDelaySeconds (30))"));
+
+        let mut ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        for _ in 0..2 {
+            wait(answer_at(&mut ex, 503, "", Some("0"), T0));
+            fetch(ex.step(Event::Waited, T0));
+        }
+        let e = failed(answer_at(&mut ex, 503, "", Some("0"), T0));
+        assert!(
+            ex.describe(&e).0.ends_with("(not retried again: retry.attempts (2) used up) (after 2 retries)"),
+            "{}",
+            ex.describe(&e).0
+        );
+
+        let mut ex = retrying(&[("timeoutSeconds", Value::Number(2.0))]);
+        ex.step(Event::Start, T0);
+        let e = failed(answer_at(&mut ex, 429, "", Some("2"), T0 + 500.0));
+        assert!(ex.describe(&e).0.contains("would pass timeoutSeconds"));
+        // Without `retry` nothing is retried.
+        let mut ex = single(&[]);
+        ex.step(Event::Start, T0);
+        failed(answer_at(&mut ex, 429, "", Some("1"), T0));
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn network_errors_before_a_response_are_retried_with_jitter() {
+        let mut ex = retrying(&[("grantType", s("password")), ("username", s("u")), ("password", s("p"))]);
+        ex.seed(42);
+        ex.step(Event::Start, T0);
+        let reset = FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_codes: vec!["ECONNRESET".into()],
+            ..FetchFailure::default()
+        };
+        let ms = wait(ex.step(Event::FetchFailed(reset.clone()), T0));
+        assert!(ms < 1_000, "full jitter under the first cap: {ms}");
+        fetch(ex.step(Event::Waited, T0));
+        // The password grant: a busy answer is final; so is a failure while reading the body.
+        failed(answer_at(&mut ex, 503, "", Some("1"), T0));
+        ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        failed(ex.step(Event::FetchFailed(FetchFailure { after_response: true, ..reset.clone() }), T0));
+        // A timeout or an abort is never retried; an abort during the wait ends it.
+        ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        failed(ex.step(Event::FetchFailed(FetchFailure { timed_out: true, ..reset.clone() }), T0));
+        ex = retrying(&[]);
+        ex.step(Event::Start, T0);
+        wait(ex.step(Event::FetchFailed(reset), T0));
+        let e = failed(ex.step(Event::FetchFailed(FetchFailure { aborted: true, ..FetchFailure::default() }), T0));
+        assert_eq!(e, Error::Aborted);
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn a_refresh_token_is_never_retried_once_the_server_may_have_seen_it() {
+        let mut ex = connection(&[("retry", Value::Object(vec![]))]);
+        ex.step(Event::Start, T0);
+        done(answer(&mut ex, 200, OK, &[]));
+        ex.invalidate();
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.body, "grant_type=refresh_token&refresh_token=rt-1");
+        failed(answer_at(&mut ex, 503, "", Some("1"), T0));
+        fetch(ex.step(Event::Start, T0));
+        let reset = FetchFailure { cause_codes: vec!["ECONNRESET".into()], ..FetchFailure::default() };
+        failed(ex.step(Event::FetchFailed(reset), T0));
+        // Refused before anything was sent: safe.
+        fetch(ex.step(Event::Start, T0));
+        let refused = FetchFailure { cause_codes: vec!["ECONNREFUSED".into()], ..FetchFailure::default() };
+        wait(ex.step(Event::FetchFailed(refused), T0));
+        assert_eq!(fetch(ex.step(Event::Waited, T0)).request.body, "grant_type=refresh_token&refresh_token=rt-1");
+        // The configured refresh_token grant likewise.
+        let mut ex = retrying(&[("grantType", s("refresh_token")), ("refreshToken", s("r"))]);
+        ex.step(Event::Start, T0);
+        failed(answer_at(&mut ex, 429, "", Some("1"), T0));
+    }
+
+    #[cfg(all(feature = "discovery", feature = "retry"))]
+    #[test]
+    fn discovery_is_retried_too() {
+        let mut ex = discovering("https://as.example.com/tenant", &[("retry", Value::Object(vec![]))]);
+        ex.step(Event::Start, T0);
+        assert_eq!(wait(answer_at(&mut ex, 503, "", Some("2"), T0)), 2_000);
+        let d = discover(ex.step(Event::Waited, T0 + 2_000.0));
+        assert_eq!(d.request.url, "https://as.example.com/.well-known/oauth-authorization-server/tenant");
+        fetch(answer(&mut ex, 200, METADATA, &[]));
+    }
+
+    #[test]
+    fn mutual_tls_sends_client_id_alone_and_its_failures_point_at_the_certificate() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "clientSecret");
+        pairs.push(("clientAuthentication", s("tls_client_auth")));
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        let f = fetch(ex.step(Event::Start, T0));
+        assert_eq!(f.request.body, "grant_type=client_credentials&client_id=client");
+        assert!(!f.request.headers.iter().any(|(n, _)| *n == "Authorization"));
+        let e = failed(answer(&mut ex, 401, r#"{"error":"invalid_client"}"#, &[]));
+        assert_eq!(ex.describe(&e).1, MUTUAL_TLS_HINT);
+        assert!(MUTUAL_TLS_HINT.contains("fetch") && MUTUAL_TLS_HINT.contains("client certificate"));
+        // The connection closed during the handshake (a TLS 1.3 server refusing no certificate).
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        ex.step(Event::Start, T0);
+        let facts = FetchFailure { message: Some("fetch failed".into()), ..FetchFailure::default() };
+        let e = failed(ex.step(Event::FetchFailed(facts), T0));
+        assert_eq!((e.code(), ex.describe(&e).1), ("ERR_NETWORK", MUTUAL_TLS_HINT));
+        // Other methods keep the error's own hint.
+        let ex = single(&[]);
+        let e = Error::OAuth { status: 401, error: "invalid_client".into(), error_description: None, error_uri: None };
+        assert_eq!(ex.describe(&e).1, e.hint());
+        // self_signed_tls_client_auth likewise; a secret beside either is refused by name.
+        pairs.push(("clientAuthentication", s("self_signed_tls_client_auth")));
+        let mut ex = Exchange::request_token(parse(&entries(&pairs), &parse_url).unwrap());
+        assert_eq!(fetch(ex.step(Event::Start, T0)).request.body, "grant_type=client_credentials&client_id=client");
+        pairs.push(("clientSecret", s("secret")));
+        let e = parse(&entries(&pairs), &parse_url).unwrap_err();
+        assert!(e.message().starts_with("clientSecret is not used with clientAuthentication"), "{}", e.message());
+    }
+
+    /// The object of an asker whose settings name an issuer (built with the host's URL parser, as
+    /// the adapter builds it).
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    fn issuer_object(extra: &[(&'static str, Value)]) -> Exchange {
+        let settings = issuer_config("https://as.example.com/tenant", extra);
+        let (config, options) = parse_connection(&settings, &parse_url).unwrap();
+        Exchange::object(config, options, None, false).parse_urls_with(parse_url)
+    }
+
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    fn keyed_digest(step: Step) -> (KeySecret, String) {
+        match step {
+            Step::KeyedDigest { secret, input } => (secret, input),
+            other => panic!("expected the key's HMAC, got {other:?}"),
+        }
+    }
+
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    #[test]
+    fn an_issuer_keys_the_connection_and_its_object_alike_and_the_object_discovers_it() {
+        let (config, options) =
+            parse_connection(&issuer_config("https://as.example.com/tenant", &[namespace()]), &parse_url).unwrap();
+        let mut conn = Exchange::connection(config, options).parse_urls_with(parse_url);
+        let asker = keyed_digest(conn.step(Event::Start, T0));
+        let mut ex = issuer_object(&[]);
+        let object = keyed_digest(ex.step(Event::Start, T0));
+        // The same HMAC input (the issuer stands for the endpoint its metadata names) and key (the
+        // credentials): the asker's key is the object's record.
+        assert_eq!(asker, object);
+        assert!(object.1.contains("\nissuer=29:https://as.example.com/tenant\nclient_id="), "{}", object.1);
+        let other_secret = keyed_digest(issuer_object(&[("clientSecret", s("other"))]).step(Event::Start, T0));
+        assert_eq!(other_secret.1, object.1);
+        assert_ne!(other_secret.0, object.0, "another secret: another key");
+        // The object discovers, requests and saves once; the token comes from the discovered endpoint.
+        let key = match ex.step(Event::Digested(Some(&[6; 32])), T0) {
+            Step::Load { key } => key,
+            other => panic!("{other:?}"),
+        };
+        let d = discover(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(d.request.url, "https://as.example.com/.well-known/oauth-authorization-server/tenant");
+        let f = fetch(answer(&mut ex, 200, METADATA, &[]));
+        assert_eq!(f.request.url, "https://as.example.com/tenant/token");
+        let rec = saved_record(answer(&mut ex, 200, OK, &[]));
+        assert_eq!(rec.token.unwrap().response.access_token.expose(), "tok-1");
+        assert_eq!(answer_of(ex.step(Event::Saved(Ok(())), T0)).unwrap().response.access_token.expose(), "tok-1");
+        // The connection asks the object of that key; where it cannot, it discovers itself.
+        match conn.step(Event::Digested(Some(&[6; 32])), T0) {
+            Step::Ask { key: asked, .. } => assert_eq!(asked, key),
+            other => panic!("{other:?}"),
+        }
+        discover(conn.step(Event::Answered(Answer::Failed("TypeError")), T0));
+        // Metadata passed as the issuer (discover()'s result): keyed by its token endpoint.
+        let metadata = Value::Object(vec![
+            ("issuer".into(), s("https://as.example.com/tenant")),
+            ("token_endpoint".into(), s("https://as.example.com/tenant/token")),
+        ]);
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", metadata));
+        let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+        let mut ex = Exchange::object(config, options, None, false).parse_urls_with(parse_url);
+        let input = keyed_digest(ex.step(Event::Start, T0)).1;
+        assert!(input.contains("\ntoken_endpoint=35:https://as.example.com/tenant/token\n"), "{input}");
+    }
+
+    #[cfg(all(feature = "cache", feature = "retry"))]
+    #[test]
+    fn the_objects_renewal_retries_by_the_askers_rules() {
+        // client_credentials: a 503 with Retry-After is waited for and sent again, and the asker's
+        // result records the retry.
+        let mut ex = object(&[("retry", Value::Object(vec![]))], None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(wait(answer_at(&mut ex, 503, "", Some("1"), T0)), 1_000);
+        fetch(ex.step(Event::Waited, T0 + 1_000.0));
+        saved_record(answer_at(&mut ex, 200, OK, None, T0 + 1_100.0));
+        let t = answer_of(ex.step(Event::Saved(Ok(())), T0 + 1_100.0)).unwrap();
+        assert_eq!(t.warnings, ["retried after HTTP 503: waited 1000 ms (Retry-After)"]);
+        // The stored refresh token is never sent twice once the server may have seen it: the
+        // error goes to the asker, and the record keeps the refresh token.
+        let found = record(None, Some("r1"));
+        let mut ex = object(&[&password()[..], &[("retry", Value::Object(vec![]))]].concat(), None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        let e = failed(answer_at(&mut ex, 503, "", Some("1"), T0));
+        assert_eq!(e.status(), Some(503));
+        // Refused before it was sent: repeated.
+        let mut ex = object(&[&password()[..], &[("retry", Value::Object(vec![]))]].concat(), None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        let refused = FetchFailure { cause_codes: vec!["ECONNREFUSED".into()], ..FetchFailure::default() };
+        wait(ex.step(Event::FetchFailed(refused), T0));
+        let f = fetch(ex.step(Event::Waited, T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        // Without `retry`, nothing is repeated.
+        let mut ex = object(&[], None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        failed(answer_at(&mut ex, 503, "", Some("1"), T0));
     }
 
     #[test]

@@ -30,11 +30,12 @@ pub const RESULT: &[(&str, &str, bool, &str)] = &[
 
 const SETTINGS: &str = r#"/** Settings of the connection; see README.md for the mapping to the connection's settings. */
 export interface TokenRequestSettings {
-  /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
-  tokenEndpoint: string;
   /** Entered decoded; every encoding is done for you. */
   clientId: string;
-  /** Entered decoded. Optional only for a public client: password grant with body authentication. */
+  /**
+   * Entered decoded. Optional only for a public client (password or refresh_token grant with body
+   * authentication); refused with 'tls_client_auth' and 'self_signed_tls_client_auth'.
+   */
   clientSecret?: string;
   /** Space-delimited, case-sensitive scope tokens (RFC 6749 §3.3). */
   scope?: string;
@@ -45,11 +46,20 @@ export interface TokenRequestSettings {
    * refresh_token) are refused with ERR_INVALID_CONFIG.
    */
   extraParams?: Record<string, string | readonly string[]>;
-  /** HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1). */
-  clientAuthentication?: 'header' | 'body';
+  /**
+   * HTTP Basic header (default) or client_id/client_secret in the body (RFC 6749 §2.3.1); or the
+   * TLS client certificate (RFC 8705 §2: 'tls_client_auth', 'self_signed_tls_client_auth'), with
+   * client_id in the body and no secret. The certificate is the transport's business: pass a
+   * `fetch` that presents it.
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+   */
+  clientAuthentication?: 'header' | 'body' | 'tls_client_auth' | 'self_signed_tls_client_auth';
   /** 'form' (default, RFC 6749 §2.3.1) form-urlencodes id and secret inside Basic; 'none' sends them as is. */
   basicEncoding?: 'form' | 'none';
-  /** Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE. */
+  /**
+   * Only 'verify' works on fetch-based hosts; 'trust' and 'off' fail with ERR_UNSUPPORTED_SSL_MODE.
+   * For a private CA, pass a `fetch` that trusts it (Node.js: an undici Agent with `connect: { ca }`).
+   */
   sslMode?: 'verify' | 'trust' | 'off';
   /** Timeout of the whole request in seconds, default 30. */
   timeoutSeconds?: number;
@@ -62,7 +72,72 @@ export interface TokenRequestSettings {
    * ERR_ABORTED with the signal's `reason` as `cause`. An already-aborted signal sends nothing.
    */
   signal?: AbortSignal;
+  /**
+   * The fetch every request of this config goes through (the token request, discovery, and a
+   * connection's REST calls unless `restFetch` is set), instead of the host's: e.g. a Workers
+   * mtls_certificates binding's `fetch` (bound to it), or one that passes an undici Agent (client
+   * certificate, private CA) or ProxyAgent as `dispatcher`. It is called with `redirect: 'manual'`
+   * and the timeout's signal, and its body is read up to `maxResponseBytes`; a rejection is
+   * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED). Not with a
+   * connection's `coordinator`, whose object cannot be sent a function.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Send a failed request again where that is safe: `client_credentials` after 408, 429, 502,
+   * 503 or 504, and any grant after a network error before any response byte; never a
+   * `refresh_token` request the server may have seen. Honours `Retry-After` (seconds or an HTTP
+   * date), else waits a random time (full jitter); gives up when the wait would exceed
+   * `maxDelaySeconds` or `timeoutSeconds`, which bounds the whole call. Off by default: a retry
+   * delays a failure you may want to see at once. `warnings` records each retry.
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  retry?: RetryOptions;
 }
+
+/** `retry`'s options. */
+export interface RetryOptions {
+  /** How many times a failed request may be sent again (0 to 10, default 2). */
+  attempts?: number;
+  /** The longest wait before a retry, in seconds (default 30); a longer Retry-After is not waited for. */
+  maxDelaySeconds?: number;
+}
+
+/** Where the token endpoint is: configured, or discovered from the issuer (RFC 8414). */
+export type Endpoint =
+  | {
+      /** Absolute https: URL of the token endpoint (http: only for loopback development hosts). */
+      tokenEndpoint: string;
+      /** Not with `tokenEndpoint`. */
+      issuer?: never;
+    }
+  | {
+      /**
+       * The authorization server's issuer URL (https:, no query or fragment): the token endpoint
+       * is discovered from its metadata before the first token request (a connection keeps it),
+       * or the metadata `discover()` returned, which is not fetched again.
+       * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+       * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+       */
+      issuer: string | AuthorizationServerMetadata;
+      /** Not with `issuer`: the metadata names it. */
+      tokenEndpoint?: never;
+    };
+
+/** Authorization server metadata (RFC 8414 §2), as the server published it. */
+export interface AuthorizationServerMetadata {
+  /** The issuer, identical to the one it was discovered for (RFC 8414 §3.3). */
+  issuer: string;
+  /** The token endpoint: https: (http: only for loopback hosts). */
+  token_endpoint: string;
+  /** Every other member, as published. */
+  [member: string]: unknown;
+}
+
+/** `discover()`'s options: those of a token request that apply to fetching the metadata. */
+export type DiscoveryOptions = Pick<
+  TokenRequestSettings,
+  'fetch' | 'timeoutSeconds' | 'maxResponseBytes' | 'signal' | 'retry'
+>;
 
 /** The client credentials grant (RFC 6749 §4.4), the default. */
 export interface ClientCredentialsGrant {
@@ -104,7 +179,7 @@ export interface RefreshTokenGrant {
 export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant;
 
 /** `requestToken`'s settings: the token endpoint, the client, the grant. */
-export type TokenRequestConfig = TokenRequestSettings & Grant;
+export type TokenRequestConfig = TokenRequestSettings & Endpoint & Grant;
 
 /** The connection's own options. */
 export interface ConnectionOptions {
@@ -126,15 +201,20 @@ export interface ConnectionOptions {
    * configuration holds the token, so every isolate's connections share one token request per
    * expiry, 401 renewals are made once, and a rotated refresh token is never lost. The object
    * is sent the settings with each ask and stores only the token and the refresh token; the
-   * result has no `refreshToken`. Not with `cache`. Where the object cannot be asked within
-   * timeoutSeconds + 2 s, the connection requests its own token (a warning in the result).
+   * result has no `refreshToken`. The object discovers an `issuer` and follows `retry` when it
+   * renews, with the Worker's global fetch: not with `cache`, `fetch`, or clientAuthentication
+   * 'tls_client_auth' / 'self_signed_tls_client_auth' (ERR_INVALID_CONFIG); `restFetch` is fine.
+   * Where the object cannot be asked within timeoutSeconds + 2 s, the connection requests its own
+   * token (a warning in the result).
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   coordinator?: TokenCoordinator;
+  /** The fetch a connection's REST calls (`connection.fetch`) go through; default: `fetch`, else the host's. */
+  restFetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
 
 /** `requestToken`'s settings (without `signal`) plus the connection's own options. */
-export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Grant & ConnectionOptions;
+export type ConnectionConfig = Omit<TokenRequestSettings, 'signal'> & Endpoint & Grant & ConnectionOptions;
 
 /**
  * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are

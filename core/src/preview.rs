@@ -27,6 +27,9 @@ use crate::secret::{ClientSecret, Password, RefreshToken};
 /// What every secret reads in a preview. `*` is left as is by form encoding (WHATWG).
 pub const MASK: &str = "********";
 
+/// A preview's `url` when the token endpoint is discovered.
+pub const DISCOVERED_URL: &str = "(the token_endpoint of the issuer's metadata)";
+
 /// A token request with its secrets masked. `headers` are in sending order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preview {
@@ -55,7 +58,25 @@ pub fn preview(config: &Config) -> Preview {
         .into_iter()
         .map(|(name, value)| if name == "Authorization" { (name, basic_formula(config)) } else { (name, value) })
         .collect();
-    Preview { method: req.method, url: req.url, headers, body: req.body, notes: notes(config) }
+    let mut notes = notes(config);
+    let mut url = req.url;
+    if let (true, Some(issuer)) = (config.needs_discovery(), &config.issuer) {
+        // Nothing is fetched for a preview: it says what would be.
+        let [first, second] = issuer.urls();
+        url = String::from(DISCOVERED_URL);
+        notes.insert(
+            0,
+            concat(&[
+                "The token endpoint is discovered first: GET ",
+                &first,
+                ", then ",
+                &second,
+                " if nothing is published there (RFC 8414 §3); the metadata's issuer must equal the \
+                 configured issuer (§3.3), and the request goes to its token_endpoint.",
+            ]),
+        );
+    }
+    Preview { method: req.method, url, headers, body: req.body, notes }
 }
 
 /// The client ID as it goes inside the Basic credentials.
@@ -114,6 +135,13 @@ fn notes(config: &Config) -> Vec<String> {
             "client_id is a form parameter of the body; no client secret is sent (a public client, \
              RFC 6749 §2.1).",
         )),
+        (ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth, _) => {
+            notes.push(String::from(
+                "client_id is a form parameter of the body; no client secret is sent: the TLS client \
+                 certificate authenticates the client (RFC 8705 §2). The certificate is the \
+                 transport's business: pass a fetch that presents it.",
+            ))
+        }
     }
     if let Grant::Password { password, .. } = &config.grant {
         notes.push(String::from(
@@ -227,6 +255,19 @@ mod tests {
             "grant_type=refresh_token&refresh_token=********&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F"
         );
         assert!(!format!("{p:?}").contains("rt-secret"));
+    }
+
+    #[cfg(feature = "discovery")]
+    #[test]
+    fn an_issuer_says_it_would_be_discovered() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", s("https://as.example.com/tenant")));
+        let p = preview(&crate::config::parse(&entries(&pairs), &parse_url).unwrap());
+        assert_eq!(p.url, DISCOVERED_URL);
+        assert!(p.notes[0].starts_with(
+            "The token endpoint is discovered first: GET https://as.example.com/.well-known/oauth-authorization-server/tenant, then https://as.example.com/tenant/.well-known/openid-configuration"
+        ));
     }
 
     #[test]

@@ -145,6 +145,10 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>) -> HttpReq
                 form.append_pair("client_secret", secret.expose());
             }
         }
+        // RFC 8705 §2: the TLS client certificate authenticates; client_id is in the body.
+        ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth => {
+            form.append_pair("client_id", &config.client_id);
+        }
     }
     HttpRequest { method: "POST", url: config.token_endpoint.href().to_owned(), headers, body: form.0 }
 }

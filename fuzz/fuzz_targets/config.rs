@@ -87,9 +87,11 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(config) => {
             let ep = &config.token_endpoint;
+            // With an issuer URL the endpoint is empty until discovered (the exchange discovers first).
             assert!(
                 ep.href().starts_with("https:")
-                    || (ep.href().starts_with("http:") && config::is_loopback(ep.host())),
+                    || (ep.href().starts_with("http:") && config::is_loopback(ep.host()))
+                    || (config.needs_discovery() && ep.href().is_empty()),
                 "endpoint accepted: {}",
                 ep.href()
             );
@@ -117,6 +119,12 @@ fuzz_target!(|data: &[u8]| {
                 ClientAuthentication::Header => {
                     assert_eq!(get("client_id"), None);
                     assert_eq!(get("client_secret"), None);
+                }
+                // RFC 8705 §2: client_id alone; the certificate authenticates.
+                ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth => {
+                    assert_eq!(get("client_id"), Some(config.client_id.as_str()));
+                    assert_eq!((get("client_secret"), config.client_secret.as_ref()), (None, None));
+                    assert!(!req.headers.iter().any(|(n, _)| *n == "Authorization"));
                 }
             }
             for (name, value) in &config.extra_params {

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
 import { startResourceServer } from '../../demo/resource-server.mjs';
 import { startWorkers } from './support/workers.mjs';
+import { startScriptedServer, token } from '../node/support/scripted-server.mjs';
 
 const { demo } = DEMO_CLIENTS;
 const alice = DEMO_USERS.alice;
@@ -197,6 +198,27 @@ describe('one Miniflare instance, three Workers, one Durable Object namespace', 
       assert.equal(typeof r.accessToken, 'string', JSON.stringify(r));
       assert.deepEqual(r.warnings.map((w) => w.match(ASKING_FAILED)?.[1]), ['no answer within 3000 ms']);
     }
+  });
+
+  test('an issuer and retry through the object: 3 Workers x 20 fresh connections, 1 discovery and 1 retried token request', async (t) => {
+    const server = await startScriptedServer((r) =>
+      r.path === '/.well-known/oauth-authorization-server/tenant'
+        ? { json: { issuer: `${r.origin}/tenant`, token_endpoint: `${r.origin}/tenant/token` } }
+        : undefined);
+    t.after(() => server.close());
+    server.script([{ status: 503, headers: { 'retry-after': '1' } }, token('after-503')]);
+    const config = { issuer: `${server.origin}/tenant`, clientId: 'c', clientSecret: 's', retry: { attempts: 1 } };
+    const results = await everyWorker(workers, { config, n: 20 });
+    assert.deepEqual(results.filter((r) => r.error), [], 'no failures');
+    assert.deepEqual(server.requests.map((r) => r.path), [
+      '/.well-known/oauth-authorization-server/tenant',
+      '/tenant/token',
+      '/tenant/token',
+    ]);
+    assert.ok(server.requests[2].at - server.requests[1].at >= 1000, 'the object waited for Retry-After');
+    assert.deepEqual([...new Set(results.map((r) => r.accessToken))], ['after-503']);
+    const retried = results.filter((r) => r.warnings.some((w) => w.startsWith('retried after HTTP 503: waited 1000 ms')));
+    assert.equal(retried.length, 1, 'the renewing ask records the retry');
   });
 
   test('KV alone and nothing, the same measurement: 3 Workers x 50 fresh connections at once', async (t) => {

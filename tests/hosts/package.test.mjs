@@ -138,8 +138,9 @@ test('node: the installed package imports and gets a token from the real server'
 
 test('browser/default: both entries import cleanly (the .wasm is fetched only on the first call)', async () => {
   const exports = {
-    'oauth-token-connection': 'OAuthTokenError,createConnection,previewRequest,requestToken',
-    'oauth-token-connection/full': 'OAuthTokenCoordinator,OAuthTokenError,createConnection,previewRequest,requestToken',
+    'oauth-token-connection': 'OAuthTokenError,createConnection,discover,previewRequest,requestToken',
+    'oauth-token-connection/full':
+      'OAuthTokenCoordinator,OAuthTokenError,createConnection,discover,previewRequest,requestToken',
   };
   for (const [specifier, names] of Object.entries(exports)) {
     const out = await nodeIn(`

@@ -1,4 +1,4 @@
-// Issue 16, defect 4: an unbounded extraParams. 4,000 items of 64 KiB grew wasm memory to about
+// An unbounded extraParams. 4,000 items of 64 KiB grew wasm memory to about
 // 1 GiB for the life of the process, and 20,000 items ended in `RuntimeError: unreachable`.
 // The copy (settings.js) stops at 256 values and 1 MiB of strings in all, before anything
 // crosses into the .wasm: ERR_INVALID_CONFIG, wasm memory stays small, and the next call works.
@@ -33,7 +33,7 @@ async function nextCallWorks() {
   assert.match(r.accessToken, /^token-\d+$/);
 }
 
-describe('extraParams and the config size are capped before anything reaches wasm memory (issue 16, defect 4)', () => {
+describe('extraParams and the config size are capped before anything reaches wasm memory', () => {
   before(async () => {
     tokens = await startTokenServer();
     await requestToken(config()); // the package is loaded and initialized

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 
 import { createConnection, OAuthTokenCoordinator, OAuthTokenError } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
+import { startScriptedServer, token } from './support/scripted-server.mjs';
 
 const CHILD = fileURLToPath(new URL('./support/coordinator-retention-child.mjs', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,4 +115,62 @@ test('invalidate(): undefined without a coordinator, a promise with one; the def
   assert.equal(e.code, 'ERR_INVALID_CONFIG');
   assert.match(e.message, /^coordinator is in the 'oauth-token-connection\/full' entry/);
   assert.equal(base.OAuthTokenCoordinator, undefined);
+});
+
+test('fetch with a coordinator is refused by name, as the object could not use it; restFetch stays the connection\'s', async (t) => {
+  const auth = await startAuthServer();
+  t.after(() => auth.close());
+  const { namespace } = coordinator();
+  let asked = 0;
+  const counting = { idFromName: namespace.idFromName, get: (id) => (asked++, namespace.get(id)) };
+  let fetched = 0;
+  const mine = (input, init) => (fetched++, fetch(input, init));
+  const e = await createConnection(passwordGrant(auth, { coordinator: counting, fetch: mine })).token().catch((x) => x);
+  assert.ok(e instanceof OAuthTokenError, String(e));
+  assert.equal(e.code, 'ERR_INVALID_CONFIG');
+  assert.match(e.message, /^fetch cannot be used with coordinator: the coordinator's object sends the token requests with its own global fetch/);
+  assert.match(e.message, /restFetch/);
+  // The TLS client certificate methods need that fetch: refused alike.
+  const mtls = { tokenEndpoint: auth.url, clientId: demo.id, clientAuthentication: 'tls_client_auth', coordinator: counting };
+  const m = await createConnection(mtls).token().catch((x) => x);
+  assert.equal(m.code, 'ERR_INVALID_CONFIG');
+  assert.match(m.message, /cannot be used with coordinator: .*presents no client certificate/);
+  assert.deepEqual([fetched, asked, tokenRequests(auth)], [0, 0, 0], 'nothing asked, nothing sent');
+
+  // restFetch: the REST calls go through it, with the token the object requested.
+  const sent = [];
+  const rest = (input, init) => (sent.push(new Headers(init.headers).get('authorization')), fetch(input, init));
+  const conn = createConnection(passwordGrant(auth, { coordinator: counting, restFetch: rest }));
+  const res = await conn.fetch(`${auth.origin}/api/things`);
+  await res.body?.cancel();
+  const { accessToken } = await conn.token();
+  assert.deepEqual(sent, [`Bearer ${accessToken}`]);
+  assert.deepEqual([asked, tokenRequests(auth)], [1, 1]);
+});
+
+test('an issuer and retry: the object discovers and retries inside its one renewal, for 20 fresh connections', async (t) => {
+  const server = await startScriptedServer((r) =>
+    r.path === '/.well-known/oauth-authorization-server/tenant'
+      ? { json: { issuer: `${r.origin}/tenant`, token_endpoint: `${r.origin}/tenant/token` } }
+      : undefined);
+  t.after(() => server.close());
+  server.script([{ status: 429, headers: { 'retry-after': '1' } }, token('after-429')]);
+  const { namespace, map } = coordinator();
+  const config = { issuer: `${server.origin}/tenant`, clientId: 'c', clientSecret: 's', retry: {}, coordinator: namespace };
+  const results = await Promise.all(Array.from({ length: 20 }, () => createConnection(config).token()));
+  assert.deepEqual(server.requests.map((r) => r.path), [
+    '/.well-known/oauth-authorization-server/tenant',
+    '/tenant/token',
+    '/tenant/token',
+  ]);
+  const waited = server.requests[2].at - server.requests[1].at;
+  assert.ok(waited >= 1000, `retried after ${waited} ms`);
+  for (const r of results) assert.equal(r.accessToken, 'after-429');
+  // The renewing ask's result records the retry; the others were answered from the record.
+  const retried = results.filter((r) => r.warnings.some((w) => /^retried after HTTP 429: waited 1000 ms/.test(w)));
+  assert.equal(retried.length, 1);
+  // The object is named, and its record keyed, by the connection's key (the issuer and the
+  // credentials): a connection with another secret gets another record.
+  assert.deepEqual([...map.keys()], [await createConnection(config).cacheKey()]);
+  assert.notEqual(await createConnection({ ...config, clientSecret: 'other' }).cacheKey(), [...map.keys()][0]);
 });

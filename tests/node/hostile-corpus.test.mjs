@@ -140,8 +140,8 @@ const CORPUS = [
     expect: fails('ERR_INVALID_RESPONSE', 200),
   },
 
-  // Nesting: at most 64 levels of arrays and objects, the response object included (issue 16,
-  // defect 7): a clear error instead of a parser's or a serializer's RangeError.
+  // Nesting: at most 64 levels of arrays and objects, the response object included: a clear
+  // error instead of a parser's or a serializer's RangeError.
   {
     name: `an unknown member nested ${NESTING.toLocaleString('en')} arrays deep: refused at 64 levels`,
     respond: raw(200, `{"access_token":${JSON.stringify(BAD)},"token_type":"Bearer","x":${'['.repeat(NESTING)}${']'.repeat(NESTING)}}`),
@@ -244,7 +244,7 @@ const CORPUS = [
     }),
     check: ({ error }) => assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f]/),
   },
-  // Server text cleaning (issue 16, defect 6): C1 controls (U+0085 is a line break to some log
+  // Server text cleaning: C1 controls (U+0085 is a line break to some log
   // parsers, U+009B a terminal's CSI), TAB, U+2028/U+2029 and the bidi controls become U+FFFD
   // wherever server text is shown.
   {

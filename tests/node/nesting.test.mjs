@@ -1,4 +1,4 @@
-// Issue 16, defect 7: a deeply nested token response broke a cached connection's first call with
+// A deeply nested token response broke a cached connection's first call with
 // a RangeError (JSON.stringify, outside the bounded cache write). Token responses now nest at
 // most 64 levels (the response object is level 1): a clear ERR_INVALID_RESPONSE for requestToken,
 // for a connection, and for a connection with a shared cache (the full entry, a Map-backed
@@ -65,7 +65,7 @@ async function noUnhandledRejections(fn) {
   assert.deepEqual(seen.map(String), []);
 }
 
-describe(`a token response nested ${LEVELS.toLocaleString('en')} levels (issue 16, defect 7)`, () => {
+describe(`a token response nested ${LEVELS.toLocaleString('en')} levels`, () => {
   before(async () => {
     server = await startRecordingServer((req, res) => {
       const text = body();

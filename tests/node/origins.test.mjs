@@ -1,4 +1,4 @@
-// Issue 16, defect 2: where a connection's token may go. With `resourceOrigins`, conn.fetch to
+// Where a connection's token may go. With `resourceOrigins`, conn.fetch to
 // any other origin rejects with ERR_FORBIDDEN_ORIGIN and sends nothing: no request to that
 // origin, and no token request either when the connection holds none yet. Without it, https:
 // origins and loopback http: only (http: elsewhere would carry the token in clear text), refused
@@ -45,7 +45,7 @@ async function spyFetch(fn) {
   return urls;
 }
 
-describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN (issue 16, defect 2)', () => {
+describe('resourceOrigins and ERR_FORBIDDEN_ORIGIN', () => {
   before(async () => {
     [tokens, api, other] = await Promise.all([
       startTokenServer(),

@@ -1,4 +1,4 @@
-// Issue 16, defect 1: a connection's token follows no redirect to another origin. conn.fetch
+// A connection's token follows no redirect to another origin. conn.fetch
 // follows redirects itself (fetch strips only Authorization on a cross-origin hop, never a
 // custom headerName such as X-Api-Key): a same-origin hop keeps the token, a cross-origin hop is
 // followed without it, and a 401 from an origin that never got the token neither drops it nor
@@ -50,7 +50,7 @@ const apiKey = (extra) => config({ headerName: 'X-Api-Key', headerPrefix: '', ..
 const carriesToken = (req) =>
   'x-api-key' in req.headers || 'authorization' in req.headers || req.rawHeaders.some((h) => /token-\d/.test(h));
 
-describe('conn.fetch and redirects (issue 16, defect 1)', () => {
+describe('conn.fetch and redirects', () => {
   before(async () => {
     [tokens, api, attacker] = await Promise.all([
       startTokenServer(), startRecordingServer(apiRoute), startRecordingServer(attackerRoute),

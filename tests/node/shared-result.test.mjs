@@ -1,4 +1,4 @@
-// Issue 16, defect 3: token() hands every caller one result object. A caller that "redacts"
+// `token()` hands every caller one result object. A caller that "redacts"
 // r.accessToken before logging it must not break the others: the result is frozen (its json
 // deeply), so the change is ignored (sloppy mode) or throws (strict mode), and REST calls take
 // their header from the token the connection holds anyway. Real servers on 127.0.0.1: a token
@@ -24,7 +24,7 @@ const tokenResponse = (n) => ({
 
 const tokenRequests = () => tokenServer.requests.length;
 
-describe('one frozen result for every caller of a connection (issue 16, defect 3)', () => {
+describe('one frozen result for every caller of a connection', () => {
   before(async () => {
     tokenServer = await startRecordingServer((req, res) => send(res, 200, tokenResponse(++issued)));
     // Accepts only the last token issued; anything else is a 401 (RFC 6750 §3.1).

@@ -1,4 +1,4 @@
-// Issue 16, defect 9, the smaller ones: an unknown config key is shown by its first 4 characters
+// An unknown config key is shown by its first 4 characters
 // and its length (a secret pasted as a key is never quoted whole); a lone UTF-16 surrogate in a
 // string is ERR_INVALID_CONFIG naming the field ('a\uD800b' and 'a\uDC00b' were both sent as
 // 'a\uFFFDb'); a `signal` getter that throws is a rejection, never a synchronous throw;
@@ -32,7 +32,7 @@ async function nextCallWorks() {
   assert.match((await requestToken(config())).accessToken, /^token-\d+$/);
 }
 
-describe('the smaller defects (issue 16, defect 9)', () => {
+describe('the smaller defects', () => {
   before(async () => {
     tokens = await startTokenServer();
   });

@@ -153,6 +153,20 @@ const CASES = [
     },
   },
   {
+    name: 'fetch option',
+    async run() {
+      // The caller's fetch is called for the token request with what the package asks of any fetch.
+      const calls = [];
+      const fetch = (input, init) => {
+        calls.push({ redirect: init.redirect, signal: init.signal instanceof AbortSignal });
+        return globalThis.fetch(input, init);
+      };
+      checkToken(await requestToken(settings(cfg.authUrl, { fetch })));
+      equal(calls, [{ redirect: 'manual', signal: true }], 'calls of the fetch option');
+      return { calls: calls.length };
+    },
+  },
+  {
     name: 'TLS untrusted CA',
     async run() {
       const err = await failure(settings(cfg.tlsUntrustedUrl));

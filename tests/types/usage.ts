@@ -221,6 +221,15 @@ async function coordinated(): Promise<void> {
   await dropped;
   const binding: TokenCoordinator = env.TOKENS;
   void binding;
+  // With discovery, retries and the REST calls' own fetch (the object sends the token requests).
+  createFullConnection({
+    issuer: 'https://login.example.com/tenant',
+    clientId: 'i',
+    clientSecret: 's',
+    retry: { attempts: 1 },
+    restFetch: (input, init) => fetch(input, init),
+    coordinator: env.TOKENS,
+  });
 }
 // The Worker re-exports the class; wrangler instantiates it.
 export { OAuthTokenCoordinator };
@@ -239,3 +248,35 @@ const unbranded: Unbranded | undefined = undefined;
 void unbranded;
 void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest,
   abortable, badSignal, connectionSignal];
+
+// The caller's transport: fetch (any fetch-shaped function), restFetch, RFC 8705 client auth.
+import { discover } from 'oauth-token-connection/full';
+import type { AuthorizationServerMetadata } from 'oauth-token-connection/full';
+// @ts-expect-error discover is in oauth-token-connection/full
+import { discover as discoverNotInDefault } from 'oauth-token-connection';
+void discoverNotInDefault;
+
+const binding = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) };
+const mtls: TokenRequestConfig = {
+  tokenEndpoint: 'https://auth.example.com/token',
+  clientId: 'id',
+  clientAuthentication: 'tls_client_auth',
+  fetch: binding.fetch.bind(binding),
+};
+void requestToken(mtls);
+void createConnection({ ...mtls, restFetch: globalThis.fetch, fetch: globalThis.fetch });
+// @ts-expect-error fetch is a function, not the binding itself
+void requestToken({ ...mtls, fetch: binding });
+
+async function discovered(): Promise<TokenResult> {
+  const metadata: AuthorizationServerMetadata = await discover('https://auth.example.com', { timeoutSeconds: 5 });
+  const endpoint: string = metadata.token_endpoint;
+  void endpoint;
+  void createConnection({ issuer: 'https://auth.example.com', clientId: 'id', clientSecret: 's', retry: {} });
+  return requestToken({ issuer: metadata, clientId: 'id', clientSecret: 's', retry: { attempts: 3, maxDelaySeconds: 10 } });
+}
+void discovered;
+// @ts-expect-error tokenEndpoint or issuer, not both
+void requestToken({ tokenEndpoint: 'https://a/t', issuer: 'https://a', clientId: 'id', clientSecret: 's' });
+// @ts-expect-error discover() takes no client settings
+void discover('https://auth.example.com', { clientId: 'id' });

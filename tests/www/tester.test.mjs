@@ -10,6 +10,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { requestToken } from 'oauth-token-connection/full';
@@ -614,6 +615,68 @@ describe('connection tester (www/) in Chromium', () => {
     await page.fill('#settings-json', '{ not json');
     await page.click('#import');
     assert.match(await text('#transfer-status'), /^Not imported: the text is not JSON/);
+  });
+
+  test('an issuer: Discover fills the token endpoint and shows the metadata; a wrong issuer is explained', async () => {
+    // RFC 8414 metadata with CORS, naming the demo server's token endpoint.
+    const metadataServer = http.createServer((req, res) => {
+      const origin = `http://127.0.0.1:${metadataServer.address().port}`;
+      const cors = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
+      if (req.url === '/.well-known/oauth-authorization-server/tenant') {
+        res.writeHead(200, cors).end(JSON.stringify({
+          issuer: `${origin}/tenant`,
+          token_endpoint: auth.url,
+          grant_types_supported: ['client_credentials', 'password'],
+        }));
+      } else res.writeHead(404, cors).end('{}');
+    });
+    await new Promise((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${metadataServer.address().port}/tenant`;
+    try {
+      await openWithDemo();
+      await page.fill('#tokenEndpoint', '');
+      await page.fill('#issuer', issuer);
+      await page.click('#discover');
+      await page.waitForSelector('#metadata:not([hidden])');
+      assert.equal(await page.inputValue('#tokenEndpoint'), auth.url);
+      assert.deepEqual(JSON.parse(await text('#metadata')).grant_types_supported, ['client_credentials', 'password']);
+      assert.match(await text('#discover-status'), /Token endpoint filled in/);
+      await runTest();
+      await page.waitForSelector('#state-success');
+      await screenshots('discovered');
+
+      await page.fill('#issuer', `${issuer}/`);
+      await page.click('#discover');
+      await page.waitForFunction(() => document.querySelector('#discover-status').classList.contains('problem'));
+      assert.match(await text('#discover-status'), /trailing '\/'/);
+      assert.ok(await page.locator('#metadata').isHidden());
+    } finally {
+      metadataServer.closeAllConnections();
+      await new Promise((resolve) => metadataServer.close(resolve));
+    }
+  });
+
+  test('retry under Advanced settings: sent as the retry option, exported and imported', async () => {
+    await openWithDemo();
+    await openAdvanced();
+    assert.ok(await page.locator('#retry-fields').isHidden());
+    await page.check('#retry');
+    await page.fill('#retry-attempts', '3');
+    await page.fill('#retry-max-delay', '5');
+    await runTest();
+    await page.waitForSelector('#state-success');
+    await page.click('#transfer summary');
+    await page.click('#export');
+    const exported = JSON.parse(await page.inputValue('#settings-json'));
+    assert.deepEqual(exported.retry, { attempts: 3, maxDelaySeconds: 5 });
+    await page.uncheck('#retry');
+    await page.click('#import');
+    assert.ok(await page.locator('#retry').isChecked());
+    assert.equal(await page.inputValue('#retry-attempts'), '3');
+    await page.fill('#retry-attempts', '11');
+    await runTest();
+    await page.waitForSelector('#state-failure');
+    assert.match(await text('#state-failure'), /retry\.attempts/);
   });
 
   test('a server error named like an Object.prototype member is shown with its hint, then a token', async () => {

@@ -136,8 +136,11 @@ fn parse_url(input: &str) -> Option<UrlParts> {
 fn parse_json(text: &str) -> (JsValue, Json) {
     let Ok(v) = js_sys::JSON::parse(text) else { return (JsValue::UNDEFINED, Json::Invalid) };
     let json = if v.is_object() && !Array::is_array(&v) {
-        let picked =
-            MEMBERS.iter().filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
+        #[cfg(feature = "full")]
+        let names = MEMBERS.iter().chain(oauth_token_core::discovery::MEMBERS.iter());
+        #[cfg(not(feature = "full"))]
+        let names = MEMBERS.iter();
+        let picked = names.filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
         Json::Object(picked.collect())
     } else {
         Json::NotObject(value(&v, 0).kind())
@@ -147,7 +150,12 @@ fn parse_json(text: &str) -> (JsValue, Json) {
 
 /// An error as the fields of api.js's `OAuthTokenError`.
 fn error_fields(e: &Error) -> JsValue {
-    let o = object(&[("code", text(e.code())), ("message", text(&e.message())), ("hint", text(e.hint()))]);
+    described_fields(e, (e.message(), e.hint()))
+}
+
+/// The fields with the message and hint an exchange gave for its failure.
+fn described_fields(e: &Error, (message, hint): (String, &str)) -> JsValue {
+    let o = object(&[("code", text(e.code())), ("message", text(&message)), ("hint", text(hint))]);
     if let Some(s) = e.status() {
         set(&o, "status", &JsValue::from(s));
     }
@@ -229,6 +237,7 @@ fn failure_facts(event: &JsValue) -> FetchFailure {
         in_browser: flag("inPage"),
         message: get(event, "message").as_string(),
         cause_message: get(event, "causeMessage").as_string(),
+        after_response: flag("afterResponse"),
         cause_codes: if Array::is_array(&codes) {
             Array::from(&codes).iter().filter_map(|c| c.as_string()).collect()
         } else {
@@ -276,7 +285,16 @@ impl Exchange {
     pub fn step(&mut self, event: JsValue, now: f64) -> Out {
         let kind = get(&event, "kind").as_string().unwrap_or_default();
         let step = match kind.as_str() {
-            "start" => self.inner.step(Event::Start, now),
+            "start" => {
+                // The host's randomness for the retries' jitter: a number in [0, 1).
+                #[cfg(feature = "full")]
+                if let Some(r) = get(&event, "random").as_f64() {
+                    self.inner.seed((r * 9_007_199_254_740_992.0) as u64);
+                }
+                self.inner.step(Event::Start, now)
+            }
+            #[cfg(feature = "full")]
+            "waited" => self.inner.step(Event::Waited, now),
             #[cfg(feature = "full")]
             "digested" => {
                 let digest = get(&event, "digest").dyn_into::<Uint8Array>().ok().map(|d| d.to_vec());
@@ -349,7 +367,7 @@ impl Exchange {
     }
 }
 
-/// The shared cache and the coordinator (the `full` build).
+/// The shared cache, the coordinator and discovery (the `full` build).
 #[cfg(feature = "full")]
 #[wasm_bindgen]
 impl Exchange {
@@ -360,6 +378,16 @@ impl Exchange {
             entries(&copy).and_then(|e| config::parse_connection(&e, &parse_url)).map_err(|e| error_fields(&e))?;
         let drop = drop.map(oauth_token_core::secret::AccessToken::new);
         Ok(Exchange::wrap(exchange::Exchange::object(config, options, drop, drop_only)))
+    }
+
+    /// `discover()`'s exchange for api.js's copy of the issuer and options; it ends with
+    /// `{ kind: 'discovered', metadata }`. Throws the error's fields for invalid options.
+    pub fn discovery(copy: JsValue) -> Result<Exchange, JsValue> {
+        let inner = entries(&copy)
+            .and_then(|e| config::parse_discovery(e, &parse_url))
+            .map(exchange::Exchange::discovery)
+            .map_err(|e| error_fields(&e))?;
+        Ok(Exchange::wrap(inner))
     }
 
     /// The shared key's HMAC, `{ secret, input }`, while the key is still to be derived.
@@ -396,9 +424,10 @@ impl Exchange {
 }
 
 impl Exchange {
+    /// Every exchange gets the host's URL parser (a discovered token endpoint goes through it).
     fn wrap(inner: exchange::Exchange) -> Exchange {
         Exchange {
-            inner,
+            inner: inner.parse_urls_with(parse_url),
             json: JsValue::UNDEFINED,
             #[cfg(feature = "full")]
             relayed: JsValue::UNDEFINED,
@@ -482,6 +511,10 @@ impl Exchange {
         // Anything but a number in 0..=65535 is 0, which the core refuses as no HTTP response.
         let status = get(event, "status").as_f64().filter(|s| (0.0..=65535.0).contains(s)).unwrap_or(0.0) as u16;
         let content_type = get(event, "contentType").as_string();
+        #[cfg(feature = "full")]
+        let retry_after = get(event, "retryAfter").as_string();
+        #[cfg(not(feature = "full"))]
+        let retry_after: Option<String> = None;
         let cookies = get(event, "setCookies");
         let set_cookies: Vec<String> = if Array::is_array(&cookies) {
             Array::from(&cookies).iter().filter_map(|c| c.as_string()).collect()
@@ -501,6 +534,7 @@ impl Exchange {
             set_cookies: &set_cookies,
             body: &body,
             json,
+            retry_after: retry_after.as_deref(),
         };
         self.inner.step(Event::Response(r), now)
     }
@@ -509,18 +543,15 @@ impl Exchange {
     #[cfg_attr(not(feature = "full"), allow(unused_variables))]
     fn convert(&mut self, step: Step, now: f64) -> JsValue {
         match step {
-            Step::Fetch(f) => {
-                let r = f.request;
-                let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
-                let mut init = vec![("method", text(r.method)), ("headers", headers.into()), ("body", text(&r.body))];
-                init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
-                object(&[
-                    ("kind", text("fetch")),
-                    ("url", text(&r.url)),
-                    ("init", object(&init)),
-                    ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
-                    ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
-                ])
+            Step::Fetch(f) => fetch_step("fetch", f),
+            #[cfg(feature = "full")]
+            Step::Discover(f) => fetch_step("discover", f),
+            #[cfg(feature = "full")]
+            Step::Wait { ms } => object(&[("kind", text("wait")), ("ms", JsValue::from_f64(ms as f64))]),
+            #[cfg(feature = "full")]
+            Step::Discovered => {
+                let metadata = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                object(&[("kind", text("discovered")), ("metadata", metadata)])
             }
             #[cfg(feature = "full")]
             Step::KeyedDigest { secret, input } => object(&[
@@ -595,10 +626,28 @@ impl Exchange {
             }
             Step::Failed(e) => {
                 self.json = JsValue::UNDEFINED;
-                object(&[("kind", text("failed")), ("error", error_fields(&e))])
+                object(&[("kind", text("failed")), ("error", described_fields(&e, self.inner.describe(&e)))])
             }
         }
     }
+}
+
+/// A fetch step (the token request, or a metadata request) as api.js's plain object.
+fn fetch_step(kind: &str, f: exchange::Fetch) -> JsValue {
+    let r = f.request;
+    let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
+    let mut init = vec![("method", text(r.method)), ("headers", headers.into())];
+    if r.method != "GET" {
+        init.push(("body", text(&r.body)));
+    }
+    init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
+    object(&[
+        ("kind", text(kind)),
+        ("url", text(&r.url)),
+        ("init", object(&init)),
+        ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
+        ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
+    ])
 }
 
 /// The request `requestToken` would send for api.js's copy of a config, secrets masked; nothing
@@ -875,12 +924,74 @@ mod tests {
         assert!(get(&answer, "value").is_undefined());
     }
 
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn the_object_discovers_and_retries_for_its_asker() {
+        let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
+        set(&c, "issuer", &text("https://as.example.com/t"));
+        let mut ex = Exchange::object(c, None, false).unwrap();
+        start(&mut ex);
+        assert_eq!(s(&ex.step(digested(5), 0.0).unwrap(), "kind"), "load");
+        let step = ex.step(object(&[("kind", text("loaded"))]), 0.0).unwrap();
+        assert_eq!(s(&step, "kind"), "discover");
+        let metadata = r#"{"issuer":"https://as.example.com/t","token_endpoint":"https://as.example.com/t/token"}"#;
+        let fetch = ex.step(body_event(200, metadata), 0.0).unwrap();
+        assert_eq!((s(&fetch, "kind"), s(&fetch, "url")), ("fetch".into(), "https://as.example.com/t/token".into()));
+        let busy = object(&[("kind", text("response")), ("status", 503.into()), ("retryAfter", text("1"))]);
+        let wait = ex.step(busy, 0.0).unwrap();
+        assert_eq!((s(&wait, "kind"), get(&wait, "ms").as_f64()), ("wait".into(), Some(1000.0)));
+        assert_eq!(s(&ex.step(object(&[("kind", text("waited"))]), 1000.0).unwrap(), "kind"), "fetch");
+        assert_eq!(s(&ex.step(body_event(200, TOKEN), 1000.0).unwrap(), "kind"), "save");
+        let answer = ex.step(object(&[("kind", text("saved"))]), 1000.0).unwrap();
+        let value = s(&answer, "value");
+        assert!(value.contains("tok-1") && value.contains("retried after HTTP 503"), "{value}");
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn discovery_and_retry_steps_have_named_fields() {
+        let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
+        set(&c, "issuer", &text("https://as.example.com/t"));
+        let mut ex = Exchange::new(c, false).unwrap();
+        let step = ex.step(object(&[("kind", text("start")), ("random", 0.5.into())]), 0.0).unwrap();
+        assert_eq!(s(&step, "kind"), "discover");
+        assert_eq!(s(&step, "url"), "https://as.example.com/.well-known/oauth-authorization-server/t");
+        let init = get(&step, "init");
+        assert_eq!((s(&init, "method"), s(&init, "redirect")), ("GET".into(), "manual".into()));
+        assert!(!has_own(&init, "body"), "a GET has no body");
+        let busy = object(&[("kind", text("response")), ("status", 503.into()), ("retryAfter", text("2"))]);
+        let wait = ex.step(busy, 0.0).unwrap();
+        assert_eq!((s(&wait, "kind"), get(&wait, "ms").as_f64()), ("wait".into(), Some(2000.0)));
+        assert_eq!(s(&ex.step(object(&[("kind", text("waited"))]), 2000.0).unwrap(), "kind"), "discover");
+
+        let mut d = Exchange::discovery(object(&[("issuer", text("https://as.example.com/t"))])).unwrap();
+        start(&mut d);
+        let metadata =
+            r#"{"issuer":"https://as.example.com/t","token_endpoint":"https://as.example.com/t/token","x":[1]}"#;
+        let done = d.step(body_event(200, metadata), 0.0).unwrap();
+        assert_eq!(s(&done, "kind"), "discovered");
+        assert_eq!(js_sys::JSON::stringify(&get(&done, "metadata")).unwrap().as_string().unwrap(), metadata);
+    }
+
     #[cfg(not(feature = "full"))]
     #[wasm_bindgen_test]
     fn the_default_build_refuses_a_coordinator_by_name() {
         let ns = object(&[("idFromName", get(&js_sys::global(), "Object")), ("get", get(&js_sys::global(), "Object"))]);
         let e = Exchange::new(copy(&[("coordinator", ns)]), true).err().unwrap();
         assert!(s(&e, "message").starts_with("coordinator is in the 'oauth-token-connection/full' entry"));
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_issuer_and_retry_by_name() {
+        let e = Exchange::new(copy(&[("retry", object(&[]))]), false).err().unwrap();
+        assert!(
+            s(&e, "message").starts_with("retry is in the 'oauth-token-connection/full' entry"),
+            "{}",
+            s(&e, "message")
+        );
+        let e = Exchange::new(copy(&[("issuer", text("https://as.example.com"))]), false).err().unwrap();
+        assert!(s(&e, "message").contains("oauth-token-connection/full"), "{}", s(&e, "message"));
     }
 
     #[cfg(not(feature = "full"))]

@@ -10,6 +10,10 @@
 // POST /cached with { config } runs README's shared-cache pattern: one connection per isolate
 // with `cache: env.TOKENS` (a KV namespace binding); it answers { ok, result, cacheKey, served }.
 //
+// POST /binding with { config, url } passes `fetch: env.MTLS.fetch.bind(env.MTLS)` (a service
+// binding, shaped like an mtls_certificates binding) to requestToken, and to a connection whose
+// fetch() calls `url`; it answers { ok, result, status, body, served }.
+//
 // It imports the package's `workerd` entry (the file that package.json's `workerd`/`worker`
 // condition selects), which imports the .wasm as a module. support/worker-host.mjs lays the
 // package files out next to this module under ./oauth-token-connection/.
@@ -29,6 +33,12 @@ export default {
         shared ??= createConnection({ ...payload.config, cache: env.TOKENS });
         const result = await shared.token();
         return Response.json({ ok: true, result, cacheKey: await shared.cacheKey(), served });
+      }
+      if (new URL(request.url).pathname === '/binding') {
+        const fetch = env.MTLS.fetch.bind(env.MTLS);
+        const result = await requestToken({ ...payload.config, fetch });
+        const upstream = await createConnection({ ...payload.config, fetch }).fetch(payload.url);
+        return Response.json({ ok: true, result, status: upstream.status, body: await upstream.json(), served });
       }
       if (new URL(request.url).pathname === '/connection') {
         api ??= createConnection(payload.config);
