@@ -4,7 +4,7 @@ import * as wasm from './oauth_token_connection.js';
 import { isReady, loaderSource, ready } from './init.js';
 import { WASM_LOAD } from './facts.js';
 import { copyConfig, copyDiscovery } from './settings.js';
-import { bounded, digest, fetchStep, ignore, wait } from './io.js';
+import { ask, bounded, fetchStep, ignore, keyedDigest, wait } from './io.js';
 // full-only:start
 import { signStep } from './io.js';
 // full-only:end
@@ -72,18 +72,22 @@ function build(copy, connection) {
 
 /**
  * Runs an exchange to its end: performs each step the core asks for and reports what happened,
- * until it is done (the step, with the result) or failed (thrown). `copy.signal` aborts fetches;
- * `copy.cache` is the connection's shared store; `copy.fetch` the caller's fetch; `signer.key` the
- * CryptoKey assertions are signed with (a connection's, kept across renewals; a requestToken's,
- * for this exchange).
+ * until it is done (the step, with the result), answered (the coordinator's object: the step),
+ * discovered (`discover()`: the step, with the metadata) or failed (thrown). `copy.signal` aborts
+ * fetches and waits; `copy.cache` is the connection's shared store; `copy.fetch` the caller's
+ * fetch; `coordinator` the Durable Object namespace it asks, with the settings it sends; `store`
+ * the object's own storage (coordinator.js, whose requests go through the global fetch);
+ * `signer.key` the CryptoKey assertions are signed with (a connection's, kept across renewals; a
+ * requestToken's, for this exchange).
  */
-async function drive(ex, { signal, cache, fetch, signer = {} }) {
+async function drive(ex, { signal, cache, fetch, coordinator, store, signer = {} }) {
   let step = ex.step({ kind: 'start', random: Math.random() }, Date.now());
   let cause;
   for (;;) {
     let event;
     switch (step.kind) {
       case 'done':
+      case 'answer':
       case 'discovered':
         return step;
       case 'failed':
@@ -100,8 +104,8 @@ async function drive(ex, { signal, cache, fetch, signer = {} }) {
         event = await signStep(step, signer);
         break;
       // full-only:end
-      case 'digest':
-        event = { kind: 'digested', digest: await digest(step.input) };
+      case 'keyedDigest':
+        event = { kind: 'digested', digest: await keyedDigest(step.secret, step.input) };
         break;
       case 'cacheGet':
         event = { kind: 'cacheRead', ...(await bounded(() => cache.get(step.key), step.timeoutMs)) };
@@ -112,6 +116,17 @@ async function drive(ex, { signal, cache, fetch, signer = {} }) {
         event = { kind: 'cacheWritten', failed };
         break;
       }
+      case 'ask': {
+        const body = { settings: coordinator.settings, drop: step.drop };
+        event = { kind: 'answered', ...(await ask(coordinator.namespace, step.key, body, step.timeoutMs)) };
+        break;
+      }
+      case 'load':
+        event = { kind: 'loaded', ...(await store.load(step.key)) };
+        break;
+      case 'save':
+        event = { kind: 'saved', ...(await store.save(step.key, step.value)) };
+        break;
       default:
         event = { kind: 'unknown' };
     }
@@ -180,6 +195,7 @@ class Connection {
   #exchange;
   #error; // the OAuthTokenError every call rejects with, for an invalid config
   #cache;
+  #coordinator; // { namespace, settings }: the Durable Object namespace, and the settings it is sent
   #fetch; // the caller's fetch for token requests, if any
   #restFetch; // ... and for REST calls
   #signer; // { key }: the CryptoKey its assertions are signed with, imported once
@@ -190,6 +206,13 @@ class Connection {
 
   constructor(copy) {
     this.#cache = copy.cache;
+    if (copy.coordinator !== undefined) {
+      // The object makes the token request: it is sent the settings with each ask, never stores
+      // them. Not the REST calls' fetch (a function cannot be sent; `fetch` itself is refused
+      // with a coordinator, as the object could not use it).
+      const { coordinator: _, restFetch: __, ...settings } = copy.settings;
+      this.#coordinator = { namespace: copy.coordinator, settings };
+    }
     this.#fetch = copy.fetch;
     this.#restFetch = copy.restFetch ?? copy.fetch;
     this.#signer = copy.signer ?? {};
@@ -232,7 +255,12 @@ class Connection {
 
   async #renew() {
     const ex = await this.#connect();
-    const step = await drive(ex, { cache: this.#cache, fetch: this.#fetch, signer: this.#signer });
+    const step = await drive(ex, {
+      cache: this.#cache,
+      fetch: this.#fetch,
+      coordinator: this.#coordinator,
+      signer: this.#signer,
+    });
     // Every caller gets this one result: frozen, so that none can change it for the others.
     this.#last = freeze(step.result);
     this.#held = Promise.resolve(this.#last);
@@ -280,10 +308,18 @@ class Connection {
     }
   }
 
-  /** Forgets the held token; the next call requests a new one. */
+  /**
+   * Forgets the held token; the next call requests a new one. With a coordinator, a promise that
+   * settles once its object has dropped the token (if it is still the current one there).
+   */
   invalidate() {
     this.#exchange?.invalidate();
     this.#reuseUntil = -Infinity;
+    if (this.#coordinator === undefined) return undefined;
+    const drop = this.#exchange?.dropAsk;
+    if (drop === undefined) return Promise.resolve();
+    const { namespace, settings } = this.#coordinator;
+    return ask(namespace, drop.key, { settings, drop: drop.drop, dropOnly: true }, drop.timeoutMs).then(ignore);
   }
 
   /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
@@ -292,13 +328,14 @@ class Connection {
   }
 
   /**
-   * The key of this connection's entry in `cache` (`otc:v1:` + hex SHA-256), e.g. to delete a
-   * stored token by hand; undefined without a cache or where the host has no `crypto.subtle`.
+   * The key of this connection's entry in `cache`, or the name of its coordinator's object
+   * (`otc:v2:` + hex HMAC-SHA-256), e.g. to delete a stored token by hand; undefined without
+   * either or where the host has no `crypto.subtle`.
    */
   async cacheKey() {
     const ex = await this.#connect();
-    const input = ex.keyInput;
-    if (input !== undefined) ex.digested(await digest(input));
+    const pending = ex.keyInput;
+    if (pending !== undefined) ex.digested(await keyedDigest(pending.secret, pending.input));
     return ex.key;
   }
 }
@@ -390,3 +427,7 @@ function canReplay(input, init) {
   }
   return !(input instanceof Request && input.bodyUsed);
 }
+
+// For coordinator.js only: the entries' `export *` leaves a default export out, so this stays
+// internal.
+export default { drive, loaded };

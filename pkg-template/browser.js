@@ -7,3 +7,4 @@ const wasmUrl = new URL('./oauth_token_connection_bg.wasm', import.meta.url);
 setLoader(() => init({ module_or_path: wasmUrl }), wasmUrl);
 
 export * from './api.js';
+export { OAuthTokenCoordinator } from './coordinator.js'; // full-only

@@ -6,3 +6,4 @@ import { initSync } from './oauth_token_connection.js';
 initSync({ module: wasmModule });
 
 export * from './api.js';
+export { OAuthTokenCoordinator } from './coordinator.js'; // full-only

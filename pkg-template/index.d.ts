@@ -61,15 +61,21 @@ export interface Connection {
    * Rejects with {@link OAuthTokenError} when no token can be obtained.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Forgets the held token (a held refresh token is kept); the next call requests a new one. */
-  invalidate(): void;
+  /**
+   * Forgets the held token (a held refresh token is kept); the next call requests a new one.
+   * With a `coordinator`, returns a promise that settles once its object has dropped the token
+   * (only while it is still the object's current one); await it in a Worker, which may cancel
+   * what nothing awaits once the response is sent. Without one, returns undefined.
+   */
+  invalidate(): Promise<void> | undefined;
   /** The last token result (its `json` is the endpoint's object, verbatim), or undefined. */
   readonly lastResult: TokenResult | undefined;
   /**
-   * The key of this connection's entry in `cache`: `otc:v1:` + the hex SHA-256 of the endpoint,
-   * client id, grant type, scope, user name and extra parameters (never a secret), e.g. to
-   * delete a stored token by hand. Undefined without a cache (always, in the default entry: the
-   * cache is in `oauth-token-connection/full`) or without `crypto.subtle`.
+   * The key of this connection's entry in `cache`, or the name of its `coordinator`'s object:
+   * `otc:v2:` + the hex HMAC-SHA-256 of the endpoint, client id, grant type, scope, user name and
+   * extra parameters, keyed by the client secret, password and refresh token (so it reveals
+   * none of them), e.g. to delete a stored token by hand. Undefined without either (always, in
+   * the default entry: both are in `oauth-token-connection/full`) or without `crypto.subtle`.
    */
   cacheKey(): Promise<string | undefined>;
 }
@@ -105,4 +111,21 @@ export declare function previewRequest(config: TokenRequestConfig): Promise<Requ
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
  */
 export declare function discover(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>;
+
+/**
+ * Only in `oauth-token-connection/full`.
+ * The Durable Object class behind `createConnection`'s `coordinator`: export it from the Worker
+ * (`export { OAuthTokenCoordinator } from 'oauth-token-connection/full'`), bind it in
+ * wrangler.toml (`class_name = "OAuthTokenCoordinator"`, with a migration that creates the
+ * class), and pass the binding as `coordinator`. One object per configuration holds the token
+ * in memory and in its storage; it never stores the client secret or the password.
+ */
+export declare class OAuthTokenCoordinator {
+  /** Marks the class as a Durable Object for `DurableObjectNamespace<OAuthTokenCoordinator>` (types only). */
+  __DURABLE_OBJECT_BRAND: never;
+  /** Called by the runtime. */
+  constructor(state: import('./types.js').TokenCoordinatorState, env?: unknown);
+  /** Answers a connection's ask (POST); called by the runtime for the connection. */
+  fetch(request: Request): Promise<Response>;
+}
 // full-only:end

@@ -1,6 +1,7 @@
-// The I/O the core's steps ask for: a fetch under a timeout and the caller's signal with its
-// body read up to a byte limit, SHA-256, and cache calls that cannot hang or throw. Each function
-// answers the event to hand back to the core, as plain data.
+// The I/O the core's steps ask for: a fetch (the host's or the caller's) under a timeout and the
+// caller's signal with its body read up to a byte limit, waits before retries, HMAC-SHA-256, and
+// cache calls and asks of the coordinator that cannot hang or throw. Each function answers the
+// event to hand back to the core, as plain data.
 import { errorName } from './settings.js';
 import { subtleCrypto } from './init.js';
 // full-only:start
@@ -159,12 +160,19 @@ export function wait(ms, signal) {
   });
 }
 
-/** The SHA-256 of the cache key's input, or undefined where the host has none. */
-export async function digest(input) {
+/**
+ * The HMAC-SHA-256 of the shared key's input keyed by `secret` (the credentials' bytes, zeroed
+ * once imported), or undefined where the host has none.
+ */
+export async function keyedDigest(secret, input) {
   try {
-    return new Uint8Array(await subtleCrypto().digest('SHA-256', new TextEncoder().encode(input)));
+    const subtle = subtleCrypto();
+    const key = await subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    return new Uint8Array(await subtle.sign('HMAC', key, new TextEncoder().encode(input)));
   } catch {
     return undefined;
+  } finally {
+    secret.fill(0);
   }
 }
 
@@ -230,3 +238,30 @@ export function bounded(operation, ms) {
 }
 
 export function ignore() {}
+
+/** Where a connection's asks go: the object's fetch handler reads only the method and body. */
+const COORDINATOR_URL = 'https://oauth-token-coordinator.invalid/ask';
+
+/**
+ * Asks the coordinator's object named `key` (of the Durable Object `namespace`) with `body` (the
+ * settings, the token to drop), within `ms`, never rejecting: `{ value }` (a token entry's JSON
+ * text), `{ error }` (the fields of the object's own failure), `{}` (nothing to answer), or
+ * `{ failed }` naming why it could not be asked.
+ */
+export async function ask(namespace, key, body, ms) {
+  const { value: res, failed } = await bounded(async () => {
+    const stub = namespace.get(namespace.idFromName(key));
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const res = await stub.fetch(COORDINATOR_URL, init);
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(ignore);
+      return { status: res.status };
+    }
+    return { answer: await res.json() };
+  }, ms);
+  if (failed !== undefined) return { failed };
+  if (res.status !== undefined) return { failed: `HTTP status ${res.status}` };
+  const { answer } = res;
+  if (answer === null || typeof answer !== 'object') return { failed: 'an answer that is not an object' };
+  return { value: answer.value, error: answer.error };
+}

@@ -9,3 +9,4 @@ initSync({ module: readFileSync(new URL('./oauth_token_connection_bg.wasm', impo
 setFallbackCrypto(webcrypto);
 
 export * from './api.js';
+export { OAuthTokenCoordinator } from './coordinator.js'; // full-only

@@ -17,13 +17,13 @@ class LoneSurrogate {
 }
 
 /**
- * `{ settings }`: the plain copy for the core; `signal`, `cache`, `fetch` and `restFetch`: the
- * caller's objects, which this package itself uses (never the .wasm); `signer`: `{ key }`, a
- * caller's CryptoKey (`privateKey`), described to the core by its algorithm and usages. Else why
- * it could not be copied: `{ threw }` (a getter or Proxy trap threw: the error's name),
- * `{ tooLarge: true }` (more strings than the core accepts in all), `{ loneSurrogate }` (the
- * field whose string holds a lone UTF-16 surrogate: two such strings would be sent as the same
- * bytes).
+ * `{ settings }`: the plain copy for the core; `signal`, `cache`, `coordinator`, `fetch` and
+ * `restFetch`: the caller's objects, which this package itself uses (never the .wasm); `signer`:
+ * `{ key }`, a caller's CryptoKey (`privateKey`), described to the core by its algorithm and
+ * usages. Else why it could not be copied: `{ threw }` (a getter or Proxy trap threw: the error's
+ * name), `{ tooLarge: true }` (more strings than the core accepts in all), `{ loneSurrogate }`
+ * (the field whose string holds a lone UTF-16 surrogate: two such strings would be sent as the
+ * same bytes).
  */
 export function copyConfig(config) {
   const budget = { units: MAX_CONFIG_UNITS };
@@ -48,6 +48,9 @@ export function copyConfig(config) {
       } else if (key === 'cache' && value != null && typeof value === 'object') {
         copy.cache = value;
         settings.cache = { get: method(value.get), put: method(value.put) };
+      } else if (key === 'coordinator' && value != null && typeof value === 'object') {
+        copy.coordinator = value;
+        settings.coordinator = { idFromName: method(value.idFromName), get: method(value.get) };
         // full-only:start
       } else if (key === 'privateKey' && Object.prototype.toString.call(value) === '[object CryptoKey]') {
         copy.signer = { key: value };

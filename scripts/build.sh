@@ -31,6 +31,14 @@ flavor() {
       sed '/^[[:space:]]*\/\/ full-only:start/,/^[[:space:]]*\/\/ full-only:end/d' "$js" > "$out/$(basename "$js")"
     fi
   done
+  # The coordinator (a Durable Object class) only in the full entries: their lines marked
+  # `// full-only` at the end (the marker itself is dropped).
+  if [ -n "$feature" ]; then
+    sed -i 's| // full-only$||' "$out"/{node,browser,deno,workerd}.js
+  else
+    sed -i '/ \/\/ full-only$/d' "$out"/{node,browser,deno,workerd}.js
+    rm "$out/coordinator.js"
+  fi
   cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
   cp /tmp/otc-facts.js.$$ "$out/facts.js"
   # The types: the default entry's without what only the full build has (between the markers).

@@ -72,7 +72,7 @@ node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/h
 step "Examples: examples/ against the demo servers: node.mjs in Node.js, worker.mjs in workerd (Miniflare), browser.html in Chromium"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/examples/
 
-step "Edge token cache: two workerd instances (miniflare) sharing one persisted KV namespace; the cache key in Node.js 18"
+step "Edge token cache and coordinator: two workerd instances (miniflare) sharing one persisted KV namespace; the cache key in Node.js 18; three Workers sharing one Durable Object namespace, and a restart on its storage"
 node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/edge-cache/
 
 step "Benchmark smoke: every measurement of bench/run.mjs with tiny counts; asserts 1 token request for 1,000 concurrent conn.fetch and that sizes are computed (no timing budgets)"

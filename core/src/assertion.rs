@@ -305,6 +305,12 @@ mod full {
         }
     }
 
+    /// Whether the key is a caller's `CryptoKey`, which only this host holds (a coordinator's
+    /// object, sent the settings as data, could not sign with it).
+    pub fn host_key(config: &Config) -> bool {
+        matches!(config.signer, Some(Signer { key: Key::Host, .. }))
+    }
+
     /// Whether the signer puts the configured scope into its claims (the body then has none).
     pub fn takes_scope(signer: Option<&Signer>) -> bool {
         signer.is_some_and(|s| s.scope_claim)
@@ -1450,6 +1456,22 @@ mod full {
                 ex.step(Event::Start, T0),
                 Step::Sign(Sign::Prepare { key: None, algorithm: Algorithm::EdDsa, .. })
             ));
+            // A coordinator's object is sent the settings as data: a CryptoKey cannot go with them.
+            let namespace =
+                Value::Object(vec![("idFromName".into(), Value::Function), ("get".into(), Value::Function)]);
+            let mut pairs = vec![("tokenEndpoint", s(ENDPOINT)), ("clientId", s("client"))];
+            pairs.extend(described("ECDSA", &[("namedCurve", s("P-256"))]));
+            pairs.push(("coordinator", namespace.clone()));
+            let e = parse_connection(&entries(&pairs), &parse_url).unwrap_err();
+            assert!(
+                e.message().starts_with("privateKey as a CryptoKey cannot be used with coordinator"),
+                "{}",
+                e.message()
+            );
+            let mut pem_pairs =
+                vec![("tokenEndpoint", s(ENDPOINT)), ("clientId", s("client")), ("coordinator", namespace)];
+            pem_pairs.extend(pkjwt(&[]));
+            assert!(parse_connection(&entries(&pem_pairs), &parse_url).is_ok());
             let mut public = described("Ed25519", &[]);
             if let Value::Object(m) = &mut public[1].1 {
                 m.push(("type".into(), s("public")));

@@ -1,11 +1,14 @@
 //! The shared token cache's formats (`createConnection`'s `cache`, e.g. a Workers KV namespace):
 //! the key, the stored entry and the warnings a cache failure adds. The host computes the
-//! SHA-256 digest and does the reads and writes; whether an entry is used, and for how long one
-//! is stored, is the session's decision ([`crate::connection`]).
+//! HMAC and does the reads and writes; whether an entry is used, and for how long one is
+//! stored, is the session's decision ([`crate::connection`]). The coordinator
+//! ([`crate::coordinator`]) names its object with the same key.
 //!
-//! - Key: `otc:v1:` + lowercase hex SHA-256 of [`key_input`], a length-prefixed encoding of the
-//!   token endpoint, client id, grant type, scope, user name and extra parameters. Never the
-//!   client secret, the password or a refresh token.
+//! - Key: `otc:v2:` + lowercase hex HMAC-SHA-256 of [`key_input`] (a length-prefixed encoding of
+//!   the token endpoint, client id, grant type, scope, user name and extra parameters), keyed by
+//!   [`key_secret`] (the client secret, password and configured refresh token). Two
+//!   configurations that differ only in a credential get different keys, and the key reveals
+//!   none of them.
 //! - Entry: the token result as JSON (what `lastResult` holds, `expiresAt` included) without
 //!   `refreshToken` and without the endpoint JSON's `refresh_token` member ([`NOT_STORED`]).
 
@@ -14,12 +17,12 @@ use crate::prelude::*;
 
 use crate::config::{Config, Grant};
 use crate::response::TokenResponse;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, KeySecret};
 use crate::value::{Json, Value};
 use crate::{concat, decimal};
 
-/// Prefix and format version of every key.
-pub const KEY_PREFIX: &str = "otc:v1:";
+/// Prefix and format version of every key (v1 was a plain SHA-256, without the credentials).
+pub const KEY_PREFIX: &str = "otc:v2:";
 
 /// Workers KV refuses an `expirationTtl` below 60 seconds; shorter-lived tokens are stored for
 /// 60 s (a reader checks `expiresAt` itself, so the extra time is never used).
@@ -36,25 +39,15 @@ pub const NOT_STORED: &[&str] = &["refresh_token"];
 pub const NOT_IN_THIS_BUILD: &str =
     "cache is in the 'oauth-token-connection/full' entry; import createConnection from there to use it";
 
-/// The digest input for a configuration: one `name=<length>:<value>` line per field (`name=-`
+/// The HMAC's message for a configuration: one `name=<length>:<value>` line per field (`name=-`
 /// when absent), so no two configurations share an input. Scope tokens are sorted (the scope is
 /// a set, RFC 6749 §3.3) and extra parameters sorted by name, keeping repeated values in order.
 pub fn key_input(config: &Config) -> String {
-    let mut out = String::from("oauth-token-connection cache key v1\n");
-    let mut field = |name: &str, value: Option<&str>| {
-        out.push_str(name);
-        out.push('=');
-        if let Some(v) = value {
-            out.push_str(&decimal(v.len() as u64));
-            out.push(':');
-            out.push_str(v);
-        } else {
-            out.push('-');
-        }
-        out.push('\n');
-    };
+    let mut out = String::from("oauth-token-connection cache key v2\n");
+    let mut field = |name: &str, value: Option<&str>| line(&mut out, name, value);
     match &config.issuer {
         // Discovered later: the issuer names the server (the line's name keeps the inputs apart).
+        // The metadata's issuer must equal it, so it stands for the endpoint it names.
         Some(issuer) if config.needs_discovery() => field("issuer", Some(issuer.as_str())),
         _ => field("token_endpoint", Some(config.token_endpoint.href())),
     }
@@ -90,6 +83,40 @@ pub fn key_input(config: &Config) -> String {
     out
 }
 
+/// One `name=<length>:<value>` line (`name=-` when absent).
+fn line(out: &mut String, name: &str, value: Option<&str>) {
+    out.push_str(name);
+    out.push('=');
+    if let Some(v) = value {
+        out.push_str(&decimal(v.len() as u64));
+        out.push(':');
+        out.push_str(v);
+    } else {
+        out.push('-');
+    }
+    out.push('\n');
+}
+
+/// The HMAC's key: the credentials that obtain the token, in the same line format. A wrong
+/// secret or password therefore reaches another key, never the entry or object of the right
+/// one. Never empty (its first line), as WebCrypto requires of an HMAC key.
+pub fn key_secret(config: &Config) -> KeySecret {
+    let mut out = String::from("oauth-token-connection key secret v2\n");
+    line(&mut out, "client_secret", config.client_secret.as_ref().map(|s| s.expose()));
+    let (password, refresh_token) = match &config.grant {
+        Grant::Password { password, .. } => (Some(password.expose()), None),
+        Grant::RefreshToken { refresh_token } => (None, Some(refresh_token.expose())),
+        Grant::ClientCredentials => (None, None),
+        // The assertion's key stays out of the key's derivation (as out of every cache key): its
+        // issuer, subject and audience are in the key input.
+        #[cfg(feature = "jwt")]
+        Grant::JwtBearer => (None, None),
+    };
+    line(&mut out, "password", password);
+    line(&mut out, "refresh_token", refresh_token);
+    KeySecret::new(out)
+}
+
 /// A stable sort for the few items of a configuration; std's sorts add kilobytes to the `.wasm`.
 fn insertion_sort<T>(items: &mut [T], greater: impl Fn(&T, &T) -> bool) {
     for i in 1..items.len() {
@@ -101,7 +128,7 @@ fn insertion_sort<T>(items: &mut [T], greater: impl Fn(&T, &T) -> bool) {
     }
 }
 
-/// The key for a digest of [`key_input`].
+/// The key for the HMAC of [`key_input`] keyed by [`key_secret`].
 pub fn key(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(KEY_PREFIX.len() + digest.len() * 2);
@@ -125,6 +152,12 @@ pub struct Entry {
 /// anything that is not an entry this version wrote: a missing or mistyped member, a token that
 /// could not be sent in a header, or no expiry (tokens without one are never stored).
 pub fn read_entry(members: &[(String, Value)]) -> Option<Entry> {
+    read_stored(members, true)
+}
+
+/// [`read_entry`], where a token without expiry may be stored (the coordinator keeps such a
+/// token until it is dropped) when `require_expiry` is false.
+pub fn read_stored(members: &[(String, Value)], require_expiry: bool) -> Option<Entry> {
     let get = |name: &str| Json::member(members, name);
     let access_token = match get("accessToken")? {
         Value::String(t) if !t.is_empty() && t.bytes().all(|b| (0x21..=0x7e).contains(&b)) => t,
@@ -138,8 +171,13 @@ pub fn read_entry(members: &[(String, Value)]) -> Option<Entry> {
         Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => Some(*n),
         _ => None,
     };
-    let expires_in = number("expiresIn")?;
-    let expires_at = number("expiresAt")?;
+    let (expires_in, expires_at) = (number("expiresIn"), number("expiresAt"));
+    let present = |name: &str| !matches!(get(name), None | Some(Value::Undefined));
+    if expires_in.is_none() != expires_at.is_none()
+        || (expires_in.is_none() && (require_expiry || present("expiresIn") || present("expiresAt")))
+    {
+        return None;
+    }
     let scope = match get("scope") {
         None | Some(Value::Undefined) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -162,8 +200,8 @@ pub fn read_entry(members: &[(String, Value)]) -> Option<Entry> {
         token: TokenResponse {
             access_token: AccessToken::new(access_token.clone()),
             token_type: token_type.clone(),
-            expires_in: Some(expires_in),
-            expires_at: Some(expires_at),
+            expires_in,
+            expires_at,
             scope,
             refresh_token: None,
         },
@@ -185,8 +223,8 @@ pub fn write_failed(reason: &str) -> String {
 pub const UNREADABLE: &str =
     "Token cache: ignored an entry that is not a stored token result; the token was requested from the endpoint";
 
-/// No SHA-256 on this host (no `crypto.subtle`, e.g. a page served over plain http).
-pub const NO_DIGEST: &str = "Token cache: not used, this host has no crypto.subtle.digest for the key";
+/// No HMAC on this host (no `crypto.subtle`, e.g. a page served over plain http).
+pub const NO_DIGEST: &str = "Token cache: not used, this host has no crypto.subtle for the key";
 
 #[cfg(test)]
 mod tests {
@@ -209,7 +247,7 @@ mod tests {
     fn key_input_is_exact_and_holds_no_secret() {
         assert_eq!(
             input(&password("alice", "correct horse")),
-            "oauth-token-connection cache key v1\n\
+            "oauth-token-connection cache key v2\n\
              token_endpoint=37:https://auth.example.com/oauth2/token\n\
              client_id=6:client\n\
              grant_type=8:password\n\
@@ -219,6 +257,54 @@ mod tests {
         );
         let i = input(&password("alice", "correct horse"));
         assert!(!i.contains("secret") && !i.contains("correct horse"));
+    }
+
+    fn secret(extra: &[(&'static str, Value)]) -> String {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        key_secret(&parse_connection(&entries(&pairs), &parse_url).unwrap().0).expose().to_owned()
+    }
+
+    #[test]
+    fn key_secret_is_exact_and_holds_every_credential() {
+        assert_eq!(
+            secret(&password("alice", "correct horse")),
+            "oauth-token-connection key secret v2\n\
+             client_secret=6:secret\n\
+             password=13:correct horse\n\
+             refresh_token=-\n"
+        );
+        assert_eq!(
+            secret(&[("grantType", s("refresh_token")), ("refreshToken", s("r0"))]),
+            "oauth-token-connection key secret v2\nclient_secret=6:secret\npassword=-\nrefresh_token=2:r0\n"
+        );
+        // A public client of the password grant: the password alone.
+        let public = [
+            ("clientSecret", Value::Undefined),
+            ("clientAuthentication", s("body")),
+            ("grantType", s("password")),
+            ("username", s("u")),
+            ("password", s("p")),
+        ];
+        assert!(secret(&public).contains("client_secret=-\npassword=1:p\n"));
+    }
+
+    #[test]
+    fn a_credential_changes_the_secret_and_nothing_else_does() {
+        let a = secret(&password("alice", "pw"));
+        for other in [
+            secret(&password("alice", "pw2")),
+            secret(&[&password("alice", "pw")[..], &[("clientSecret", s("secret2"))]].concat()),
+            secret(&[]),
+        ] {
+            assert_ne!(a, other);
+        }
+        // Separators inside a value cannot shift a credential into another line.
+        assert_ne!(
+            secret(&[&password("alice", "pw\nrefresh_token=-")[..], &[("clientSecret", s("x"))]].concat()),
+            secret(&[&password("alice", "pw")[..], &[("clientSecret", s("x\npassword=2:pw"))]].concat())
+        );
+        assert_eq!(a, secret(&[&password("bob", "pw")[..], &[("scope", s("read"))]].concat()));
     }
 
     #[test]
@@ -239,7 +325,8 @@ mod tests {
         }
         assert_ne!(input(&password("alice", "pw")), input(&password("bob", "pw")));
         assert_ne!(scoped("read"), scoped("read write"));
-        // The same token: secrets, how the client authenticates, scope order, parameter order.
+        // The same input: secrets (they key the HMAC instead), how the client authenticates,
+        // scope order, parameter order.
         assert_eq!(input(&password("alice", "pw")), input(&password("alice", "other")));
         assert_eq!(a, input(&[("clientSecret", s("another")), ("clientAuthentication", s("body"))]));
         assert_eq!(scoped("write read"), scoped("read  write read"));
@@ -258,7 +345,7 @@ mod tests {
         pairs.push(("issuer", s("https://auth.example.com")));
         let i = key_input(&parse_connection(&entries(&pairs), &parse_url).unwrap().0);
         assert!(
-            i.starts_with("oauth-token-connection cache key v1\nissuer=24:https://auth.example.com\nclient_id="),
+            i.starts_with("oauth-token-connection cache key v2\nissuer=24:https://auth.example.com\nclient_id="),
             "{i}"
         );
         assert_ne!(i, input(&[("tokenEndpoint", s("https://auth.example.com"))]));
@@ -312,7 +399,7 @@ mod tests {
     fn key_format() {
         let digest: Vec<u8> = (0u8..32).map(|i| i * 8).collect();
         let k = key(&digest);
-        assert_eq!(k, "otc:v1:0008101820283038404850586068707880889098a0a8b0b8c0c8d0d8e0e8f0f8");
+        assert_eq!(k, "otc:v2:0008101820283038404850586068707880889098a0a8b0b8c0c8d0d8e0e8f0f8");
         assert_eq!(k.len(), 7 + 64);
     }
 
@@ -372,6 +459,18 @@ mod tests {
             assert_eq!(read_entry(&entry(&[(k, v.clone())])), None, "{k}: {v:?}");
         }
         assert_eq!(read_entry(&[]), None);
+    }
+
+    #[test]
+    fn only_the_coordinator_reads_a_token_without_expiry() {
+        let none = entry(&[("expiresIn", Value::Undefined), ("expiresAt", Value::Undefined)]);
+        assert_eq!(read_entry(&none), None);
+        let t = read_stored(&none, false).unwrap().token;
+        assert_eq!((t.expires_in, t.expires_at), (None, None));
+        // Half of the expiry, or a mistyped one, is refused all the same.
+        assert_eq!(read_stored(&entry(&[("expiresAt", Value::Undefined)]), false), None);
+        assert_eq!(read_stored(&entry(&[("expiresIn", s("1")), ("expiresAt", Value::Undefined)]), false), None);
+        assert_eq!(read_stored(&entry(&[("expiresIn", Value::Null), ("expiresAt", Value::Undefined)]), false), None);
     }
 
     #[test]

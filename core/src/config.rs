@@ -179,6 +179,8 @@ pub struct ConnectionOptions {
     pub header_prefix: Option<String>,
     /// A shared token cache is configured (`cache`; the host keeps the object itself).
     pub cache: bool,
+    /// A coordinator is configured (`coordinator`, a Durable Object namespace; the host keeps it).
+    pub coordinator: bool,
     /// The origins a REST call may carry the token to (`resourceOrigins`, serialized as
     /// `scheme://host[:port]`); `None`: any https: origin, and http: only to loopback.
     pub resource_origins: Option<Vec<String>>,
@@ -266,7 +268,7 @@ pub const KEYS: &[&str] = &[
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
 pub const CONNECTION_KEYS: &[&str] =
-    &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "resourceOrigins", "restFetch"];
+    &["refreshSkewSeconds", "headerName", "headerPrefix", "cache", "resourceOrigins", "restFetch", "coordinator"];
 
 /// Header names `headerName` refuses: fetch's forbidden request headers (the host would drop or
 /// refuse them) and the hop-by-hop ones (RFC 9110 §7.6.1), compared case-insensitively, plus
@@ -419,9 +421,17 @@ pub fn parse_connection(
     let cache = check_cache(&e, &config.grant)?;
     check_function(&e, "restFetch")?;
     let resource_origins = resource_origins(&e, parse_url)?;
+    let coordinator = check_coordinator(&e, &config, cache)?;
     Ok((
         config,
-        ConnectionOptions { refresh_skew_ms: skew * 1000.0, header_name, header_prefix, cache, resource_origins },
+        ConnectionOptions {
+            refresh_skew_ms: skew * 1000.0,
+            header_name,
+            header_prefix,
+            cache,
+            resource_origins,
+            coordinator,
+        },
     ))
 }
 
@@ -1007,9 +1017,55 @@ fn check_cache(e: &Entries<'_>, grant: &Grant) -> Result<bool, Error> {
     }
     if let Grant::RefreshToken { .. } = grant {
         return Err(invalid(&[
-            "cache cannot be used with grantType \"refresh_token\": its key holds no secret, so two \
-             users' refresh tokens would share one entry",
+            "cache cannot be used with grantType \"refresh_token\": KV cannot order the renewals, so a \
+             rotated refresh token would be lost; use coordinator (a Durable Object) instead",
         ]));
+    }
+    Ok(true)
+}
+
+/// `coordinator`: a Durable Object namespace (`idFromName` and `get` functions), copied by the
+/// host as those two members. Not with `cache`: the coordinator already shares the token. Not
+/// with `fetch` nor a TLS client certificate method: the object sends the token requests with
+/// its own global fetch (an ask carries data, never a function), so the caller's transport would
+/// be bypassed without a word.
+fn check_coordinator(e: &Entries<'_>, config: &Config, cache: bool) -> Result<bool, Error> {
+    let Some(v) = e.get("coordinator") else { return Ok(false) };
+    if !cfg!(feature = "cache") {
+        // The default build refuses it by name, whatever it is (the adapter).
+        return Ok(true);
+    }
+    let methods = matches!(v, Value::Object(m)
+        if ["idFromName", "get"].iter().all(|name| matches!(Json::member(m, name), Some(Value::Function))));
+    if !methods {
+        let kind = if matches!(v, Value::Object(_)) { "an object without them" } else { v.kind() };
+        return Err(invalid(&[
+            "coordinator must be a Durable Object namespace binding of the OAuthTokenCoordinator class \
+             (idFromName and get methods); got ",
+            kind,
+        ]));
+    }
+    if cache {
+        return Err(invalid(&["cache and coordinator cannot be used together: the coordinator already shares \
+             one token between isolates"]));
+    }
+    if config.custom_fetch {
+        return Err(invalid(&["fetch cannot be used with coordinator: the coordinator's object sends the token \
+             requests with its own global fetch (an ask cannot carry a function), so yours would be bypassed; \
+             use restFetch for the REST calls, or leave out coordinator to send the token requests through \
+             your fetch"]));
+    }
+    #[cfg(feature = "jwt")]
+    if crate::assertion::host_key(config) {
+        return Err(invalid(&["privateKey as a CryptoKey cannot be used with coordinator: the coordinator's \
+             object signs the assertions and is sent the settings as data, which cannot carry a CryptoKey; \
+             pass the key as PEM or a JWK, or leave out coordinator"]));
+    }
+    if config.client_authentication.is_mutual_tls() {
+        return Err(invalid(&["clientAuthentication \"tls_client_auth\" and \"self_signed_tls_client_auth\" \
+             cannot be used with coordinator: the coordinator's object sends the token requests with its own \
+             global fetch, which presents no client certificate; leave out coordinator and pass a fetch that \
+             presents it"]));
     }
     Ok(true)
 }

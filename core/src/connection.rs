@@ -192,6 +192,43 @@ impl Session {
         true
     }
 
+    /// A token the coordinator answered, or the one its object holds: held when it is valid at
+    /// `now_ms` with this connection's skew, or due for less than `late_ms`, and not expired
+    /// (one without expiry: until it is dropped). Unlike a cache entry, a token this connection
+    /// dropped is taken: the object drops a token only while it is current, so answering it
+    /// again means the endpoint issued it again. Returns whether it was taken.
+    pub fn vouched(&mut self, token: &TokenResponse, now_ms: f64, late_ms: f64) -> bool {
+        let renew_at = self.renew_at(token);
+        let usable = match (renew_at, token.expires_at) {
+            (Some(at), Some(expires_at)) => now_ms - late_ms < at && now_ms < expires_at,
+            (None, None) => true,
+            _ => false,
+        };
+        if !usable {
+            return false;
+        }
+        if self.dropped.as_ref() == Some(&token.access_token) {
+            self.dropped = None;
+        }
+        self.hold(token, renew_at);
+        true
+    }
+
+    /// The refresh token stored with the coordinator's token (its object renews with it).
+    pub fn restore(&mut self, refresh: Option<RefreshToken>) {
+        self.refresh = refresh;
+    }
+
+    /// The refresh token a renewal would use.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh.as_ref()
+    }
+
+    /// The last access token this connection dropped (a 401 or `invalidate()`).
+    pub fn dropped(&self) -> Option<&AccessToken> {
+        self.dropped.as_ref()
+    }
+
     /// How long a token from the endpoint is stored in a shared cache, in seconds: until it
     /// expires, at least [`cache::MIN_TTL_SECONDS`] (readers check `expires_at` themselves).
     /// `None`: not stored, because it has no `expires_in` (nothing would tell other isolates
@@ -489,6 +526,30 @@ mod tests {
         s.accept(&token("T", Some(3600.0), None, T0), &Renewal::Configured);
         s.held = None;
         assert!(s.adopt(&cached("T", 3600.0, T0), T0));
+    }
+
+    #[test]
+    fn a_coordinators_token_is_held_for_this_skew_even_once_dropped() {
+        let (_, mut s) = setup(&[]);
+        s.accept(&token("T", Some(3600.0), Some("r"), T0), &Renewal::Configured);
+        s.invalidate();
+        // The object answers what it holds; a dropped token answered again was issued again.
+        assert!(s.vouched(&cached("T", 3600.0, T0), T0, 0.0));
+        assert_eq!((s.plan(T0 + 3_539_999.0), s.dropped()), (Plan::Reuse, None));
+        assert_eq!(s.refresh_token(), Some(&RefreshToken::new("r".into())), "the held one stays");
+        // Inside the skew, or expired: not taken. Without expiry: until dropped.
+        let (_, mut s) = setup(&[]);
+        assert!(!s.vouched(&cached("c", 3600.0, T0 - 3_550_000.0), T0, 0.0));
+        assert!(s.vouched(&token("n", None, None, T0), T0, 0.0));
+        assert_eq!(s.reuse_until(), f64::INFINITY);
+        // Due for less than `late_ms` (10 s left, due 50 s ago): taken, renewed from then on.
+        assert!(s.vouched(&cached("c", 3600.0, T0 - 3_590_000.0), T0, 60_000.0));
+        assert_eq!(s.plan(T0), Plan::Renew);
+        // Expired: never, however late an answer may be.
+        assert!(!s.vouched(&cached("c", 3600.0, T0 - 3_600_000.0), T0, 120_000.0));
+        // The object restores the stored refresh token for its renewal.
+        s.restore(Some(RefreshToken::new("r9".into())));
+        assert_eq!(s.renewal(), Renewal::Refresh(RefreshToken::new("r9".into())));
     }
 
     #[test]

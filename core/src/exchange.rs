@@ -4,21 +4,29 @@
 //!
 //! | state        | event            | next step                                                  |
 //! |--------------|------------------|------------------------------------------------------------|
-//! | idle         | `Start`          | `Digest` (cache key unknown), `CacheGet`, or `Fetch`       |
-//! | digesting    | `Digested`       | `CacheGet`, or `Fetch` (no digest: a warning)              |
+//! | idle         | `Start`          | `KeyedDigest` (key unknown), `CacheGet`, `Ask`, `Load`, or `Fetch` |
+//! | digesting    | `Digested`       | `CacheGet`, `Ask`, `Load`, or `Fetch` (no HMAC: a warning) |
 //! | reading      | `CacheRead`      | `Done` (a valid entry), else `Fetch`                       |
 //! | fetching     | `Response`       | `Done`, `CachePut`, `Failed`, or `Fetch` (refresh refused) |
 //! | fetching     | `FetchFailed`, `TooLarge` | `Failed`, or `Fetch` (never for these)            |
 //! | storing      | `CacheWritten`   | `Done`                                                     |
 //! | signing      | `Signed`         | `Sign` (its second round), `Fetch`, or `Failed`            |
+//! | asking       | `Answered`       | `Done` (the object's token), `Relayed` (its error), else `Fetch` |
+//! | loading      | `Loaded`         | `Save` (a dropped token), `Answer`, or `Fetch`             |
+//! | saving       | `Saved`          | `Answer`, or `Fetch` (after a drop)                        |
 //! | discovering  | `Response`, ...  | `Fetch` (or `Discovered`), `Discover` (the next URL), `Failed` |
 //! | any attempt  | a failure        | `Wait` when `retry` allows, then the attempt again         |
 //! | waiting      | `Waited`         | the attempt again                                          |
+//!
+//! Asking, loading and saving are the coordinator's ([`crate::coordinator`]): a connection asks
+//! its object, and the object ([`Exchange::object`]) loads, renews and saves for one ask; the
+//! object's renewal discovers and retries as a connection's does.
 //!
 //! Where a request carries a signed assertion (RFC 7523: `private_key_jwt`, `client_secret_jwt`,
 //! the jwt_bearer grant), `Fetch` is preceded by two `Sign` rounds ([`crate::assertion`]), after
 //! discovery (the default audience is the token endpoint) and again for every retried attempt
 //! (each assertion has a fresh `jti`).
+//!
 //! With `issuer` (a URL), the first attempt of a run whose token endpoint is not known yet is a
 //! `Discover` step ([`crate::discovery`]); the metadata is kept for the exchange's life. With
 //! `retry`, a failed attempt that is safe to repeat ([`crate::retry`]) is followed by a `Wait`.
@@ -32,20 +40,24 @@
 use crate::prelude::*;
 
 #[cfg(feature = "cache")]
-use crate::cache;
+use crate::cache::{self, Entry};
 #[cfg(feature = "retry")]
 use crate::config::Grant;
 use crate::config::{self, Config, ConnectionOptions, UrlParts};
 use crate::connection::{Renewal, Session};
 use crate::cookies;
+#[cfg(feature = "cache")]
+use crate::coordinator::{self, Record};
 #[cfg(feature = "discovery")]
-use crate::discovery::{self, Answer};
+use crate::discovery::{self, Answer as Metadata};
 use crate::error::{classify_fetch_failure, Error, FetchFailure};
 use crate::request::{self, HttpRequest};
 use crate::response::{self, HttpResponse, TokenResponse};
 use crate::retry::{self, Failure};
 #[cfg(feature = "retry")]
 use crate::retry::{Decision, Repeat};
+#[cfg(feature = "cache")]
+use crate::secret::{AccessToken, KeySecret};
 use crate::value::{Json, Value};
 
 /// What the host reports.
@@ -53,7 +65,7 @@ use crate::value::{Json, Value};
 pub enum Event<'a> {
     /// Begin an exchange (for a connection: a renewal).
     Start,
-    /// The SHA-256 of the [`Step::Digest`] input; `None` where the host has no digest.
+    /// The HMAC-SHA-256 of [`Step::KeyedDigest`]; `None` where the host has none.
     #[cfg(feature = "cache")]
     Digested(Option<&'a [u8]>),
     /// The cache's answer to [`Step::CacheGet`].
@@ -74,6 +86,28 @@ pub enum Event<'a> {
     /// [`Step::Wait`] is over.
     #[cfg(feature = "retry")]
     Waited,
+    /// The coordinator's answer to [`Step::Ask`].
+    #[cfg(feature = "cache")]
+    Answered(Answer<'a>),
+    /// The object's stored record, as [`Step::Load`] read it (memory, else storage).
+    #[cfg(feature = "cache")]
+    Loaded(CacheRead<'a>),
+    /// [`Step::Save`] finished; `Err` names why it failed.
+    #[cfg(feature = "cache")]
+    Saved(Result<(), &'a str>),
+}
+
+/// What the coordinator's object answered.
+#[cfg(feature = "cache")]
+#[derive(Debug)]
+pub enum Answer<'a> {
+    /// A token: the entry's members (each walked one level).
+    Token(&'a [(String, Value)]),
+    /// The object's own token request failed: the run ends with its error, which the host holds.
+    Refused,
+    /// It could not be asked: it threw, rejected, did not answer in time, or answered something
+    /// else; the reason (an error's name).
+    Failed(&'a str),
 }
 
 /// A cached value, as the host read it.
@@ -110,9 +144,9 @@ pub struct Response<'a> {
 pub enum Step {
     /// Send the request; answer with `Response`, `TooLarge` or `FetchFailed`.
     Fetch(Fetch),
-    /// SHA-256 of `input` (the cache key); answer with `Digested`.
+    /// HMAC-SHA-256 of `input` keyed by `secret` (the shared key); answer with `Digested`.
     #[cfg(feature = "cache")]
-    Digest { input: String },
+    KeyedDigest { secret: KeySecret, input: String },
     /// Read the cache within `timeout_ms`; answer with `CacheRead`.
     #[cfg(feature = "cache")]
     CacheGet { key: String, timeout_ms: u32 },
@@ -123,6 +157,24 @@ pub enum Step {
     /// Prepare or compute a signature (an assertion's two rounds); answer with `Signed`.
     #[cfg(feature = "jwt")]
     Sign(crate::assertion::Sign),
+    /// Ask the coordinator's object named `key` for a token, sending the configuration and
+    /// `drop` (the token this connection dropped), within `timeout_ms`; answer with `Answered`.
+    #[cfg(feature = "cache")]
+    Ask { key: String, drop: Option<AccessToken>, timeout_ms: u64 },
+    /// The run ended with the error the object answered (the host hands it on).
+    #[cfg(feature = "cache")]
+    Relayed,
+    /// The object: read the record stored under `key`, once no other ask for it is renewing;
+    /// answer with `Loaded`.
+    #[cfg(feature = "cache")]
+    Load { key: String },
+    /// The object: store `record` under `key` (nothing in it: delete); answer with `Saved`.
+    #[cfg(feature = "cache")]
+    Save { key: String, record: Record<Token> },
+    /// The object's run ended: the token for the asker (as an entry: no refresh token), or none
+    /// for an ask that only drops.
+    #[cfg(feature = "cache")]
+    Answer(Option<Token>),
     /// Fetch authorization server metadata (a GET); answer as for `Fetch`.
     #[cfg(feature = "discovery")]
     Discover(Fetch),
@@ -164,6 +216,8 @@ pub struct Token {
 pub enum Source {
     Endpoint,
     Cache,
+    /// The coordinator's answer, or (in its object) the stored record.
+    Coordinator,
 }
 
 /// The cache key's derivation.
@@ -177,12 +231,29 @@ enum Key {
     Unavailable,
 }
 
+/// Where a connection shares its token (with `key`).
+#[cfg(feature = "cache")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    /// A KV-shaped cache (`cache`).
+    Cache,
+    /// It asks the coordinator's object (`coordinator`).
+    Coordinator,
+    /// It is the coordinator's object, running one ask.
+    Object { drop_only: bool },
+}
+
 #[derive(Debug)]
 struct Connection {
     options: ConnectionOptions,
     session: Session,
     #[cfg(feature = "cache")]
     key: Option<Key>,
+    #[cfg(feature = "cache")]
+    shared: Shared,
+    /// The object: the token the asker dropped.
+    #[cfg(feature = "cache")]
+    drop: Option<AccessToken>,
 }
 
 #[derive(Debug)]
@@ -207,6 +278,13 @@ enum State {
     /// signature of this signing input.
     #[cfg(feature = "jwt")]
     Signing(Renewal, Option<String>),
+    #[cfg(feature = "cache")]
+    Asking,
+    #[cfg(feature = "cache")]
+    Loading,
+    /// The object saves a record, then answers this token, or renews (`None`).
+    #[cfg(feature = "cache")]
+    Saving(Option<Token>),
     /// `requestToken`'s exchange has ended.
     Over,
 }
@@ -310,18 +388,36 @@ impl Exchange {
 
     /// A connection: runs renewals on its session. With `options.cache` (in a build with the
     /// `cache` feature), each renewal first reads the shared cache, and stores what the endpoint
-    /// issues.
+    /// issues; with `options.coordinator`, it first asks the coordinator's object.
     pub fn connection(config: Config, options: ConnectionOptions) -> Self {
         #[cfg(feature = "cache")]
-        let key = options.cache.then(|| Key::Input(cache::key_input(&config)));
+        let shared = if options.coordinator { Shared::Coordinator } else { Shared::Cache };
+        #[cfg(feature = "cache")]
+        let key = (options.cache || options.coordinator).then(|| Key::Input(cache::key_input(&config)));
         let session = Session::new(&options);
         let connection = Connection {
             options,
             session,
             #[cfg(feature = "cache")]
             key,
+            #[cfg(feature = "cache")]
+            shared,
+            #[cfg(feature = "cache")]
+            drop: None,
         };
         Exchange::new(config, Some(connection))
+    }
+
+    /// The coordinator's object, running one ask with the asker's configuration and options:
+    /// it drops `drop` if that is still its current token, and then, unless `drop_only`,
+    /// answers a token valid for the asker's skew, renewing it first when needed. One run;
+    /// the configuration is dropped with the exchange.
+    #[cfg(feature = "cache")]
+    pub fn object(config: Config, options: ConnectionOptions, drop: Option<AccessToken>, drop_only: bool) -> Self {
+        let key = Some(Key::Input(cache::key_input(&config)));
+        let session = Session::new(&options);
+        let shared = Shared::Object { drop_only };
+        Exchange::new(config, Some(Connection { options, session, key, shared, drop }))
     }
 
     pub fn config(&self) -> &Config {
@@ -386,6 +482,21 @@ impl Exchange {
                 }
                 self.done(token)
             }
+            #[cfg(feature = "cache")]
+            (State::Asking, Event::Answered(answer)) => self.answered(answer, now_ms),
+            #[cfg(feature = "cache")]
+            (State::Loading, Event::Loaded(read)) => self.loaded(read, now_ms),
+            #[cfg(feature = "cache")]
+            (State::Saving(next), Event::Saved(saved)) => {
+                if let Err(reason) = saved {
+                    self.notes.push(coordinator::saving_failed(reason));
+                }
+                match next {
+                    Some(token) => self.answer(Some(token)),
+                    None if self.drop_only() => self.answer(None),
+                    None => self.renew(),
+                }
+            }
             (state, _) => {
                 // A host that answers a step it was not given: refuse, and keep the state.
                 self.state = state;
@@ -394,16 +505,16 @@ impl Exchange {
         }
     }
 
-    /// The cache key's digest input, when the key is still to be derived.
+    /// The shared key's HMAC input and key, when the key is still to be derived.
     #[cfg(feature = "cache")]
-    pub fn key_input(&self) -> Option<&str> {
+    pub fn key_input(&self) -> Option<(KeySecret, &str)> {
         match self.connection.as_ref()?.key.as_ref()? {
-            Key::Input(input) => Some(input),
+            Key::Input(input) => Some((cache::key_secret(&self.config), input)),
             _ => None,
         }
     }
 
-    /// Derives the cache key from the host's digest of [`Exchange::key_input`] (32 bytes; any
+    /// Derives the shared key from the host's HMAC of [`Exchange::key_input`] (32 bytes; any
     /// other answer means the host has none). Once derived, it stays.
     #[cfg(feature = "cache")]
     pub fn digested(&mut self, digest: Option<&[u8]>) {
@@ -521,25 +632,54 @@ impl Exchange {
         (message, hint)
     }
 
-    /// The first step of a run once the key is known: the cache read, or the fetch.
+    /// What `invalidate()` asks the coordinator's object to drop: its key, the token this
+    /// connection dropped last, and the time to wait. `None` without a coordinator, a derived
+    /// key or a dropped token.
+    #[cfg(feature = "cache")]
+    pub fn drop_ask(&self) -> Option<(&str, &AccessToken, u64)> {
+        let c = self.connection.as_ref().filter(|c| c.shared == Shared::Coordinator)?;
+        match (&c.key, c.session.dropped()) {
+            (Some(Key::Ready(key)), Some(token)) => Some((key, token, self.ask_timeout_ms())),
+            _ => None,
+        }
+    }
+
+    /// The first step of a run once the key is known: the cache read, the ask, the object's
+    /// load, or the fetch.
     fn begin(&mut self) -> Step {
         #[cfg(feature = "cache")]
         if let Some(c) = &self.connection {
-            match &c.key {
-                Some(Key::Input(input)) => {
+            match (&c.key, c.shared) {
+                (Some(Key::Input(input)), _) => {
                     let input = input.clone();
                     self.state = State::Digesting;
-                    return Step::Digest { input };
+                    return Step::KeyedDigest { secret: cache::key_secret(&self.config), input };
                 }
-                Some(Key::Ready(key)) => {
+                (Some(Key::Ready(key)), Shared::Cache) => {
                     let key = key.clone();
                     self.state = State::Reading;
                     return Step::CacheGet { key, timeout_ms: cache::TIMEOUT_MS };
                 }
-                Some(Key::Unavailable) => self.notes.push(cache::NO_DIGEST.into()),
-                None => {}
+                (Some(Key::Ready(key)), Shared::Coordinator) => {
+                    let (key, drop) = (key.clone(), c.session.dropped().cloned());
+                    self.state = State::Asking;
+                    return Step::Ask { key, drop, timeout_ms: self.ask_timeout_ms() };
+                }
+                (Some(Key::Ready(key)), Shared::Object { .. }) => {
+                    let key = key.clone();
+                    self.state = State::Loading;
+                    return Step::Load { key };
+                }
+                (Some(Key::Unavailable), Shared::Cache) => self.notes.push(cache::NO_DIGEST.into()),
+                (Some(Key::Unavailable), _) => self.notes.push(coordinator::NO_DIGEST.into()),
+                (None, _) => {}
             }
         }
+        self.renew()
+    }
+
+    /// A fetch with what the session renews with (a held refresh token first).
+    fn renew(&mut self) -> Step {
         let renewal = self.connection.as_ref().map_or(Renewal::Configured, |c| c.session.renewal());
         self.fetch(renewal)
     }
@@ -619,22 +759,22 @@ impl Exchange {
             body: r.body,
         };
         match discovery::interpret(issuer, &http, r.json, &parse_url) {
-            Answer::Metadata(endpoint) if self.discovery_only => {
+            Metadata::Metadata(endpoint) if self.discovery_only => {
                 self.config.discovered(endpoint);
                 self.state = State::Over;
                 Step::Discovered
             }
-            Answer::Metadata(endpoint) => {
+            Metadata::Metadata(endpoint) => {
                 self.config.discovered(endpoint);
                 self.fetch(renewal)
             }
-            Answer::NotHere(_) if url == 0 => self.discover(1, renewal),
-            Answer::NotHere(e) => {
+            Metadata::NotHere(_) if url == 0 => self.discover(1, renewal),
+            Metadata::NotHere(e) => {
                 self.context = Some(crate::concat(&["no metadata at ", &issuer.url(0), " nor ", &issuer.url(1), ": "]));
                 self.state = self.end_state();
                 Step::Failed(e)
             }
-            Answer::Failed(e) => {
+            Metadata::Failed(e) => {
                 let failure = Failure::Status { status: r.status, retry_after: r.retry_after };
                 self.discovery_failed(url, renewal, e, failure)
             }
@@ -757,8 +897,113 @@ impl Exchange {
             CacheRead::Failed(reason) => self.notes.push(cache::read_failed(reason)),
             CacheRead::Missing => {}
         }
-        let renewal = self.connection.as_ref().map_or(Renewal::Configured, |c| c.session.renewal());
-        self.fetch(renewal)
+        self.renew()
+    }
+
+    /// How long a connection waits for the object: its token request's timeout, and a margin.
+    #[cfg(feature = "cache")]
+    fn ask_timeout_ms(&self) -> u64 {
+        self.config.timeout_ms.saturating_add(coordinator::ASK_MARGIN_MS)
+    }
+
+    #[cfg(feature = "cache")]
+    fn drop_only(&self) -> bool {
+        matches!(self.connection.as_ref().map(|c| c.shared), Some(Shared::Object { drop_only: true }))
+    }
+
+    /// The connection's side: the object's token is held for this connection's skew; an object
+    /// that could not be asked, or answered an unusable token, is replaced by the endpoint.
+    #[cfg(feature = "cache")]
+    fn answered(&mut self, answer: Answer<'_>, now_ms: f64) -> Step {
+        match answer {
+            Answer::Token(members) => {
+                let entry = cache::read_stored(members, false);
+                if let (Some(entry), Some(c)) = (entry, self.connection.as_mut()) {
+                    // The object checked the skew when it answered; the answer may have taken up
+                    // to the margin to arrive (a token due since is renewed on the next call).
+                    if c.session.vouched(&entry.token, now_ms, coordinator::ASK_MARGIN_MS as f64) {
+                        let reuse_until = c.session.reuse_until();
+                        let Entry { token, warnings } = entry;
+                        return self.done(Token {
+                            response: token,
+                            warnings,
+                            source: Source::Coordinator,
+                            reuse_until,
+                        });
+                    }
+                }
+                self.notes.push(coordinator::IGNORED.into());
+            }
+            Answer::Refused => {
+                self.state = self.end_state();
+                return Step::Relayed;
+            }
+            Answer::Failed(reason) => self.notes.push(coordinator::asking_failed(reason)),
+        }
+        self.renew()
+    }
+
+    /// The object's side: drop the asker's token if it is the current one (saved at once), then
+    /// answer the stored token if it is valid for the asker's skew, else renew with the stored
+    /// refresh token first.
+    #[cfg(feature = "cache")]
+    fn loaded(&mut self, read: CacheRead<'_>, now_ms: f64) -> Step {
+        let record = match read {
+            CacheRead::Found(members) => coordinator::read_record(members).unwrap_or_else(|| {
+                self.notes.push(coordinator::UNREADABLE.into());
+                Record::default()
+            }),
+            CacheRead::Unreadable => {
+                self.notes.push(coordinator::UNREADABLE.into());
+                Record::default()
+            }
+            CacheRead::Failed(reason) => {
+                self.notes.push(coordinator::reading_failed(reason));
+                Record::default()
+            }
+            CacheRead::Missing => Record::default(),
+        };
+        let drop_only = self.drop_only();
+        let Some(c) = self.connection.as_mut() else { return self.renew() };
+        let Record { token, refresh_token } = record;
+        c.session.restore(refresh_token);
+        let dropped = token.as_ref().is_some_and(|entry| c.drop.as_ref() == Some(&entry.token.access_token));
+        let current = token.filter(|_| !dropped);
+        if let (true, Some(Key::Ready(key))) = (dropped, &c.key) {
+            // The asker's token is still the current one: stored without it at once.
+            let record = Record { token: None, refresh_token: c.session.refresh_token().cloned() };
+            let key = key.clone();
+            c.drop = None;
+            self.state = State::Saving(None);
+            return Step::Save { key, record };
+        }
+        if drop_only {
+            return self.answer(None);
+        }
+        if let Some(Entry { token, warnings }) = current {
+            if c.session.vouched(&token, now_ms, 0.0) {
+                let reuse_until = c.session.reuse_until();
+                return self.answer(Some(Token {
+                    response: token,
+                    warnings,
+                    source: Source::Coordinator,
+                    reuse_until,
+                }));
+            }
+        }
+        self.renew()
+    }
+
+    /// The object's answer (its notes added to the token's warnings).
+    #[cfg(feature = "cache")]
+    fn answer(&mut self, mut token: Option<Token>) -> Step {
+        if let Some(t) = token.as_mut() {
+            // The refresh token stays in the object: askers renew through it.
+            t.response.refresh_token = None;
+            t.warnings.append(&mut self.notes);
+        }
+        self.state = State::Idle;
+        Step::Answer(token)
     }
 
     fn response(&mut self, renewal: Renewal, r: Response<'_>, now_ms: f64) -> Step {
@@ -778,11 +1023,27 @@ impl Exchange {
         let reuse_until = c.session.reuse_until();
         let token = Token { response: token, warnings, source: Source::Endpoint, reuse_until };
         #[cfg(feature = "cache")]
-        if let (Some(Key::Ready(key)), Some(ttl_seconds)) = (&c.key, c.session.cache_ttl(&token.response, now_ms)) {
-            let step =
-                Step::CachePut { key: key.clone(), token: token.clone(), ttl_seconds, timeout_ms: cache::TIMEOUT_MS };
-            self.state = State::Storing(token);
-            return step;
+        match (&c.key, c.shared) {
+            (Some(Key::Ready(key)), Shared::Cache) => {
+                if let Some(ttl_seconds) = c.session.cache_ttl(&token.response, now_ms) {
+                    let key = key.clone();
+                    let step = Step::CachePut { key, token: token.clone(), ttl_seconds, timeout_ms: cache::TIMEOUT_MS };
+                    self.state = State::Storing(token);
+                    return step;
+                }
+            }
+            // The object stores the token with the refresh token renewals use (a rotated one
+            // replaces the old) before it answers.
+            (Some(Key::Ready(key)), Shared::Object { .. }) => {
+                let record = Record { token: Some(token.clone()), refresh_token: c.session.refresh_token().cloned() };
+                let key = key.clone();
+                self.state = State::Saving(Some(token));
+                return Step::Save { key, record };
+            }
+            (None, Shared::Object { .. }) | (Some(Key::Input(_) | Key::Unavailable), Shared::Object { .. }) => {
+                return self.answer(Some(token));
+            }
+            _ => {}
         }
         self.done(token)
     }
@@ -1061,11 +1322,12 @@ mod tests {
     #[test]
     fn a_cache_miss_fetches_and_stores_the_token() {
         let mut ex = connection(&[kv()]);
-        let input = match ex.step(Event::Start, T0) {
-            Step::Digest { input } => input,
+        let (secret, input) = match ex.step(Event::Start, T0) {
+            Step::KeyedDigest { secret, input } => (secret, input),
             other => panic!("{other:?}"),
         };
-        assert_eq!(ex.key_input(), Some(input.as_str()));
+        assert_eq!(ex.key_input(), Some((secret.clone(), input.as_str())));
+        assert_eq!(secret, cache::key_secret(ex.config()));
         let key = match ex.step(Event::Digested(Some(&[0xab; 32])), T0) {
             Step::CacheGet { key, timeout_ms } => {
                 assert_eq!(timeout_ms, cache::TIMEOUT_MS);
@@ -1073,7 +1335,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         };
-        assert!(key.starts_with("otc:v1:abab") && key.len() == 71);
+        assert!(key.starts_with("otc:v2:abab") && key.len() == 71);
         assert_eq!(ex.key(), Some(key.as_str()));
         fetch(ex.step(Event::CacheRead(CacheRead::Missing), T0));
         match answer(&mut ex, 200, OK, &[]) {
@@ -1148,6 +1410,314 @@ mod tests {
         ex.step(Event::CacheRead(CacheRead::Missing), T0);
         let t = done(answer(&mut ex, 200, r#"{"access_token":"a","token_type":"Bearer"}"#, &[]));
         assert_eq!(t.reuse_until, f64::INFINITY);
+    }
+
+    #[cfg(feature = "cache")]
+    fn namespace() -> (&'static str, Value) {
+        ("coordinator", Value::Object(vec![("idFromName".into(), Value::Function), ("get".into(), Value::Function)]))
+    }
+
+    #[cfg(feature = "cache")]
+    fn password() -> Vec<(&'static str, Value)> {
+        vec![("grantType", s("password")), ("username", s("alice")), ("password", s("pw"))]
+    }
+
+    /// The key's HMAC step, answered with a stand-in digest: the next step.
+    #[cfg(feature = "cache")]
+    fn keyed(ex: &mut Exchange, digest: u8) -> Step {
+        assert!(matches!(ex.step(Event::Start, T0), Step::KeyedDigest { .. }));
+        ex.step(Event::Digested(Some(&[digest; 32])), T0)
+    }
+
+    /// A stored entry's members: `access`, expiring `expires_in` seconds after T0.
+    #[cfg(feature = "cache")]
+    fn stored(access: &str, expires_in: Option<f64>) -> Vec<(String, Value)> {
+        let mut m = vec![("accessToken".to_owned(), s(access)), ("tokenType".to_owned(), s("Bearer"))];
+        if let Some(e) = expires_in {
+            m.push(("expiresIn".to_owned(), Value::Number(e)));
+            m.push(("expiresAt".to_owned(), Value::Number(T0 + e * 1000.0)));
+        }
+        m.push(("json".to_owned(), Value::Object(vec![])));
+        m.push(("warnings".to_owned(), Value::Array(vec![])));
+        m
+    }
+
+    /// A stored record's members.
+    #[cfg(feature = "cache")]
+    fn record(token: Option<Vec<(String, Value)>>, refresh: Option<&str>) -> Vec<(String, Value)> {
+        let mut m = Vec::new();
+        if let Some(t) = token {
+            m.push(("token".to_owned(), Value::Object(t)));
+        }
+        if let Some(r) = refresh {
+            m.push(("refreshToken".to_owned(), s(r)));
+        }
+        m
+    }
+
+    #[cfg(feature = "cache")]
+    fn object(extra: &[(&'static str, Value)], drop: Option<&str>, drop_only: bool) -> Exchange {
+        let mut pairs = base();
+        pairs.extend_from_slice(extra);
+        let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+        Exchange::object(config, options, drop.map(|d| AccessToken::new(d.into())), drop_only)
+    }
+
+    #[cfg(feature = "cache")]
+    fn answer_of(step: Step) -> Option<Token> {
+        match step {
+            Step::Answer(t) => t,
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "cache")]
+    fn saved_record(step: Step) -> Record<Token> {
+        match step {
+            Step::Save { key, record } => {
+                assert!(key.starts_with("otc:v2:"), "{key}");
+                record
+            }
+            other => panic!("expected a save, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn a_connection_asks_its_coordinator_and_holds_the_answer_for_its_skew() {
+        let mut ex = connection(&[namespace(), ("refreshSkewSeconds", Value::Number(30.0))]);
+        let (key, drop, timeout_ms) = match keyed(&mut ex, 9) {
+            Step::Ask { key, drop, timeout_ms } => (key, drop, timeout_ms),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((key.as_str(), drop, timeout_ms), (ex.key().unwrap(), None, 30_000 + coordinator::ASK_MARGIN_MS));
+        assert!(key.starts_with("otc:v2:0909"));
+        let t = done(ex.step(Event::Answered(Answer::Token(&stored("tok-c", Some(600.0)))), T0));
+        assert_eq!((t.source, t.response.access_token.expose()), (Source::Coordinator, "tok-c"));
+        assert_eq!(t.reuse_until, T0 + 570_000.0, "this connection's skew");
+        let (_, generation, value) = ex.authorization().unwrap();
+        assert_eq!(value, "Bearer tok-c");
+        assert_eq!(ex.drop_ask(), None, "nothing dropped yet");
+        // A 401 drops it here and in the object: the next ask names it.
+        assert!(ex.rest_status(401, true, generation));
+        let (k, dropped, _) = ex.drop_ask().unwrap();
+        assert_eq!((k, dropped.expose()), (key.as_str(), "tok-c"));
+        match ex.step(Event::Start, T0) {
+            Step::Ask { drop, .. } => assert_eq!(drop.unwrap().expose(), "tok-c"),
+            other => panic!("{other:?}"),
+        }
+        let t = done(ex.step(Event::Answered(Answer::Token(&stored("tok-d", None))), T0));
+        assert_eq!(t.reuse_until, f64::INFINITY, "a token without expiry: until dropped");
+        // The object answering the dropped token again (the endpoint issued it again) is taken.
+        ex.invalidate();
+        ex.step(Event::Start, T0);
+        done(ex.step(Event::Answered(Answer::Token(&stored("tok-d", None))), T0));
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn a_coordinator_that_cannot_be_asked_is_replaced_by_the_endpoint_with_a_warning() {
+        for (reply, note) in [
+            (Answer::Failed("TypeError"), coordinator::asking_failed("TypeError")),
+            (Answer::Failed("no answer within 32000 ms"), coordinator::asking_failed("no answer within 32000 ms")),
+            (Answer::Token(&[]), coordinator::IGNORED.to_owned()),
+        ] {
+            let mut ex = connection(&[namespace()]);
+            assert!(matches!(keyed(&mut ex, 1), Step::Ask { .. }));
+            let f = fetch(ex.step(Event::Answered(reply), T0));
+            assert_eq!(f.request.body, "grant_type=client_credentials");
+            // Nothing is stored anywhere: the connection holds its own token.
+            let t = done(answer(&mut ex, 200, OK, &[]));
+            assert_eq!((t.source, t.warnings), (Source::Endpoint, vec![note]));
+        }
+        // A token due for longer than an answer may take to arrive, or expired, is not taken.
+        for now in [T0 + 15_000.0 + coordinator::ASK_MARGIN_MS as f64, T0 + 30_000.0] {
+            let mut ex = connection(&[namespace()]);
+            keyed(&mut ex, 1);
+            fetch(ex.step(Event::Answered(Answer::Token(&stored("late", Some(30.0)))), now));
+        }
+        // Due by less: taken, and renewed on the next call.
+        let mut ex = connection(&[namespace()]);
+        keyed(&mut ex, 1);
+        let late = T0 + 15_000.0 + coordinator::ASK_MARGIN_MS as f64 - 1.0;
+        let t = done(ex.step(Event::Answered(Answer::Token(&stored("late", Some(30.0)))), late));
+        assert_eq!(t.reuse_until, T0 + 15_000.0);
+        // No HMAC on this host: the endpoint, with a warning naming the coordinator.
+        let mut ex = connection(&[namespace()]);
+        ex.step(Event::Start, T0);
+        fetch(ex.step(Event::Digested(None), T0));
+        assert_eq!(done(answer(&mut ex, 200, OK, &[])).warnings, [coordinator::NO_DIGEST]);
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_objects_error_is_relayed_and_the_connection_goes_on() {
+        let mut ex = connection(&[namespace()]);
+        keyed(&mut ex, 1);
+        assert_eq!(ex.step(Event::Answered(Answer::Refused), T0), Step::Relayed);
+        assert!(matches!(ex.step(Event::Start, T0), Step::Ask { .. }));
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_object_requests_once_saves_with_the_refresh_token_and_answers_without_it() {
+        let mut ex = object(&password(), None, false);
+        let key = match keyed(&mut ex, 5) {
+            Step::Load { key } => key,
+            other => panic!("{other:?}"),
+        };
+        assert!(key.starts_with("otc:v2:0505"));
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(f.request.body, "grant_type=password&username=alice&password=pw");
+        let rec = saved_record(answer(&mut ex, 200, OK, &[]));
+        assert_eq!(rec.token.as_ref().unwrap().response.access_token.expose(), "tok-1");
+        assert_eq!(rec.refresh_token.as_ref().unwrap().expose(), "rt-1");
+        let t = answer_of(ex.step(Event::Saved(Ok(())), T0)).unwrap();
+        assert_eq!((t.response.access_token.expose(), t.response.refresh_token.as_ref()), ("tok-1", None));
+        assert!(t.warnings.is_empty());
+        // One run: the exchange is done with.
+        assert_eq!(failed(ex.step(Event::Saved(Ok(())), T0)), Error::Internal);
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_object_answers_a_stored_token_valid_for_the_askers_skew_without_a_request() {
+        let found = record(Some(stored("tok-s", Some(600.0))), Some("r1"));
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        let t = answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0)).unwrap();
+        assert_eq!((t.source, t.response.access_token.expose()), (Source::Coordinator, "tok-s"));
+        assert_eq!(t.response.refresh_token, None);
+        // Due at the asker's skew: renewed.
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 540_000.0));
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 539_999.0)).unwrap();
+        // For an asker whose skew has begun (400 s, capped at half the 600 s lifetime), the
+        // stored refresh token renews it.
+        let mut ex = object(&[&password()[..], &[("refreshSkewSeconds", Value::Number(400.0))]].concat(), None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 300_000.0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_object_saves_a_rotated_refresh_token_before_it_answers() {
+        let found = record(Some(stored("tok-1", Some(60.0))), Some("r1"));
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0 + 59_000.0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        let rotated = r#"{"access_token":"tok-2","token_type":"Bearer","expires_in":60,"refresh_token":"r2"}"#;
+        let rec = saved_record(answer(&mut ex, 200, rotated, &[]));
+        assert_eq!(rec.refresh_token.unwrap().expose(), "r2");
+        let t = answer_of(ex.step(Event::Saved(Err("Error")), T0)).unwrap();
+        assert_eq!(t.response.access_token.expose(), "tok-2");
+        assert_eq!(t.warnings, [coordinator::saving_failed("Error")]);
+        // Without a new one the used one is kept.
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        ex.step(Event::Loaded(CacheRead::Found(&record(None, Some("r1")))), T0);
+        let rec = saved_record(answer(&mut ex, 200, r#"{"access_token":"t","token_type":"Bearer"}"#, &[]));
+        assert_eq!(rec.refresh_token.unwrap().expose(), "r1");
+        assert_eq!(rec.token.unwrap().response.expires_in, None, "kept until dropped");
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_object_falls_back_to_the_configured_grant_when_the_refresh_token_is_refused() {
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Found(&record(None, Some("r1")))), T0));
+        let f = fetch(answer(&mut ex, 400, r#"{"error":"invalid_grant"}"#, &[]));
+        assert_eq!(f.request.body, "grant_type=password&username=alice&password=pw");
+        let plain = r#"{"access_token":"tok-p","token_type":"Bearer","expires_in":60}"#;
+        let rec = saved_record(answer(&mut ex, 200, plain, &[]));
+        assert_eq!(rec.refresh_token, None, "the refused one is gone");
+        // Another failure is the asker's error.
+        let mut ex = object(&password(), None, false);
+        keyed(&mut ex, 5);
+        ex.step(Event::Loaded(CacheRead::Missing), T0);
+        assert_eq!(failed(answer(&mut ex, 401, r#"{"error":"invalid_client"}"#, &[])).code(), "ERR_OAUTH");
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_object_drops_a_token_only_while_it_is_current() {
+        let found = record(Some(stored("tok-1", Some(600.0))), Some("r1"));
+        // The current one: saved without it at once, then renewed with the refresh token.
+        let mut ex = object(&password(), Some("tok-1"), false);
+        keyed(&mut ex, 5);
+        let rec = saved_record(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        assert_eq!((rec.token.is_none(), rec.refresh_token.unwrap().expose()), (true, "r1"));
+        let f = fetch(ex.step(Event::Saved(Ok(())), T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        // An older one (a late 401): the current token, no request.
+        let mut ex = object(&password(), Some("tok-0"), false);
+        keyed(&mut ex, 5);
+        let t = answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0)).unwrap();
+        assert_eq!(t.response.access_token.expose(), "tok-1");
+        // invalidate(): drop only, nothing requested.
+        let mut ex = object(&password(), Some("tok-1"), true);
+        keyed(&mut ex, 5);
+        saved_record(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        assert_eq!(answer_of(ex.step(Event::Saved(Ok(())), T0)), None);
+        let mut ex = object(&password(), Some("tok-0"), true);
+        keyed(&mut ex, 5);
+        assert_eq!(answer_of(ex.step(Event::Loaded(CacheRead::Found(&found)), T0)), None);
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_objects_record_is_keyed_by_the_askers_credentials() {
+        let secret_of = |extra: &[(&'static str, Value)]| {
+            let mut ex = object(extra, None, false);
+            match ex.step(Event::Start, T0) {
+                Step::KeyedDigest { secret, input } => (secret, input),
+                other => panic!("{other:?}"),
+            }
+        };
+        let right = secret_of(&password());
+        let wrong = secret_of(&[("grantType", s("password")), ("username", s("alice")), ("password", s("PW"))]);
+        let other_secret = secret_of(&[&password()[..], &[("clientSecret", s("other"))]].concat());
+        // Same input, other HMAC keys: another key, so another record (the host's HMAC).
+        assert_eq!((&right.1, &right.1), (&wrong.1, &other_secret.1));
+        assert_ne!(right.0, wrong.0);
+        assert_ne!(right.0, other_secret.0);
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn the_refresh_token_grant_renews_with_the_stored_rotation() {
+        let grant = [("grantType", s("refresh_token")), ("refreshToken", s("r0"))];
+        let mut ex = object(&grant, None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r0");
+        let mut ex = object(&grant, None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Found(&record(None, Some("r1")))), T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1", "r0 was rotated away");
+        // A connection of that grant may use a coordinator (not a cache).
+        connection(&[&grant[..], &[namespace()]].concat());
+    }
+
+    #[cfg(feature = "cache")]
+    #[test]
+    fn an_unreadable_record_is_a_warning_and_a_new_request() {
+        for (read, note) in [
+            (CacheRead::Unreadable, coordinator::UNREADABLE.to_owned()),
+            (CacheRead::Failed("Error"), coordinator::reading_failed("Error")),
+        ] {
+            let mut ex = object(&[], None, false);
+            keyed(&mut ex, 5);
+            fetch(ex.step(Event::Loaded(read), T0));
+            saved_record(answer(&mut ex, 200, OK, &[]));
+            assert_eq!(answer_of(ex.step(Event::Saved(Ok(())), T0)).unwrap().warnings, [note]);
+        }
     }
 
     #[cfg(feature = "discovery")]
@@ -1446,6 +2016,108 @@ mod tests {
         pairs.push(("clientSecret", s("secret")));
         let e = parse(&entries(&pairs), &parse_url).unwrap_err();
         assert!(e.message().starts_with("clientSecret is not used with clientAuthentication"), "{}", e.message());
+    }
+
+    /// The object of an asker whose settings name an issuer (built with the host's URL parser, as
+    /// the adapter builds it).
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    fn issuer_object(extra: &[(&'static str, Value)]) -> Exchange {
+        let settings = issuer_config("https://as.example.com/tenant", extra);
+        let (config, options) = parse_connection(&settings, &parse_url).unwrap();
+        Exchange::object(config, options, None, false).parse_urls_with(parse_url)
+    }
+
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    fn keyed_digest(step: Step) -> (KeySecret, String) {
+        match step {
+            Step::KeyedDigest { secret, input } => (secret, input),
+            other => panic!("expected the key's HMAC, got {other:?}"),
+        }
+    }
+
+    #[cfg(all(feature = "cache", feature = "discovery"))]
+    #[test]
+    fn an_issuer_keys_the_connection_and_its_object_alike_and_the_object_discovers_it() {
+        let (config, options) =
+            parse_connection(&issuer_config("https://as.example.com/tenant", &[namespace()]), &parse_url).unwrap();
+        let mut conn = Exchange::connection(config, options).parse_urls_with(parse_url);
+        let asker = keyed_digest(conn.step(Event::Start, T0));
+        let mut ex = issuer_object(&[]);
+        let object = keyed_digest(ex.step(Event::Start, T0));
+        // The same HMAC input (the issuer stands for the endpoint its metadata names) and key (the
+        // credentials): the asker's key is the object's record.
+        assert_eq!(asker, object);
+        assert!(object.1.contains("\nissuer=29:https://as.example.com/tenant\nclient_id="), "{}", object.1);
+        let other_secret = keyed_digest(issuer_object(&[("clientSecret", s("other"))]).step(Event::Start, T0));
+        assert_eq!(other_secret.1, object.1);
+        assert_ne!(other_secret.0, object.0, "another secret: another key");
+        // The object discovers, requests and saves once; the token comes from the discovered endpoint.
+        let key = match ex.step(Event::Digested(Some(&[6; 32])), T0) {
+            Step::Load { key } => key,
+            other => panic!("{other:?}"),
+        };
+        let d = discover(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(d.request.url, "https://as.example.com/.well-known/oauth-authorization-server/tenant");
+        let f = fetch(answer(&mut ex, 200, METADATA, &[]));
+        assert_eq!(f.request.url, "https://as.example.com/tenant/token");
+        let rec = saved_record(answer(&mut ex, 200, OK, &[]));
+        assert_eq!(rec.token.unwrap().response.access_token.expose(), "tok-1");
+        assert_eq!(answer_of(ex.step(Event::Saved(Ok(())), T0)).unwrap().response.access_token.expose(), "tok-1");
+        // The connection asks the object of that key; where it cannot, it discovers itself.
+        match conn.step(Event::Digested(Some(&[6; 32])), T0) {
+            Step::Ask { key: asked, .. } => assert_eq!(asked, key),
+            other => panic!("{other:?}"),
+        }
+        discover(conn.step(Event::Answered(Answer::Failed("TypeError")), T0));
+        // Metadata passed as the issuer (discover()'s result): keyed by its token endpoint.
+        let metadata = Value::Object(vec![
+            ("issuer".into(), s("https://as.example.com/tenant")),
+            ("token_endpoint".into(), s("https://as.example.com/tenant/token")),
+        ]);
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "tokenEndpoint");
+        pairs.push(("issuer", metadata));
+        let (config, options) = parse_connection(&entries(&pairs), &parse_url).unwrap();
+        let mut ex = Exchange::object(config, options, None, false).parse_urls_with(parse_url);
+        let input = keyed_digest(ex.step(Event::Start, T0)).1;
+        assert!(input.contains("\ntoken_endpoint=35:https://as.example.com/tenant/token\n"), "{input}");
+    }
+
+    #[cfg(all(feature = "cache", feature = "retry"))]
+    #[test]
+    fn the_objects_renewal_retries_by_the_askers_rules() {
+        // client_credentials: a 503 with Retry-After is waited for and sent again, and the asker's
+        // result records the retry.
+        let mut ex = object(&[("retry", Value::Object(vec![]))], None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        assert_eq!(wait(answer_at(&mut ex, 503, "", Some("1"), T0)), 1_000);
+        fetch(ex.step(Event::Waited, T0 + 1_000.0));
+        saved_record(answer_at(&mut ex, 200, OK, None, T0 + 1_100.0));
+        let t = answer_of(ex.step(Event::Saved(Ok(())), T0 + 1_100.0)).unwrap();
+        assert_eq!(t.warnings, ["retried after HTTP 503: waited 1000 ms (Retry-After)"]);
+        // The stored refresh token is never sent twice once the server may have seen it: the
+        // error goes to the asker, and the record keeps the refresh token.
+        let found = record(None, Some("r1"));
+        let mut ex = object(&[&password()[..], &[("retry", Value::Object(vec![]))]].concat(), None, false);
+        keyed(&mut ex, 5);
+        let f = fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        let e = failed(answer_at(&mut ex, 503, "", Some("1"), T0));
+        assert_eq!(e.status(), Some(503));
+        // Refused before it was sent: repeated.
+        let mut ex = object(&[&password()[..], &[("retry", Value::Object(vec![]))]].concat(), None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Found(&found)), T0));
+        let refused = FetchFailure { cause_codes: vec!["ECONNREFUSED".into()], ..FetchFailure::default() };
+        wait(ex.step(Event::FetchFailed(refused), T0));
+        let f = fetch(ex.step(Event::Waited, T0));
+        assert_eq!(f.request.body, "grant_type=refresh_token&refresh_token=r1");
+        // Without `retry`, nothing is repeated.
+        let mut ex = object(&[], None, false);
+        keyed(&mut ex, 5);
+        fetch(ex.step(Event::Loaded(CacheRead::Missing), T0));
+        failed(answer_at(&mut ex, 503, "", Some("1"), T0));
     }
 
     #[test]

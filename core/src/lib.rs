@@ -6,8 +6,8 @@
 //!   [`exchange::Event`]s (a response, a failed fetch, a cache answer, a digest) with the time,
 //!   and it answers the next [`exchange::Step`] (fetch this request, read or write the cache,
 //!   done with a token, failed with an error);
-//! - [`request`], [`response`], [`cookies`], [`cache`] and [`connection`] hold the rules the
-//!   machine applies; [`error`] the one error type with stable codes and hints.
+//! - [`request`], [`response`], [`cookies`], [`cache`], [`coordinator`] and [`connection`] hold
+//!   the rules the machine applies; [`error`] the one error type with stable codes and hints.
 //!
 //! Nothing here formats with `format!` or `Debug` on the paths the wasm module uses: that keeps
 //! float and Debug formatting out of the shipped `.wasm`.
@@ -30,6 +30,7 @@ pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod cookies;
+pub mod coordinator;
 pub mod discovery;
 pub mod error;
 pub mod exchange;

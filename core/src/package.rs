@@ -86,7 +86,8 @@ export interface TokenRequestSettings {
    * mtls_certificates binding's `fetch` (bound to it), or one that passes an undici Agent (client
    * certificate, private CA) or ProxyAgent as `dispatcher`. It is called with `redirect: 'manual'`
    * and the timeout's signal, and its body is read up to `maxResponseBytes`; a rejection is
-   * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED).
+   * classified like the host's (ERR_NETWORK, ERR_TLS, ERR_TIMEOUT, ERR_ABORTED). Not with a
+   * connection's `coordinator`, whose object cannot be sent a function.
    */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /**
@@ -320,6 +321,19 @@ export interface ConnectionOptions {
    * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
    */
   cache?: TokenCache;
+  /**
+   * A Durable Object namespace binding of the OAuthTokenCoordinator class: one object per
+   * configuration holds the token, so every isolate's connections share one token request per
+   * expiry, 401 renewals are made once, and a rotated refresh token is never lost. The object
+   * is sent the settings with each ask and stores only the token and the refresh token; the
+   * result has no `refreshToken`. The object discovers an `issuer` and follows `retry` when it
+   * renews, with the Worker's global fetch: not with `cache`, `fetch`, or clientAuthentication
+   * 'tls_client_auth' / 'self_signed_tls_client_auth' (ERR_INVALID_CONFIG); `restFetch` is fine.
+   * Where the object cannot be asked within timeoutSeconds + 2 s, the connection requests its own
+   * token (a warning in the result).
+   * Only in `oauth-token-connection/full`: the default entry refuses it (ERR_INVALID_CONFIG).
+   */
+  coordinator?: TokenCoordinator;
   /** The fetch a connection's REST calls (`connection.fetch`) go through; default: `fetch`, else the host's. */
   restFetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
@@ -329,7 +343,7 @@ export type ConnectionConfig = WithGrant<Omit<TokenRequestSettings, 'signal'> & 
 
 /**
  * The Workers KV shape `createConnection`'s `cache` needs (a `KVNamespace` fits). Keys are
- * `otc:v1:<hex SHA-256>`; values are JSON strings. A get or put that throws, rejects or takes
+ * `otc:v2:<hex HMAC-SHA-256>`, keyed by the credentials; values are JSON strings. A get or put that throws, rejects or takes
  * longer than 2 s is skipped (a warning in the result), never an error.
  */
 export interface TokenCache {
@@ -337,6 +351,34 @@ export interface TokenCache {
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
   /** Stores `value` for `options.expirationTtl` seconds (at least 60). */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
+}
+
+/**
+ * The Durable Object namespace `createConnection`'s `coordinator` needs: a binding of the
+ * OAuthTokenCoordinator class (a `DurableObjectNamespace` fits). The connection asks the object
+ * named by its key over `fetch`.
+ */
+export interface TokenCoordinator {
+  /** The id of the object named `name`: the connection's key, `otc:v2:<hex HMAC-SHA-256>`. */
+  idFromName(name: string): unknown;
+  /** The object's stub. */
+  get(id: unknown): {
+    /** Carries an ask to the object (a POST of JSON). */
+    fetch(input: string, init: RequestInit): Promise<Response>;
+  };
+}
+
+/** What OAuthTokenCoordinator uses of its Durable Object state: the storage (a `DurableObjectState` fits). */
+export interface TokenCoordinatorState {
+  /** Holds one record per key: the token and the refresh token, as JSON text. */
+  storage: {
+    /** The record stored under `key`. */
+    get(key: string): Promise<unknown>;
+    /** Stores the record. */
+    put(key: string, value: string): Promise<unknown>;
+    /** Deletes it. */
+    delete(key: string): Promise<unknown>;
+  };
 }
 
 "#;

@@ -44,6 +44,10 @@ secret!(
     /// A refresh token from the token endpoint (RFC 6749 §5.1).
     RefreshToken
 );
+secret!(
+    /// The credentials that key the shared key's HMAC ([`crate::cache::key_secret`]).
+    KeySecret
+);
 
 #[cfg(test)]
 mod tests {

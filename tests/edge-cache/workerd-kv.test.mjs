@@ -56,7 +56,7 @@ test('two Workers bound to one persisted KV namespace get one token between them
   assert.equal(second.result.expiresAt, first.result.expiresAt);
   assert.equal(second.result.refreshToken, undefined, 'no refresh token in KV');
   assert.deepEqual(second.result.warnings, []);
-  assert.match(first.cacheKey, /^otc:v1:[0-9a-f]{64}$/);
+  assert.match(first.cacheKey, /^otc:v2:[0-9a-f]{64}$/);
   assert.equal(second.cacheKey, first.cacheKey);
 
   // Each isolate then holds its token: more requests touch neither the endpoint nor KV's value.

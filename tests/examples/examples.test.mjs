@@ -94,10 +94,15 @@ async function bundleWorker() {
   return { code: out.outputFiles[0].text, wasm };
 }
 
-test('examples/worker.mjs in workerd (Miniflare): one connection per isolate proxies the REST call', async () => {
+test('examples/worker.mjs in workerd (Miniflare): one connection per isolate proxies the REST call, the coordinator holds the token', async () => {
   const toml = readFileSync(join(EXAMPLES, 'wrangler.toml'), 'utf8');
   assert.match(toml, /^main = "worker\.mjs"$/m, 'wrangler.toml names the example');
   const compatibilityDate = toml.match(/^compatibility_date = "([\d-]+)"$/m)[1];
+  // The Durable Object binding and the migration that creates its class, as wrangler reads them.
+  const binding = toml.match(/^\[\[durable_objects\.bindings\]\]\nname = "(\w+)"\nclass_name = "(\w+)"$/m);
+  assert.ok(binding, 'wrangler.toml binds the coordinator');
+  const [, bindingName, className] = binding;
+  assert.match(toml, new RegExp(`^\\[\\[migrations\\]\\]\\ntag = "v1"\\nnew_sqlite_classes = \\["${className}"\\]$`, 'm'));
   const { code, wasm } = await bundleWorker();
   assert.equal(wasm.size, 1, 'the workerd entry imports one .wasm');
   const mf = new Miniflare({
@@ -108,6 +113,7 @@ test('examples/worker.mjs in workerd (Miniflare): one connection per isolate pro
     ],
     compatibilityDate,
     bindings: settings(),
+    durableObjects: { [bindingName]: { className, useSQLite: true } },
   });
   try {
     await mf.ready;

@@ -42,8 +42,8 @@ const EXPECTED_FILES = [
   'settings.js',
   'types.d.ts',
   'workerd.js',
-  // oauth-token-connection/full: previewRequest and the shared cache.
-  ...['api.js', 'browser.js', 'deno.js', 'facts.js', 'index.d.ts', 'init.js', 'io.js', 'node.js',
+  // oauth-token-connection/full: previewRequest, the shared cache and the coordinator.
+  ...['api.js', 'browser.js', 'coordinator.js', 'deno.js', 'facts.js', 'index.d.ts', 'init.js', 'io.js', 'node.js',
     'oauth_token_connection.d.ts', 'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'settings.js',
     'types.d.ts', 'workerd.js'].map((f) => `full/${f}`),
 ];
@@ -137,12 +137,17 @@ test('node: the installed package imports and gets a token from the real server'
 });
 
 test('browser/default: both entries import cleanly (the .wasm is fetched only on the first call)', async () => {
-  for (const specifier of ['oauth-token-connection', 'oauth-token-connection/full']) {
+  const exports = {
+    'oauth-token-connection': 'OAuthTokenError,createConnection,discover,previewRequest,requestToken',
+    'oauth-token-connection/full':
+      'OAuthTokenCoordinator,OAuthTokenError,createConnection,discover,previewRequest,requestToken',
+  };
+  for (const [specifier, names] of Object.entries(exports)) {
     const out = await nodeIn(`
       import * as m from '${specifier}';
       process.stdout.write(Object.keys(m).sort().join(','));
     `, { conditions: ['browser'] });
-    assert.equal(out, 'OAuthTokenError,createConnection,discover,previewRequest,requestToken', specifier);
+    assert.equal(out, names, specifier);
   }
 });
 
@@ -156,7 +161,7 @@ test('node: the installed full entry previews a request and keys a cache', async
   `);
   const { method, key } = JSON.parse(out);
   assert.equal(method, 'POST');
-  assert.match(key, /^otc:v1:[0-9a-f]{64}$/);
+  assert.match(key, /^otc:v2:[0-9a-f]{64}$/);
 });
 
 test('workerd: the installed package runs in workerd and gets a token', async () => {

@@ -211,7 +211,7 @@ test('a shared cache: one get and one put for 25 callers; a second connection ta
   assert.equal(results[0].accessToken, 'tok-1');
   assert.deepEqual([calls.length, gets, puts.length], [1, 1, 1]);
   assert.equal(await a.cacheKey(), puts[0].key);
-  assert.match(puts[0].key, /^otc:v1:[0-9a-f]{64}$/);
+  assert.match(puts[0].key, /^otc:v2:[0-9a-f]{64}$/);
   assert.deepEqual(puts[0].options, { expirationTtl: 3600 });
   assert.ok(!puts[0].value.includes('"rt"'), 'no refresh token is stored');
 
@@ -258,5 +258,5 @@ test('the default entry leaves the cache and previewRequest to oauth-token-conne
   assert.match(p.message, /oauth-token-connection\/full/);
   // The full entry has both.
   assert.equal((await full.previewRequest(config())).method, 'POST');
-  assert.match(await full.createConnection(config({ cache })).cacheKey(), /^otc:v1:[0-9a-f]{64}$/);
+  assert.match(await full.createConnection(config({ cache })).cacheKey(), /^otc:v2:[0-9a-f]{64}$/);
 });

@@ -5,7 +5,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 import { createConnection, requestToken, OAuthTokenError } from 'oauth-token-connection/full';
 import { startAuthServer, DEMO_CLIENTS, DEMO_USERS } from '../../demo/auth-server.mjs';
@@ -76,7 +76,7 @@ describe('createConnection with a shared cache (Workers KV shape)', () => {
 
     // One get (a miss), one put of the result without its refresh token.
     const key = await a.cacheKey();
-    assert.match(key, /^otc:v1:[0-9a-f]{64}$/);
+    assert.match(key, /^otc:v2:[0-9a-f]{64}$/);
     assert.deepEqual(kv.gets, [key]);
     assert.equal(kv.puts.length, 1);
     const { key: putKey, value, options } = kv.puts[0];
@@ -111,15 +111,17 @@ describe('createConnection with a shared cache (Workers KV shape)', () => {
     assert.equal(kv.puts.length, 1, 'a cached token is not stored again');
   });
 
-  test('the key: otc:v1: + SHA-256 of the documented input; it changes with what identifies a token, never holds a secret', async () => {
+  test('the key: otc:v2: + HMAC-SHA-256 of the documented input keyed by the credentials; never holds a secret', async () => {
     const key = (config) => createConnection({ ...config, cache: memoryKv() }).cacheKey();
     const base = await key(passwordGrant());
-    // The documented input (README, "Sharing one token"), hashed here with node:crypto.
+    // The documented input and HMAC key (caching guide, "The key"), computed here with node:crypto.
     const field = (name, v) => (v === undefined ? `${name}=-\n` : `${name}=${Buffer.byteLength(v)}:${v}\n`);
-    const input = 'oauth-token-connection cache key v1\n' + field('token_endpoint', auth.url) + field('client_id', demo.id)
+    const input = 'oauth-token-connection cache key v2\n' + field('token_endpoint', auth.url) + field('client_id', demo.id)
       + field('grant_type', 'password') + field('scope', undefined) + field('username', alice.username)
       + field('extra_params', '0');
-    assert.equal(base, `otc:v1:${createHash('sha256').update(input).digest('hex')}`);
+    const hmacKey = 'oauth-token-connection key secret v2\n' + field('client_secret', demo.secret)
+      + field('password', alice.password) + field('refresh_token', undefined);
+    assert.equal(base, `otc:v2:${createHmac('sha256', hmacKey).update(input).digest('hex')}`);
 
     const different = await Promise.all([
       key(passwordGrant({ tokenEndpoint: `${auth.origin}/token?tenant=2` })),
@@ -128,10 +130,12 @@ describe('createConnection with a shared cache (Workers KV shape)', () => {
       key(passwordGrant({ username: 'bob' })),
       key(passwordGrant({ scope: 'read' })),
       key(passwordGrant({ extraParams: { audience: 'https://api.example' } })),
+      // A credential changes the key too: a wrong one never reaches the right one's entry.
+      key(passwordGrant({ password: 'another' })),
+      key(passwordGrant({ clientSecret: 'other' })),
     ]);
-    assert.equal(new Set([base, ...different]).size, 7, 'each difference gives its own key');
-    // The same token: other secrets, authentication method, scope order, parameter order.
-    assert.equal(await key(passwordGrant({ password: 'another', clientSecret: 'other' })), base);
+    assert.equal(new Set([base, ...different]).size, 9, 'each difference gives its own key');
+    // The same token: authentication method, scope order, parameter order.
     assert.equal(await key(passwordGrant({ clientAuthentication: 'body' })), base);
     assert.equal(await key(passwordGrant({ scope: 'write read' })), await key(passwordGrant({ scope: 'read write' })));
     assert.equal(
@@ -142,6 +146,20 @@ describe('createConnection with a shared cache (Workers KV shape)', () => {
       for (const secret of [demo.secret, alice.password, alice.username, demo.id]) assert.ok(!k.includes(secret));
     }
     assert.equal(await createConnection(passwordGrant()).cacheKey(), undefined, 'no cache, no key');
+  });
+
+  test('a wrong password or client secret is never served the token another connection stored', async () => {
+    const kv = memoryKv();
+    const right = await createConnection(passwordGrant({ cache: kv })).token();
+    assert.equal(kv.puts.length, 1);
+    for (const [wrong, error] of [[{ password: 'wrong' }, 'invalid_grant'], [{ clientSecret: 'wrong' }, 'invalid_client']]) {
+      const conn = createConnection(passwordGrant({ ...wrong, cache: kv }));
+      const [n, e] = await requestsDuring(() => conn.token().then((r) => r, (x) => x));
+      assert.ok(e instanceof OAuthTokenError, `${Object.keys(wrong)}: got ${e?.accessToken === right.accessToken ? 'the stored token' : e}`);
+      assert.deepEqual([e.code, e.error, n], ['ERR_OAUTH', error, 1], 'the endpoint was asked, and refused');
+      assert.notEqual(await conn.cacheKey(), kv.puts[0].key, 'another key');
+    }
+    assert.equal(kv.puts.length, 1, 'nothing stored for the wrong ones');
   });
 
   test("without a global crypto (Node.js 18's case) node:crypto's webcrypto gives the same key", async (t) => {

@@ -186,6 +186,66 @@ const noPut: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', cache: { ge
 const cacheForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', cache: mapCache };
 
 void [shared, noPut, cacheForRequest];
+
+// The coordinator (oauth-token-connection/full): a Durable Object namespace, typed as
+// `wrangler types` generates it, `DurableObjectNamespace<OAuthTokenCoordinator>`, with the shapes
+// @cloudflare/workers-types declares (its brand included).
+import { OAuthTokenCoordinator } from 'oauth-token-connection/full';
+import type { TokenCoordinator } from 'oauth-token-connection/full';
+declare namespace Rpc {
+  const __DURABLE_OBJECT_BRAND: '__DURABLE_OBJECT_BRAND';
+  interface DurableObjectBranded {
+    [__DURABLE_OBJECT_BRAND]: never;
+  }
+}
+interface DurableObjectId {
+  toString(): string;
+  equals(other: DurableObjectId): boolean;
+  readonly name?: string;
+}
+interface DurableObjectStub<T> {
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  readonly id: DurableObjectId;
+  readonly brand?: T;
+}
+interface DurableObjectNamespace<T extends Rpc.DurableObjectBranded | undefined = undefined> {
+  newUniqueId(): DurableObjectId;
+  idFromName(name: string): DurableObjectId;
+  idFromString(id: string): DurableObjectId;
+  get(id: DurableObjectId, options?: { locationHint?: string }): DurableObjectStub<T>;
+}
+declare const env: { TOKENS: DurableObjectNamespace<OAuthTokenCoordinator>; KV: KVNamespaceLike };
+async function coordinated(): Promise<void> {
+  const conn = createFullConnection({ ...connectionConfig, coordinator: env.TOKENS });
+  const dropped: Promise<void> | undefined = conn.invalidate();
+  await dropped;
+  const binding: TokenCoordinator = env.TOKENS;
+  void binding;
+  // With discovery, retries and the REST calls' own fetch (the object sends the token requests).
+  createFullConnection({
+    issuer: 'https://login.example.com/tenant',
+    clientId: 'i',
+    clientSecret: 's',
+    retry: { attempts: 1 },
+    restFetch: (input, init) => fetch(input, init),
+    coordinator: env.TOKENS,
+  });
+}
+// The Worker re-exports the class; wrangler instantiates it.
+export { OAuthTokenCoordinator };
+// @ts-expect-error workers-types' namespace refuses a class without the Durable Object brand
+type Unbranded = DurableObjectNamespace<{ fetch(request: Request): Promise<Response> }>;
+// @ts-expect-error coordinator belongs to createConnection
+const coordinatorForRequest: TokenRequestConfig = { tokenEndpoint: 'x', clientId: 'i', coordinator: env.TOKENS };
+// @ts-expect-error a KV namespace is not a coordinator
+const kvAsCoordinator: ConnectionConfig = { tokenEndpoint: 'x', clientId: 'i', coordinator: env.KV };
+// The default entry has no coordinator class.
+// @ts-expect-error not in the default entry
+import { OAuthTokenCoordinator as notInDefault } from 'oauth-token-connection';
+
+void [coordinated, coordinatorForRequest, kvAsCoordinator, notInDefault];
+const unbranded: Unbranded | undefined = undefined;
+void unbranded;
 void [use, handle, codes, notACode, badGrant, missingEndpoint, typo, badTimeout, refresh, rest, badExtra, notForRequest,
   abortable, badSignal, connectionSignal];
 

@@ -12,10 +12,12 @@ use wasm_bindgen::JsCast;
 #[cfg(feature = "full")]
 use oauth_token_core::assertion::{KeyImport, Sign, Signed, Stage};
 use oauth_token_core::config::{self, UrlParts};
-use oauth_token_core::error::{Error, FetchFailure};
 #[cfg(feature = "full")]
-use oauth_token_core::exchange::CacheRead;
+use oauth_token_core::coordinator::Record;
+use oauth_token_core::error::{Error, FetchFailure};
 use oauth_token_core::exchange::{self, Event, Member, Response, Step, Token};
+#[cfg(feature = "full")]
+use oauth_token_core::exchange::{Answer, CacheRead};
 #[cfg(feature = "full")]
 use oauth_token_core::jws::WebCrypto;
 use oauth_token_core::response::{self, MEMBERS};
@@ -188,18 +190,46 @@ fn result(token: &Token, json: &JsValue) -> JsValue {
     o
 }
 
-/// A token's cache entry as JSON text: the result without its refresh token, and the endpoint's
-/// JSON without the members that are not stored. `None` when the JSON cannot be written (too
-/// deep for `JSON.stringify`).
+/// A token's cache entry: the result without its refresh token, and the endpoint's JSON without
+/// the members that are not stored.
 #[cfg(feature = "full")]
-fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+fn entry(token: &Token, json: &JsValue) -> JsValue {
     let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
     for name in oauth_token_core::cache::NOT_STORED {
         let _ = js_sys::Reflect::delete_property(stored.unchecked_ref::<Object>(), &text(name));
     }
     let mut token = token.clone();
     token.response.refresh_token = None;
-    js_sys::JSON::stringify(&result(&token, &stored)).ok()?.as_string()
+    result(&token, &stored)
+}
+
+/// JSON text; `None` when it cannot be written (too deep for `JSON.stringify`).
+#[cfg(feature = "full")]
+fn json_text(value: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(value).ok()?.as_string()
+}
+
+/// A token's cache entry as JSON text.
+#[cfg(feature = "full")]
+fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+    json_text(&entry(token, json))
+}
+
+/// The coordinator's record as JSON text: `{ token: <entry>, refreshToken }`, each when present;
+/// `Some(None)` for an empty record (deleted), `None` when it cannot be written.
+#[cfg(feature = "full")]
+fn record_text(record: &Record<Token>, json: &JsValue) -> Option<Option<String>> {
+    if record.token.is_none() && record.refresh_token.is_none() {
+        return Some(None);
+    }
+    let o = object(&[]);
+    if let Some(token) = &record.token {
+        set(&o, "token", &entry(token, json));
+    }
+    if let Some(r) = &record.refresh_token {
+        set(&o, "refreshToken", &text(r.expose()));
+    }
+    json_text(&o).map(Some)
 }
 
 /// A WebCrypto algorithm object: `{ name, hash, namedCurve, saltLength }` as the algorithm has them.
@@ -254,6 +284,9 @@ pub struct Exchange {
     inner: exchange::Exchange,
     /// The JSON object of the response (or the cache entry) the run in progress read.
     json: JsValue,
+    /// The error fields the coordinator answered, until the core ends the run with them.
+    #[cfg(feature = "full")]
+    relayed: JsValue,
 }
 
 #[wasm_bindgen]
@@ -269,11 +302,14 @@ impl Exchange {
                     if options.cache && !cfg!(feature = "full") {
                         return Err(Error::InvalidConfig(oauth_token_core::cache::NOT_IN_THIS_BUILD.into()));
                     }
+                    if options.coordinator && !cfg!(feature = "full") {
+                        return Err(Error::InvalidConfig(oauth_token_core::coordinator::NOT_IN_THIS_BUILD.into()));
+                    }
                     Ok(exchange::Exchange::connection(config, options))
                 }),
             })
             .map_err(|e| error_fields(&e))?;
-        Ok(Exchange { inner: inner.parse_urls_with(parse_url), json: JsValue::UNDEFINED })
+        Ok(Exchange::wrap(inner))
     }
 
     /// The next step after `event` (an object api.js made), observed at `now` (epoch ms).
@@ -317,6 +353,15 @@ impl Exchange {
                     (None, None, None) => return Ok(self.convert(Step::Failed(Error::Internal), now)),
                 };
                 self.inner.step(Event::Signed(signed), now)
+            }
+            #[cfg(feature = "full")]
+            "answered" => self.answered(&event, now),
+            #[cfg(feature = "full")]
+            "loaded" => self.loaded(&event, now),
+            #[cfg(feature = "full")]
+            "saved" => {
+                let failed = get(&event, "failed").as_string();
+                self.inner.step(Event::Saved(failed.as_deref().map_or(Ok(()), Err)), now)
             }
             "response" => self.response(&event, now),
             "tooLarge" => self.inner.step(Event::TooLarge, now),
@@ -369,10 +414,19 @@ impl Exchange {
     }
 }
 
-/// The shared cache and discovery (the `full` build).
+/// The shared cache, the coordinator and discovery (the `full` build).
 #[cfg(feature = "full")]
 #[wasm_bindgen]
 impl Exchange {
+    /// The coordinator's object running one ask: api.js's copy of the asker's config, the token
+    /// it dropped (if any), and whether it only drops. Throws the error's fields.
+    pub fn object(copy: JsValue, drop: Option<String>, drop_only: bool) -> Result<Exchange, JsValue> {
+        let (config, options) =
+            entries(&copy).and_then(|e| config::parse_connection(&e, &parse_url)).map_err(|e| error_fields(&e))?;
+        let drop = drop.map(oauth_token_core::secret::AccessToken::new);
+        Ok(Exchange::wrap(exchange::Exchange::object(config, options, drop, drop_only)))
+    }
+
     /// `discover()`'s exchange for api.js's copy of the issuer and options; it ends with
     /// `{ kind: 'discovered', metadata }`. Throws the error's fields for invalid options.
     pub fn discovery(copy: JsValue) -> Result<Exchange, JsValue> {
@@ -380,18 +434,33 @@ impl Exchange {
             .and_then(|e| config::parse_discovery(e, &parse_url))
             .map(exchange::Exchange::discovery)
             .map_err(|e| error_fields(&e))?;
-        Ok(Exchange { inner: inner.parse_urls_with(parse_url), json: JsValue::UNDEFINED })
+        Ok(Exchange::wrap(inner))
     }
 
-    /// The cache key's digest input while the key is still to be derived.
+    /// The shared key's HMAC, `{ secret, input }`, while the key is still to be derived.
     #[wasm_bindgen(getter, js_name = keyInput)]
     pub fn key_input(&self) -> Out {
-        Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, text))
+        Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, |(secret, input)| {
+            object(&[("secret", Uint8Array::from(secret.expose().as_bytes()).into()), ("input", text(input))])
+        }))
     }
 
-    /// Derives the cache key from the host's SHA-256 of `keyInput` (undefined: none).
+    /// Derives the shared key from the host's HMAC of `keyInput` (undefined: none).
     pub fn digested(&mut self, digest: Option<Vec<u8>>) {
         self.inner.digested(digest.as_deref());
+    }
+
+    /// What `invalidate()` asks the coordinator to drop: `{ key, drop, timeoutMs }`, or
+    /// undefined.
+    #[wasm_bindgen(getter, js_name = dropAsk)]
+    pub fn drop_ask(&self) -> Out {
+        Ok(self.inner.drop_ask().map_or(JsValue::UNDEFINED, |(key, token, timeout_ms)| {
+            object(&[
+                ("key", text(key)),
+                ("drop", text(token.expose())),
+                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
+            ])
+        }))
     }
 
     /// The cache key once derived.
@@ -402,28 +471,86 @@ impl Exchange {
 }
 
 impl Exchange {
+    /// Every exchange gets the host's URL parser (a discovered token endpoint goes through it).
+    fn wrap(inner: exchange::Exchange) -> Exchange {
+        Exchange {
+            inner: inner.parse_urls_with(parse_url),
+            json: JsValue::UNDEFINED,
+            #[cfg(feature = "full")]
+            relayed: JsValue::UNDEFINED,
+        }
+    }
+
+    /// A stored JSON text (`value`) parsed into an object, or why not: `Err(Missing)` without
+    /// one, `Err(Unreadable)` for anything else. A cache entry or an answer holds a token
+    /// response one level down, a record two: nested deeper than `limit`, it is not one this
+    /// package stored (and api.js freezes a result recursively).
+    #[cfg(feature = "full")]
+    fn stored_object(event: &JsValue, limit: usize) -> Result<JsValue, CacheRead<'static>> {
+        let stored = get(event, "value");
+        if stored.is_undefined() || stored.is_null() {
+            return Err(CacheRead::Missing);
+        }
+        let parsed = stored
+            .as_string()
+            .filter(|s| !response::nests_deeper_than(s, limit))
+            .and_then(|s| js_sys::JSON::parse(&s).ok());
+        match parsed {
+            Some(o) if o.is_object() && !Array::is_array(&o) => Ok(o),
+            _ => Err(CacheRead::Unreadable),
+        }
+    }
+
+    /// The coordinator's answer: `{ value }` (an entry's JSON text), `{ error }` (the fields of
+    /// the object's error), or `{ failed }` (why it could not be asked).
+    #[cfg(feature = "full")]
+    fn answered(&mut self, event: &JsValue, now: f64) -> Step {
+        if let Some(reason) = get(event, "failed").as_string() {
+            return self.inner.step(Event::Answered(Answer::Failed(&reason)), now);
+        }
+        let error = get(event, "error");
+        if error.is_object() && get(&error, "code").is_string() {
+            self.relayed = error;
+            return self.inner.step(Event::Answered(Answer::Refused), now);
+        }
+        match Exchange::stored_object(event, response::MAX_NESTING + 1) {
+            Ok(entry) => {
+                let members = members(&entry, 1);
+                self.json = get(&entry, "json");
+                self.inner.step(Event::Answered(Answer::Token(&members)), now)
+            }
+            Err(_) => self.inner.step(Event::Answered(Answer::Failed("an answer without a token")), now),
+        }
+    }
+
+    /// The object's record: `{ value }` (its JSON text), nothing, or `{ failed }`.
+    #[cfg(feature = "full")]
+    fn loaded(&mut self, event: &JsValue, now: f64) -> Step {
+        if let Some(reason) = get(event, "failed").as_string() {
+            return self.inner.step(Event::Loaded(CacheRead::Failed(&reason)), now);
+        }
+        match Exchange::stored_object(event, response::MAX_NESTING + 2) {
+            Ok(record) => {
+                let members = members(&record, 2);
+                self.json = get(&get(&record, "token"), "json");
+                self.inner.step(Event::Loaded(CacheRead::Found(&members)), now)
+            }
+            Err(read) => self.inner.step(Event::Loaded(read), now),
+        }
+    }
+
     #[cfg(feature = "full")]
     fn cache_read(&mut self, event: &JsValue, now: f64) -> Step {
         if let Some(reason) = get(event, "failed").as_string() {
             return self.inner.step(Event::CacheRead(CacheRead::Failed(&reason)), now);
         }
-        let stored = get(event, "value");
-        if stored.is_undefined() || stored.is_null() {
-            return self.inner.step(Event::CacheRead(CacheRead::Missing), now);
-        }
-        // An entry holds a token response one level down: deeper than a response may nest, it
-        // is not one this package stored (and api.js freezes a result recursively).
-        let parsed = stored
-            .as_string()
-            .filter(|s| !response::nests_deeper_than(s, response::MAX_NESTING + 1))
-            .and_then(|s| js_sys::JSON::parse(&s).ok());
-        match parsed {
-            Some(entry) if entry.is_object() && !Array::is_array(&entry) => {
+        match Exchange::stored_object(event, response::MAX_NESTING + 1) {
+            Ok(entry) => {
                 let members = members(&entry, 1);
                 self.json = get(&entry, "json");
                 self.inner.step(Event::CacheRead(CacheRead::Found(&members)), now)
             }
-            _ => self.inner.step(Event::CacheRead(CacheRead::Unreadable), now),
+            Err(read) => self.inner.step(Event::CacheRead(read), now),
         }
     }
 
@@ -474,7 +601,47 @@ impl Exchange {
                 object(&[("kind", text("discovered")), ("metadata", metadata)])
             }
             #[cfg(feature = "full")]
-            Step::Digest { input } => object(&[("kind", text("digest")), ("input", text(&input))]),
+            Step::KeyedDigest { secret, input } => object(&[
+                ("kind", text("keyedDigest")),
+                ("secret", Uint8Array::from(secret.expose().as_bytes()).into()),
+                ("input", text(&input)),
+            ]),
+            #[cfg(feature = "full")]
+            Step::Ask { key, drop, timeout_ms } => object(&[
+                ("kind", text("ask")),
+                ("key", text(&key)),
+                ("drop", drop.map_or(JsValue::UNDEFINED, |d| text(d.expose()))),
+                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
+            ]),
+            #[cfg(feature = "full")]
+            Step::Relayed => {
+                let error = core::mem::replace(&mut self.relayed, JsValue::UNDEFINED);
+                self.json = JsValue::UNDEFINED;
+                object(&[("kind", text("failed")), ("error", error)])
+            }
+            #[cfg(feature = "full")]
+            Step::Load { key } => object(&[("kind", text("load")), ("key", text(&key))]),
+            #[cfg(feature = "full")]
+            Step::Save { key, record } => match record_text(&record, &self.json) {
+                Some(value) => object(&[
+                    ("kind", text("save")),
+                    ("key", text(&key)),
+                    ("value", value.map_or(JsValue::UNDEFINED, |v| text(&v))),
+                ]),
+                None => {
+                    let next = self.inner.step(Event::Saved(Err("the token response cannot be stored as JSON")), now);
+                    self.convert(next, now)
+                }
+            },
+            #[cfg(feature = "full")]
+            Step::Answer(token) => {
+                let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                let value = token.map(|t| entry(&t, &json));
+                object(&[
+                    ("kind", text("answer")),
+                    ("value", value.and_then(|v| json_text(&v)).map_or(JsValue::UNDEFINED, |v| text(&v))),
+                ])
+            }
             #[cfg(feature = "full")]
             Step::CacheGet { key, timeout_ms } => {
                 object(&[("kind", text("cacheGet")), ("key", text(&key)), ("timeoutMs", JsValue::from(timeout_ms))])
@@ -754,11 +921,13 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_cache_entry_leaves_the_refresh_token_out() {
         let mut ex = Exchange::new(copy(&[("cache", kv())]), true).unwrap();
-        assert_eq!(s(&start(&mut ex), "kind"), "digest");
-        let digest = object(&[("kind", text("digested")), ("digest", Uint8Array::from(&[7u8; 32][..]).into())]);
-        let get_step = ex.step(digest, 0.0).unwrap();
+        let keyed = start(&mut ex);
+        assert_eq!(s(&keyed, "kind"), "keyedDigest");
+        let secret = get(&keyed, "secret").dyn_into::<Uint8Array>().unwrap().to_vec();
+        assert!(String::from_utf8(secret).unwrap().contains("client_secret=6:bbb/;&\n"));
+        let get_step = ex.step(digested(7), 0.0).unwrap();
         assert_eq!(s(&get_step, "kind"), "cacheGet");
-        assert!(s(&get_step, "key").starts_with("otc:v1:0707"));
+        assert!(s(&get_step, "key").starts_with("otc:v2:0707"));
         ex.step(object(&[("kind", text("cacheRead"))]), 0.0).unwrap();
         let put = ex.step(body_event(200, TOKEN), 0.0).unwrap();
         assert_eq!(s(&put, "kind"), "cachePut");
@@ -849,6 +1018,102 @@ focs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
     }
 
     #[cfg(feature = "full")]
+    fn digested(byte: u8) -> JsValue {
+        object(&[("kind", text("digested")), ("digest", Uint8Array::from(&[byte; 32][..]).into())])
+    }
+
+    #[cfg(feature = "full")]
+    fn namespace() -> JsValue {
+        let f = get(&js_sys::global(), "Object");
+        object(&[("idFromName", f.clone()), ("get", f)])
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn a_connection_asks_its_coordinator_and_relays_its_error() {
+        let mut ex = Exchange::new(copy(&[("coordinator", namespace())]), true).unwrap();
+        start(&mut ex);
+        let ask = ex.step(digested(3), 0.0).unwrap();
+        assert_eq!((s(&ask, "kind"), get(&ask, "drop").is_undefined()), ("ask".into(), true));
+        assert!(s(&ask, "key").starts_with("otc:v2:0303"));
+        assert_eq!(get(&ask, "timeoutMs").as_f64(), Some(32_000.0));
+        let entry = r#"{"accessToken":"tok-c","tokenType":"Bearer","expiresIn":600,"expiresAt":1700000600000,"json":{"access_token":"tok-c","n":1},"warnings":[]}"#;
+        let done = ex.step(object(&[("kind", text("answered")), ("value", text(entry))]), 1_700_000_000_000.0).unwrap();
+        assert_eq!(s(&done, "kind"), "done");
+        let r = get(&done, "result");
+        assert_eq!(s(&r, "accessToken"), "tok-c");
+        assert_eq!(get(&get(&r, "json"), "n").as_f64(), Some(1.0), "the entry's JSON");
+        // invalidate(): what to drop in the object.
+        ex.invalidate();
+        let drop = ex.drop_ask().unwrap();
+        assert_eq!((s(&drop, "drop"), s(&drop, "key")), ("tok-c".into(), s(&ask, "key")));
+        // The object's own failure is the run's, with its fields as they came.
+        let ask = start(&mut ex);
+        assert_eq!(s(&ask, "drop"), "tok-c");
+        let fields = object(&[("code", text("ERR_OAUTH")), ("error", text("invalid_grant")), ("message", text("m"))]);
+        let failed = ex.step(object(&[("kind", text("answered")), ("error", fields)]), 0.0).unwrap();
+        assert_eq!(s(&failed, "kind"), "failed");
+        assert_eq!(s(&get(&failed, "error"), "error"), "invalid_grant");
+        // An object that could not be asked: the endpoint.
+        start(&mut ex);
+        let fetch = ex.step(object(&[("kind", text("answered")), ("failed", text("TypeError"))]), 0.0).unwrap();
+        assert_eq!(s(&fetch, "kind"), "fetch");
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn the_object_saves_the_refresh_token_and_answers_without_it() {
+        let mut ex = Exchange::object(copy(&[]), None, false).unwrap();
+        start(&mut ex);
+        let load = ex.step(digested(4), 0.0).unwrap();
+        assert_eq!(s(&load, "kind"), "load");
+        let fetch = ex.step(object(&[("kind", text("loaded"))]), 0.0).unwrap();
+        assert_eq!(s(&fetch, "kind"), "fetch");
+        let save = ex.step(body_event(200, TOKEN), 0.0).unwrap();
+        assert_eq!((s(&save, "kind"), s(&save, "key")), ("save".into(), s(&load, "key")));
+        let record = js_sys::JSON::parse(&s(&save, "value")).unwrap();
+        assert_eq!(s(&record, "refreshToken"), "rt");
+        assert_eq!(s(&get(&record, "token"), "accessToken"), "tok-1");
+        assert!(get(&get(&get(&record, "token"), "json"), "refresh_token").is_undefined());
+        let answer = ex.step(object(&[("kind", text("saved"))]), 0.0).unwrap();
+        assert_eq!(s(&answer, "kind"), "answer");
+        let value = s(&answer, "value");
+        assert!(value.contains("tok-1") && value.contains("nested") && !value.contains("rt"), "{value}");
+
+        // The next ask finds the record and drops its token: saved without it.
+        let mut ex = Exchange::object(copy(&[]), Some("tok-1".into()), true).unwrap();
+        start(&mut ex);
+        ex.step(digested(4), 0.0).unwrap();
+        let save = ex.step(object(&[("kind", text("loaded")), ("value", text(&s(&save, "value")))]), 0.0).unwrap();
+        assert_eq!(s(&save, "value"), r#"{"refreshToken":"rt"}"#);
+        let answer = ex.step(object(&[("kind", text("saved")), ("failed", text("Error"))]), 0.0).unwrap();
+        assert!(get(&answer, "value").is_undefined());
+    }
+
+    #[cfg(feature = "full")]
+    #[wasm_bindgen_test]
+    fn the_object_discovers_and_retries_for_its_asker() {
+        let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
+        set(&c, "issuer", &text("https://as.example.com/t"));
+        let mut ex = Exchange::object(c, None, false).unwrap();
+        start(&mut ex);
+        assert_eq!(s(&ex.step(digested(5), 0.0).unwrap(), "kind"), "load");
+        let step = ex.step(object(&[("kind", text("loaded"))]), 0.0).unwrap();
+        assert_eq!(s(&step, "kind"), "discover");
+        let metadata = r#"{"issuer":"https://as.example.com/t","token_endpoint":"https://as.example.com/t/token"}"#;
+        let fetch = ex.step(body_event(200, metadata), 0.0).unwrap();
+        assert_eq!((s(&fetch, "kind"), s(&fetch, "url")), ("fetch".into(), "https://as.example.com/t/token".into()));
+        let busy = object(&[("kind", text("response")), ("status", 503.into()), ("retryAfter", text("1"))]);
+        let wait = ex.step(busy, 0.0).unwrap();
+        assert_eq!((s(&wait, "kind"), get(&wait, "ms").as_f64()), ("wait".into(), Some(1000.0)));
+        assert_eq!(s(&ex.step(object(&[("kind", text("waited"))]), 1000.0).unwrap(), "kind"), "fetch");
+        assert_eq!(s(&ex.step(body_event(200, TOKEN), 1000.0).unwrap(), "kind"), "save");
+        let answer = ex.step(object(&[("kind", text("saved"))]), 1000.0).unwrap();
+        let value = s(&answer, "value");
+        assert!(value.contains("tok-1") && value.contains("retried after HTTP 503"), "{value}");
+    }
+
+    #[cfg(feature = "full")]
     #[wasm_bindgen_test]
     fn discovery_and_retry_steps_have_named_fields() {
         let c = copy(&[("retry", object(&[])), ("tokenEndpoint", JsValue::UNDEFINED)]);
@@ -882,6 +1147,14 @@ focs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
             assert!(s(&e, "message").starts_with(key), "{}", s(&e, "message"));
             assert!(s(&e, "message").contains("'oauth-token-connection/full'"), "{}", s(&e, "message"));
         }
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[wasm_bindgen_test]
+    fn the_default_build_refuses_a_coordinator_by_name() {
+        let ns = object(&[("idFromName", get(&js_sys::global(), "Object")), ("get", get(&js_sys::global(), "Object"))]);
+        let e = Exchange::new(copy(&[("coordinator", ns)]), true).err().unwrap();
+        assert!(s(&e, "message").starts_with("coordinator is in the 'oauth-token-connection/full' entry"));
     }
 
     #[cfg(not(feature = "full"))]

@@ -93,6 +93,17 @@ export async function sharedToken(env: { TOKENS: KVNamespaceLike }): Promise<str
   void [t, cache];
   return conn.cacheKey();
 }
+// The coordinator: a Durable Object binding of the class the Worker re-exports.
+import { OAuthTokenCoordinator } from 'oauth-token-connection/full';
+import type { TokenCoordinator } from 'oauth-token-connection/full';
+export { OAuthTokenCoordinator };
+export async function coordinatedToken(env: { TOKENS: TokenCoordinator }): Promise<string> {
+  const conn = createFullConnection({ ...clientCredentials, coordinator: env.TOKENS });
+  const t: TokenResult = await conn.token();
+  await conn.invalidate();
+  return t.accessToken;
+}
+
 // @ts-expect-error the cache is a createConnection option
 const cacheNotForRequestToken: TokenRequestConfig = { ...clientCredentials, cache: { get: () => null, put: () => {} } };
 void cacheNotForRequestToken;

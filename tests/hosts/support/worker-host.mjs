@@ -3,7 +3,7 @@
 // entries for the JS files of the `workerd` entry's graph and a CompiledWasm entry for the .wasm,
 // the same module types wrangler uploads.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
@@ -14,6 +14,11 @@ const ROOT = '/worker';
 
 /** The files the `workerd` entry imports; node.js and browser.js are deliberately absent. */
 export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'io.js', 'settings.js', 'facts.js', 'oauth_token_connection.js'];
+/** What the full entry's `workerd` graph adds: the coordinator's Durable Object class. */
+export const FULL_ONLY = ['coordinator.js'];
+
+/** The JS files of the `workerd` entry in `dir` (an entry's folder). */
+export const workerdGraph = (dir) => [...WORKERD_GRAPH, ...FULL_ONLY.filter((f) => existsSync(join(dir, f)))];
 const WASM = 'oauth_token_connection_bg.wasm';
 
 /**
@@ -34,7 +39,7 @@ export async function startWorker(pkgDir, options = {}, subpath = '.') {
   pkgDir = join(pkgDir, subpath);
   const modules = [
     { type: 'ESModule', path: join(ROOT, 'worker.mjs'), contents: readFileSync(WORKER, 'utf8') },
-    ...WORKERD_GRAPH.map((f) => ({
+    ...workerdGraph(pkgDir).map((f) => ({
       type: 'ESModule',
       path: join(ROOT, 'oauth-token-connection', f),
       contents: readFileSync(join(pkgDir, f), 'utf8'),
