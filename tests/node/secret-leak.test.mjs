@@ -486,7 +486,7 @@ test('no signing path exposes any part of a private key or of the secret that si
     // The shared cache's key holds no part of the key: two keys, one cache key.
     const cache = { get: () => undefined, put: () => {} };
     const [a, b] = await Promise.all([rsa, ec].map((kp) => full.createConnection(base({ privateKey: pem(kp), cache })).cacheKey()));
-    assert.match(a, /^otc:v1:[0-9a-f]{64}$/);
+    assert.match(a, /^otc:v2:[0-9a-f]{64}$/);
     assert.equal(a, b);
   } finally {
     output.stop();
