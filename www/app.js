@@ -116,6 +116,7 @@ async function offerDemo() {
     $('username').value = demo.username ?? '';
     $('password').value = demo.password ?? '';
     if (demo.restUrl) $('rest-url').value = demo.restUrl;
+    showReach();
     updatePreview();
   });
 }
@@ -712,10 +713,23 @@ function restProblem(fieldId, message) {
 }
 
 $('rest-form').addEventListener('input', (event) => event.target.removeAttribute('aria-invalid'));
+$('rest-url').addEventListener('input', showReach);
 $('rest-form').addEventListener('submit', (event) => {
   event.preventDefault();
   sendRest();
 });
+
+/** Where the token may go, for the URL typed: the package's rule, and this call's origin. */
+function showReach() {
+  let origin = '';
+  try {
+    const url = new URL($('rest-url').value.trim());
+    if (url.protocol === 'https:' || url.protocol === 'http:') origin = url.origin;
+  } catch {}
+  $('rest-reach').textContent = 'The token may reach https: origins, and http: ones only on this machine '
+    + '(localhost, 127.0.0.0/8, [::1]); a redirect to another origin is followed without it.'
+    + (origin ? ` This call sends it to ${origin} only.` : '');
+}
 
 async function sendRest() {
   if (restRunning || !pkg) return;

@@ -407,6 +407,9 @@ describe('connection tester (www/) in Chromium', () => {
     const tokens = auth.tokens.length;
     const calls = resource.calls.length;
     assert.equal(await page.inputValue('#rest-url'), `${resource.origin}/api/profile`, '"Use demo server" filled the REST URL');
+    // The panel says where the token may go, and where this call sends it.
+    assert.match(await page.textContent('#rest-reach'), /https: origins, and http: ones only on this machine/);
+    assert.ok((await page.textContent('#rest-reach')).endsWith(`This call sends it to ${resource.origin} only.`));
     // Keyboard only: labelled fields, Enter submits.
     await page.getByLabel('Method').selectOption('POST');
     await page.getByLabel('URL', { exact: true }).fill(`${resource.origin}/items`);
