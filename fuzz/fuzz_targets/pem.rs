@@ -1,6 +1,6 @@
 //! PEM private keys and certificates from arbitrary text (what `privateKey`, `certificate` and a
 //! service account's `private_key` accept): never panics; a key it accepts is PKCS#8 that reads
-//! back as the same key; a refusal is one of the short fixed sentences, never the input.
+//! back as the same key; a refusal is one of the short fixed sentences.
 #![no_main]
 
 use base64::Engine as _;
@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
                 .expect("its own PKCS#8 reads back");
             assert_eq!((again.key_type, &again.pkcs8), (key.key_type, &key.pkcs8));
         }
-        Err(reason) => assert!(!reason.is_empty() && reason.len() < 100 && (text.len() < 16 || !reason.contains(text))),
+        // A refusal is one of the module's fixed sentences (a `&'static str`): it cannot quote
+        // the input, which may even be one of those sentences.
+        Err(reason) => assert!(!reason.is_empty() && reason.len() < 100),
     }
     if let Err(reason) = pem::certificate(text) {
         assert!(reason.len() < 100);
