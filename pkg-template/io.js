@@ -17,7 +17,7 @@ const EMPTY = new Uint8Array(0);
  */
 export async function fetchStep(step, signal, custom) {
   if (signal?.aborted) return failure(undefined, signal, undefined);
-  const timeout = AbortSignal.timeout(step.timeoutMs);
+  const { signal: timeout, clear } = deadline(step.timeoutMs);
   const both = signal ? anySignal(signal, timeout) : { signal: timeout };
   try {
     let res;
@@ -28,8 +28,20 @@ export async function fetchStep(step, signal, custom) {
     }
     return await response(res, step.maxBytes, signal, timeout);
   } finally {
+    clear();
     both.release?.();
   }
+}
+
+/**
+ * A signal that aborts with a TimeoutError after `ms`, as `AbortSignal.timeout(ms)`'s does, and
+ * `clear()`, which stops its timer once the call settles: AbortSignal.timeout's timer stays
+ * pending for the whole `ms` (30 s by default) after every call.
+ */
+function deadline(ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 /** The response's facts and its body, up to `maxBytes`. */

@@ -138,7 +138,8 @@ mod full {
     use crate::concat;
     use crate::config::{check_controls, invalid, shown, ClientAuthentication, Config, Entries, MAX_EXTRA_VALUES};
     use crate::error::Error;
-    use crate::jws::{self, Algorithm, JsonObject, Thumbprints};
+    use crate::json::JsonObject;
+    use crate::jws::{self, Algorithm, Thumbprints};
     use crate::pem::{self, Curve, KeyType};
     use crate::value::{Json, Value};
 
@@ -754,7 +755,7 @@ mod full {
                 Claim::String(v) => o.string(name, v),
                 Claim::Integer(n) => o.integer(name, *n),
                 Claim::Bool(b) => o.boolean(name, *b),
-                Claim::Strings(v) => o.strings(name, v),
+                Claim::Strings(v) => o.strings(name, v.iter().map(String::as_str)),
             }
         }
         o.finish()
@@ -850,7 +851,7 @@ mod full {
                 Claim::String(v) => o.string(name, v),
                 Claim::Integer(n) => o.integer(name, *n),
                 Claim::Bool(b) => o.boolean(name, *b),
-                Claim::Strings(v) => o.strings(name, v),
+                Claim::Strings(v) => o.strings(name, v.iter().map(String::as_str)),
             }
             out.push(("claim", Some(o.finish())));
         }

@@ -8,7 +8,7 @@ use crate::prelude::*;
 
 use base64::Engine as _;
 
-use crate::decimal;
+use crate::json::JsonObject;
 use crate::pem::{Curve, KeyType};
 
 /// A JWS `alg` (RFC 7518 §3.1; EdDSA: RFC 8037 §3.1).
@@ -145,82 +145,6 @@ pub fn base64url(bytes: &[u8]) -> String {
     let mut buf = vec![0u8; bytes.len().div_ceil(3) * 4];
     let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_slice(bytes, &mut buf).unwrap_or(0);
     buf.iter().take(n).map(|&b| char::from(b)).collect()
-}
-
-/// A JSON object written member by member, in order, without a serializer.
-pub struct JsonObject(String);
-
-impl Default for JsonObject {
-    fn default() -> Self {
-        JsonObject(String::from("{"))
-    }
-}
-
-impl JsonObject {
-    fn name(&mut self, name: &str) {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        push_json_string(&mut self.0, name);
-        self.0.push(':');
-    }
-
-    pub fn string(&mut self, name: &str, value: &str) {
-        self.name(name);
-        push_json_string(&mut self.0, value);
-    }
-
-    pub fn integer(&mut self, name: &str, value: i64) {
-        self.name(name);
-        if value < 0 {
-            self.0.push('-');
-        }
-        self.0.push_str(&decimal(value.unsigned_abs()));
-    }
-
-    pub fn boolean(&mut self, name: &str, value: bool) {
-        self.name(name);
-        self.0.push_str(if value { "true" } else { "false" });
-    }
-
-    pub fn strings(&mut self, name: &str, values: &[String]) {
-        self.name(name);
-        self.0.push('[');
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                self.0.push(',');
-            }
-            push_json_string(&mut self.0, v);
-        }
-        self.0.push(']');
-    }
-
-    pub fn finish(mut self) -> String {
-        self.0.push('}');
-        self.0
-    }
-}
-
-/// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
-fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// The JOSE header (RFC 7515 §4.1): `alg`, `typ` JWT, and `kid`, `x5t` (SHA-1 of the
@@ -365,17 +289,6 @@ mod tests {
             serde_json::from_str(&header(Algorithm::EdDsa, Some("\n\t\r\u{1f}"), None)).unwrap();
         assert_eq!(parsed["kid"], "\n\t\r\u{1f}");
         assert_eq!(parsed["alg"], "EdDSA");
-    }
-
-    #[test]
-    fn json_object_members() {
-        let mut o = JsonObject::default();
-        o.integer("n", -5);
-        o.integer("m", 1_700_000_000);
-        o.boolean("b", false);
-        o.strings("s", &["x".into(), "\"".into()]);
-        assert_eq!(o.finish(), r#"{"n":-5,"m":1700000000,"b":false,"s":["x","\""]}"#);
-        assert_eq!(JsonObject::default().finish(), "{}");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod coordinator;
 pub mod discovery;
 pub mod error;
 pub mod exchange;
+pub mod json;
 #[cfg(feature = "jwt")]
 pub mod jws;
 pub mod package;

@@ -2,7 +2,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use js_sys::{Array, Object, Uint8Array};
@@ -18,6 +17,7 @@ use oauth_token_core::error::{Error, FetchFailure};
 use oauth_token_core::exchange::{self, Event, Member, Response, Step, Token};
 #[cfg(feature = "full")]
 use oauth_token_core::exchange::{Answer, CacheRead};
+use oauth_token_core::json::JsonObject;
 #[cfg(feature = "full")]
 use oauth_token_core::jws::WebCrypto;
 use oauth_token_core::response::{self, MEMBERS};
@@ -66,16 +66,66 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
     reflect_set(target, key, value);
 }
 
-fn object(members: &[(&str, JsValue)]) -> JsValue {
-    let o: JsValue = Object::new().into();
-    for (k, v) in members {
-        set(&o, k, v);
-    }
-    o
-}
-
 fn text(s: &str) -> JsValue {
     JsValue::from_str(s)
+}
+
+/// An object for api.js: its members written as JSON text and parsed once (`JSON.parse`: one
+/// crossing, where setting members one by one costs a crossing and a decoded name each), then
+/// the members JSON cannot carry (bytes, the server's parsed JSON, a number that is not an exact
+/// integer) set on the parsed object, at most one level down.
+#[derive(Default)]
+struct Plain {
+    json: JsonObject,
+    later: Vec<(Option<&'static str>, &'static str, JsValue)>,
+}
+
+impl Plain {
+    /// A step: `{ kind, ... }`.
+    fn step(kind: &str) -> Plain {
+        let mut p = Plain::default();
+        p.json.string("kind", kind);
+        p
+    }
+
+    fn string(&mut self, name: &str, value: &str) {
+        self.json.string(name, value);
+    }
+
+    fn integer(&mut self, name: &str, value: u64) {
+        self.json.integer(name, value.min(i64::MAX as u64) as i64);
+    }
+
+    fn number(&mut self, name: &'static str, value: f64) {
+        if !self.json.number(name, value) {
+            self.value(name, JsValue::from_f64(value));
+        }
+    }
+
+    #[cfg(feature = "full")]
+    fn bytes(&mut self, name: &'static str, value: &[u8]) {
+        self.value(name, Uint8Array::from(value).into());
+    }
+
+    fn value(&mut self, name: &'static str, value: JsValue) {
+        self.later.push((None, name, value));
+    }
+
+    /// A member that is an object of its own (its later members one level down).
+    fn nest(&mut self, name: &'static str, inner: Plain) {
+        self.json.object(name, inner.json);
+        self.later.extend(inner.later.into_iter().map(|(_, member, v)| (Some(name), member, v)));
+    }
+
+    fn into_js(self) -> JsValue {
+        // The text is JSON by construction: JSON.parse cannot refuse it.
+        let o = js_sys::JSON::parse(&self.json.finish()).unwrap_or(JsValue::UNDEFINED);
+        for (parent, name, v) in self.later {
+            let target = parent.map_or_else(|| o.clone(), |p| get(&o, p));
+            set(&target, name, &v);
+        }
+        o
+    }
 }
 
 /// The entries of api.js's copy of a config, two levels deep (for `extraParams`' arrays).
@@ -154,38 +204,41 @@ fn parse_json(text: &str) -> (JsValue, Json) {
 
 /// An error as the fields of api.js's `OAuthTokenError`.
 fn error_fields(e: &Error) -> JsValue {
-    described_fields(e, (e.message(), e.hint()))
+    described_fields(e, (e.message(), e.hint())).into_js()
 }
 
 /// The fields with the message and hint an exchange gave for its failure.
-fn described_fields(e: &Error, (message, hint): (String, &str)) -> JsValue {
-    let o = object(&[("code", text(e.code())), ("message", text(&message)), ("hint", text(hint))]);
+fn described_fields(e: &Error, (message, hint): (String, &str)) -> Plain {
+    let mut o = Plain::default();
+    o.string("code", e.code());
+    o.string("message", &message);
+    o.string("hint", hint);
     if let Some(s) = e.status() {
-        set(&o, "status", &JsValue::from(s));
+        o.integer("status", s.into());
     }
     if let Error::OAuth { error, error_description, error_uri, .. } = e {
-        set(&o, "error", &text(error));
+        o.string("error", error);
         if let Some(d) = error_description {
-            set(&o, "errorDescription", &text(d));
+            o.string("errorDescription", d);
         }
         if let Some(u) = error_uri {
-            set(&o, "errorUri", &text(u));
+            o.string("errorUri", u);
         }
     }
     o
 }
 
-/// The token result (its members as `oauth_token_core::package::RESULT` declares them).
-fn result(token: &Token, json: &JsValue) -> JsValue {
-    let o: JsValue = Object::new().into();
+/// The token result (its members as `oauth_token_core::package::RESULT` declares them), with
+/// `json` the endpoint's parsed JSON.
+fn result(token: &Token, json: JsValue) -> Plain {
+    let mut o = Plain::default();
     for (name, member) in exchange::result_members(token) {
-        let v = match member {
-            Member::Text(s) => text(s),
-            Member::Number(n) => JsValue::from_f64(n),
-            Member::Json => json.clone(),
-            Member::Warnings(w) => w.iter().map(|s| text(s)).collect::<Array>().into(),
-        };
-        set(&o, name, &v);
+        match member {
+            Member::Text(s) => o.string(name, s),
+            Member::Number(n) => o.number(name, n),
+            Member::Json => o.value(name, json.clone()),
+            Member::Warnings(w) => o.json.strings(name, w.iter().map(String::as_str)),
+        }
     }
     o
 }
@@ -193,14 +246,14 @@ fn result(token: &Token, json: &JsValue) -> JsValue {
 /// A token's cache entry: the result without its refresh token, and the endpoint's JSON without
 /// the members that are not stored.
 #[cfg(feature = "full")]
-fn entry(token: &Token, json: &JsValue) -> JsValue {
+fn entry(token: &Token, json: &JsValue) -> Plain {
     let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
     for name in oauth_token_core::cache::NOT_STORED {
         let _ = js_sys::Reflect::delete_property(stored.unchecked_ref::<Object>(), &text(name));
     }
     let mut token = token.clone();
     token.response.refresh_token = None;
-    result(&token, &stored)
+    result(&token, stored)
 }
 
 /// JSON text; `None` when it cannot be written (too deep for `JSON.stringify`).
@@ -212,7 +265,7 @@ fn json_text(value: &JsValue) -> Option<String> {
 /// A token's cache entry as JSON text.
 #[cfg(feature = "full")]
 fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
-    json_text(&entry(token, json))
+    json_text(&entry(token, json).into_js())
 }
 
 /// The coordinator's record as JSON text: `{ token: <entry>, refreshToken }`, each when present;
@@ -222,28 +275,29 @@ fn record_text(record: &Record<Token>, json: &JsValue) -> Option<Option<String>>
     if record.token.is_none() && record.refresh_token.is_none() {
         return Some(None);
     }
-    let o = object(&[]);
+    let mut o = Plain::default();
     if let Some(token) = &record.token {
-        set(&o, "token", &entry(token, json));
+        o.nest("token", entry(token, json));
     }
     if let Some(r) = &record.refresh_token {
-        set(&o, "refreshToken", &text(r.expose()));
+        o.string("refreshToken", r.expose());
     }
-    json_text(&o).map(Some)
+    json_text(&o.into_js()).map(Some)
 }
 
 /// A WebCrypto algorithm object: `{ name, hash, namedCurve, saltLength }` as the algorithm has them.
 #[cfg(feature = "full")]
-fn webcrypto(a: WebCrypto) -> JsValue {
-    let o = object(&[("name", text(a.name))]);
+fn webcrypto(a: WebCrypto) -> Plain {
+    let mut o = Plain::default();
+    o.string("name", a.name);
     if let Some(hash) = a.hash {
-        set(&o, "hash", &text(hash));
+        o.string("hash", hash);
     }
     if let Some(curve) = a.named_curve {
-        set(&o, "namedCurve", &text(curve));
+        o.string("namedCurve", curve);
     }
     if let Some(salt) = a.salt_length {
-        set(&o, "saltLength", &JsValue::from(salt));
+        o.integer("saltLength", salt.into());
     }
     o
 }
@@ -384,7 +438,11 @@ impl Exchange {
         self.inner.may_send_to(&url).map_err(|e| error_fields(&e))?;
         Ok(match self.inner.authorization() {
             Some((name, generation, value)) => {
-                object(&[("name", text(name)), ("value", text(&value)), ("generation", JsValue::from(generation))])
+                let mut o = Plain::default();
+                o.string("name", name);
+                o.string("value", &value);
+                o.integer("generation", generation.into());
+                o.into_js()
             }
             None => JsValue::UNDEFINED,
         })
@@ -441,7 +499,10 @@ impl Exchange {
     #[wasm_bindgen(getter, js_name = keyInput)]
     pub fn key_input(&self) -> Out {
         Ok(self.inner.key_input().map_or(JsValue::UNDEFINED, |(secret, input)| {
-            object(&[("secret", Uint8Array::from(secret.expose().as_bytes()).into()), ("input", text(input))])
+            let mut o = Plain::default();
+            o.bytes("secret", secret.expose().as_bytes());
+            o.string("input", input);
+            o.into_js()
         }))
     }
 
@@ -455,11 +516,11 @@ impl Exchange {
     #[wasm_bindgen(getter, js_name = dropAsk)]
     pub fn drop_ask(&self) -> Out {
         Ok(self.inner.drop_ask().map_or(JsValue::UNDEFINED, |(key, token, timeout_ms)| {
-            object(&[
-                ("key", text(key)),
-                ("drop", text(token.expose())),
-                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
-            ])
+            let mut o = Plain::default();
+            o.string("key", key);
+            o.string("drop", token.expose());
+            o.integer("timeoutMs", timeout_ms);
+            o.into_js()
         }))
     }
 
@@ -589,141 +650,180 @@ impl Exchange {
     /// A core step as api.js's plain object (`now`: for a cache write that fails before it starts).
     #[cfg_attr(not(feature = "full"), allow(unused_variables))]
     fn convert(&mut self, step: Step, now: f64) -> JsValue {
+        self.plain(step, now).into_js()
+    }
+
+    #[cfg_attr(not(feature = "full"), allow(unused_variables))]
+    fn plain(&mut self, step: Step, now: f64) -> Plain {
         match step {
             Step::Fetch(f) => fetch_step("fetch", f),
             #[cfg(feature = "full")]
             Step::Discover(f) => fetch_step("discover", f),
             #[cfg(feature = "full")]
-            Step::Wait { ms } => object(&[("kind", text("wait")), ("ms", JsValue::from_f64(ms as f64))]),
+            Step::Wait { ms } => {
+                let mut o = Plain::step("wait");
+                o.integer("ms", ms);
+                o
+            }
             #[cfg(feature = "full")]
             Step::Discovered => {
-                let metadata = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
-                object(&[("kind", text("discovered")), ("metadata", metadata)])
+                let mut o = Plain::step("discovered");
+                o.value("metadata", core::mem::replace(&mut self.json, JsValue::UNDEFINED));
+                o
             }
             #[cfg(feature = "full")]
-            Step::KeyedDigest { secret, input } => object(&[
-                ("kind", text("keyedDigest")),
-                ("secret", Uint8Array::from(secret.expose().as_bytes()).into()),
-                ("input", text(&input)),
-            ]),
+            Step::KeyedDigest { secret, input } => {
+                let mut o = Plain::step("keyedDigest");
+                o.bytes("secret", secret.expose().as_bytes());
+                o.string("input", &input);
+                o
+            }
             #[cfg(feature = "full")]
-            Step::Ask { key, drop, timeout_ms } => object(&[
-                ("kind", text("ask")),
-                ("key", text(&key)),
-                ("drop", drop.map_or(JsValue::UNDEFINED, |d| text(d.expose()))),
-                ("timeoutMs", JsValue::from_f64(timeout_ms as f64)),
-            ]),
+            Step::Ask { key, drop, timeout_ms } => {
+                let mut o = Plain::step("ask");
+                o.string("key", &key);
+                if let Some(d) = drop {
+                    o.string("drop", d.expose());
+                }
+                o.integer("timeoutMs", timeout_ms);
+                o
+            }
             #[cfg(feature = "full")]
             Step::Relayed => {
-                let error = core::mem::replace(&mut self.relayed, JsValue::UNDEFINED);
                 self.json = JsValue::UNDEFINED;
-                object(&[("kind", text("failed")), ("error", error)])
+                let mut o = Plain::step("failed");
+                o.value("error", core::mem::replace(&mut self.relayed, JsValue::UNDEFINED));
+                o
             }
             #[cfg(feature = "full")]
-            Step::Load { key } => object(&[("kind", text("load")), ("key", text(&key))]),
+            Step::Load { key } => {
+                let mut o = Plain::step("load");
+                o.string("key", &key);
+                o
+            }
             #[cfg(feature = "full")]
             Step::Save { key, record } => match record_text(&record, &self.json) {
-                Some(value) => object(&[
-                    ("kind", text("save")),
-                    ("key", text(&key)),
-                    ("value", value.map_or(JsValue::UNDEFINED, |v| text(&v))),
-                ]),
+                Some(value) => {
+                    let mut o = Plain::step("save");
+                    o.string("key", &key);
+                    if let Some(v) = value {
+                        o.string("value", &v);
+                    }
+                    o
+                }
                 None => {
                     let next = self.inner.step(Event::Saved(Err("the token response cannot be stored as JSON")), now);
-                    self.convert(next, now)
+                    self.plain(next, now)
                 }
             },
             #[cfg(feature = "full")]
             Step::Answer(token) => {
                 let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
-                let value = token.map(|t| entry(&t, &json));
-                object(&[
-                    ("kind", text("answer")),
-                    ("value", value.and_then(|v| json_text(&v)).map_or(JsValue::UNDEFINED, |v| text(&v))),
-                ])
-            }
-            #[cfg(feature = "full")]
-            Step::CacheGet { key, timeout_ms } => {
-                object(&[("kind", text("cacheGet")), ("key", text(&key)), ("timeoutMs", JsValue::from(timeout_ms))])
-            }
-            #[cfg(feature = "full")]
-            Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, &self.json) {
-                Some(value) => object(&[
-                    ("kind", text("cachePut")),
-                    ("key", text(&key)),
-                    ("value", text(&value)),
-                    ("expirationTtl", JsValue::from_f64(ttl_seconds as f64)),
-                    ("timeoutMs", JsValue::from(timeout_ms)),
-                ]),
-                // Not writable: the write failed before it began.
-                None => {
-                    let next =
-                        self.inner.step(Event::CacheWritten(Err("the token response cannot be stored as JSON")), now);
-                    self.convert(next, now)
-                }
-            },
-            #[cfg(feature = "full")]
-            Step::Sign(Sign::Prepare { key, algorithm, certificate, random_bytes }) => {
-                let o = object(&[
-                    ("kind", text("sign")),
-                    ("importAlgorithm", webcrypto(algorithm.import())),
-                    ("randomBytes", JsValue::from(random_bytes)),
-                ]);
-                if let Some(key) = key {
-                    let (format, data) = match &key {
-                        KeyImport::Pkcs8(der) => ("pkcs8", Uint8Array::from(der.as_slice()).into()),
-                        KeyImport::Raw(bytes) => ("raw", Uint8Array::from(bytes.as_slice()).into()),
-                        KeyImport::Jwk(members) => {
-                            let members: Vec<(&str, JsValue)> = members.iter().map(|(n, v)| (*n, text(v))).collect();
-                            ("jwk", object(&members))
-                        }
-                    };
-                    set(&o, "key", &object(&[("format", text(format)), ("data", data)]));
-                }
-                if let Some(der) = certificate {
-                    set(&o, "certificate", &Uint8Array::from(der.as_slice()).into());
+                let mut o = Plain::step("answer");
+                if let Some(v) = token.and_then(|t| json_text(&entry(&t, &json).into_js())) {
+                    o.string("value", &v);
                 }
                 o
             }
             #[cfg(feature = "full")]
-            Step::Sign(Sign::Input { algorithm, input }) => object(&[
-                ("kind", text("sign")),
-                ("algorithm", webcrypto(algorithm.sign())),
-                ("input", Uint8Array::from(input.as_bytes()).into()),
-            ]),
+            Step::CacheGet { key, timeout_ms } => {
+                let mut o = Plain::step("cacheGet");
+                o.string("key", &key);
+                o.integer("timeoutMs", timeout_ms.into());
+                o
+            }
+            #[cfg(feature = "full")]
+            Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, &self.json) {
+                Some(value) => {
+                    let mut o = Plain::step("cachePut");
+                    o.string("key", &key);
+                    o.string("value", &value);
+                    o.integer("expirationTtl", ttl_seconds);
+                    o.integer("timeoutMs", timeout_ms.into());
+                    o
+                }
+                // Not writable: the write failed before it began.
+                None => {
+                    let next =
+                        self.inner.step(Event::CacheWritten(Err("the token response cannot be stored as JSON")), now);
+                    self.plain(next, now)
+                }
+            },
+            #[cfg(feature = "full")]
+            Step::Sign(Sign::Prepare { key, algorithm, certificate, random_bytes }) => {
+                let mut o = Plain::step("sign");
+                o.nest("importAlgorithm", webcrypto(algorithm.import()));
+                o.integer("randomBytes", random_bytes as u64);
+                if let Some(key) = key {
+                    let mut k = Plain::default();
+                    match &key {
+                        KeyImport::Pkcs8(der) => {
+                            k.string("format", "pkcs8");
+                            k.bytes("data", der);
+                        }
+                        KeyImport::Raw(bytes) => {
+                            k.string("format", "raw");
+                            k.bytes("data", bytes);
+                        }
+                        KeyImport::Jwk(members) => {
+                            k.string("format", "jwk");
+                            let mut jwk = JsonObject::default();
+                            for (n, v) in members {
+                                jwk.string(n, v);
+                            }
+                            k.json.object("data", jwk);
+                        }
+                    }
+                    o.nest("key", k);
+                }
+                if let Some(der) = certificate {
+                    o.bytes("certificate", &der);
+                }
+                o
+            }
+            #[cfg(feature = "full")]
+            Step::Sign(Sign::Input { algorithm, input }) => {
+                let mut o = Plain::step("sign");
+                o.nest("algorithm", webcrypto(algorithm.sign()));
+                o.bytes("input", input.as_bytes());
+                o
+            }
             Step::Done(token) => {
                 // The response's JSON, or the cache entry's (the core's `token.source`).
                 let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
-                object(&[
-                    ("kind", text("done")),
-                    ("result", result(&token, &json)),
-                    ("reuseUntil", JsValue::from_f64(token.reuse_until)),
-                ])
+                let mut o = Plain::step("done");
+                o.nest("result", result(&token, json));
+                o.number("reuseUntil", token.reuse_until);
+                o
             }
             Step::Failed(e) => {
                 self.json = JsValue::UNDEFINED;
-                object(&[("kind", text("failed")), ("error", described_fields(&e, self.inner.describe(&e)))])
+                let mut o = Plain::step("failed");
+                o.nest("error", described_fields(&e, self.inner.describe(&e)));
+                o
             }
         }
     }
 }
 
 /// A fetch step (the token request, or a metadata request) as api.js's plain object.
-fn fetch_step(kind: &str, f: exchange::Fetch) -> JsValue {
+fn fetch_step(kind: &str, f: exchange::Fetch) -> Plain {
     let r = f.request;
-    let headers: Array = r.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
-    let mut init = vec![("method", text(r.method)), ("headers", headers.into())];
+    let mut init = Plain::default();
+    init.string("method", r.method);
+    init.json.pairs("headers", r.headers.iter().map(|(n, v)| (*n, v.as_str())));
     if r.method != "GET" {
-        init.push(("body", text(&r.body)));
+        init.string("body", &r.body);
     }
-    init.extend(oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))));
-    object(&[
-        ("kind", text(kind)),
-        ("url", text(&r.url)),
-        ("init", object(&init)),
-        ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
-        ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
-    ])
+    for (k, v) in oauth_token_core::request::FETCH_OPTIONS {
+        init.string(k, v);
+    }
+    let mut o = Plain::step(kind);
+    o.string("url", &r.url);
+    o.nest("init", init);
+    o.integer("timeoutMs", f.timeout_ms);
+    o.integer("maxBytes", f.max_bytes);
+    o
 }
 
 /// The request `requestToken` would send for api.js's copy of a config, secrets masked; nothing
@@ -733,28 +833,27 @@ fn fetch_step(kind: &str, f: exchange::Fetch) -> JsValue {
 pub fn preview_request(copy: JsValue, now: f64) -> Out {
     let config = entries(&copy).and_then(|e| config::parse(&e, &parse_url)).map_err(|e| error_fields(&e))?;
     let p = oauth_token_core::preview::preview(&config);
-    let headers: Array = p.headers.iter().map(|(n, v)| Array::of2(&text(n), &text(v))).collect();
-    let fetch_options =
-        object(&oauth_token_core::request::FETCH_OPTIONS.iter().map(|(k, v)| (*k, text(v))).collect::<Vec<_>>());
-    let preview = object(&[
-        ("method", text(p.method)),
-        ("url", text(&p.url)),
-        ("headers", headers.into()),
-        ("body", text(&p.body)),
-        ("fetchOptions", fetch_options),
-        ("notes", p.notes.iter().map(|n| text(n)).collect::<Array>().into()),
-    ]);
+    let mut o = Plain::default();
+    o.string("method", p.method);
+    o.string("url", &p.url);
+    o.json.pairs("headers", p.headers.iter().map(|(n, v)| (*n, v.as_str())));
+    o.string("body", &p.body);
+    let mut fetch_options = Plain::default();
+    for (k, v) in oauth_token_core::request::FETCH_OPTIONS {
+        fetch_options.string(k, v);
+    }
+    o.nest("fetchOptions", fetch_options);
+    o.json.strings("notes", p.notes.iter().map(String::as_str));
     // A signed assertion, decoded: the JSON the core wrote, parsed; the signature masked.
     if let Some((header, claims)) = oauth_token_core::assertion::preview(&config, now) {
         let parse = |json: &str| js_sys::JSON::parse(json).unwrap_or(JsValue::UNDEFINED);
-        let assertion = object(&[
-            ("header", parse(&header)),
-            ("claims", parse(&claims)),
-            ("signature", text(oauth_token_core::preview::MASK)),
-        ]);
-        set(&preview, "assertion", &assertion);
+        let mut assertion = Plain::default();
+        assertion.value("header", parse(&header));
+        assertion.value("claims", parse(&claims));
+        assertion.string("signature", oauth_token_core::preview::MASK);
+        o.nest("assertion", assertion);
     }
-    Ok(preview)
+    Ok(o.into_js())
 }
 
 /// The error for a config api.js could not copy, from the copy's account of why: `threw` (the
@@ -777,6 +876,14 @@ mod tests {
     //! reads, and each event object api.js makes arrives as the core's event.
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn object(members: &[(&str, JsValue)]) -> JsValue {
+        let o: JsValue = Object::new().into();
+        for (k, v) in members {
+            set(&o, k, v);
+        }
+        o
+    }
 
     fn copy(extra: &[(&str, JsValue)]) -> JsValue {
         let o = object(&[
