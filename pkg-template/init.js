@@ -36,25 +36,30 @@ export function ready() {
   return pending;
 }
 
-// The Web Crypto API for the cache key's SHA-256: the global one (browsers in secure contexts,
-// workerd, Node.js 19+, Deno, Bun); node.js supplies node:crypto's for Node.js 18, which has no
-// global `crypto` without a flag.
+// The Web Crypto API (the cache key's HMAC, signed assertions): the global one (browsers in
+// secure contexts, workerd, Node.js 19+, Deno, Bun); node.js supplies a way to load node:crypto's
+// for Node.js 18, which has no global `crypto` without a flag.
 let fallbackCrypto;
 
-/** Registers the Web Crypto object to use where the host has no global `crypto`. */
-export function setFallbackCrypto(crypto) {
-  fallbackCrypto = crypto;
+/** Registers `load`, which gives the Web Crypto object where the host has no global `crypto`. */
+export function setFallbackCrypto(load) {
+  fallbackCrypto = load;
+}
+
+/** The global `crypto`, else the fallback's, else undefined. */
+function webCrypto() {
+  return globalThis.crypto ?? fallbackCrypto?.();
 }
 
 /** `crypto.subtle`, or undefined where the host has none (e.g. a page served over plain http). */
 export function subtleCrypto() {
-  return globalThis.crypto?.subtle ?? fallbackCrypto?.subtle;
+  return webCrypto()?.subtle;
 }
 
 // full-only:start
 /** `n` bytes from `crypto.getRandomValues`, or undefined where the host has none. */
 export function randomBytes(n) {
-  const crypto = typeof globalThis.crypto?.getRandomValues === 'function' ? globalThis.crypto : fallbackCrypto;
-  return crypto?.getRandomValues(new Uint8Array(n));
+  const crypto = webCrypto();
+  return typeof crypto?.getRandomValues === 'function' ? crypto.getRandomValues(new Uint8Array(n)) : undefined;
 }
 // full-only:end

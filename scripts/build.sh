@@ -3,7 +3,8 @@
 # -> wasm-opt -Oz (npm's binaryen; Debian's 108 produced a module that crashed at init) -> the
 # JS entries, types and README from pkg-template/, and the files made from the Rust definitions
 # (types.d.ts, facts.js); twice: the default entry in pkg/ and oauth-token-connection/full in
-# pkg/full/. The JS ships as written (readable ESM); app bundlers minify for their users.
+# pkg/full/. The modules the host entries share are bundled into one, package.js
+# (scripts/bundle.mjs); the JS ships readable, comments kept; app bundlers minify for their users.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "${SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
@@ -39,8 +40,9 @@ flavor() {
     sed -i '/ \/\/ full-only$/d' "$out"/{node,browser,deno,workerd}.js
     rm "$out/coordinator.js"
   fi
-  cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
   cp /tmp/otc-facts.js.$$ "$out/facts.js"
+  node scripts/bundle.mjs "$out"
+  cp /tmp/otc-types.d.ts.$$ "$out/types.d.ts"
   # The types: the default entry's without what only the full build has (between the markers).
   if [ -n "$feature" ]; then
     grep -v '^// full-only:' pkg-template/index.d.ts > "$out/index.d.ts"

@@ -22,30 +22,23 @@ const TSC = join(ROOT, 'node_modules/.bin/tsc');
 const TYPES_DIR = fileURLToPath(new URL('./package-types/', import.meta.url));
 const { demo } = DEMO_CLIENTS;
 
-/** Exactly what users need: entries, glue, wasm, declarations (twice: the default entry and full/), README, LICENSE, package.json. */
+/** Exactly what users need: entries, the module they share, wasm, declarations (twice: the default entry and full/), README, LICENSE, package.json. */
 const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
-  'api.js',
   'browser.js',
   'cli.js',
   'deno.js',
   'index.d.ts',
-  'facts.js',
-  'init.js',
-  'io.js',
   'node.js',
-  'oauth_token_connection.d.ts',
-  'oauth_token_connection.js',
   'oauth_token_connection_bg.wasm',
+  'package.js',
   'package.json',
-  'settings.js',
   'types.d.ts',
   'workerd.js',
   // oauth-token-connection/full: previewRequest, the shared cache and the coordinator.
-  ...['api.js', 'browser.js', 'coordinator.js', 'deno.js', 'facts.js', 'index.d.ts', 'init.js', 'io.js', 'node.js',
-    'oauth_token_connection.d.ts', 'oauth_token_connection.js', 'oauth_token_connection_bg.wasm', 'settings.js',
-    'types.d.ts', 'workerd.js'].map((f) => `full/${f}`),
+  ...['browser.js', 'deno.js', 'index.d.ts', 'node.js', 'oauth_token_connection_bg.wasm', 'package.js', 'types.d.ts',
+    'workerd.js'].map((f) => `full/${f}`),
 ];
 
 let tmp;
@@ -97,8 +90,7 @@ test('the tarball holds exactly the files users need, and the install has them',
   const gz = (files) => gzipSync(Buffer.concat(files.map((f) => readFileSync(join(installed, f)))), { level: 9 }).length;
   t.diagnostic(`tarball ${pack.size} B, unpacked ${pack.unpackedSize} B`);
   t.diagnostic(`zlib level 9 (a little above GNU gzip -9): wasm ${gz(['oauth_token_connection_bg.wasm'])} B; `
-    + `glue+node entry ${gz(['oauth_token_connection.js', 'api.js', 'init.js', 'node.js'])} B; `
-    + `glue+browser entry ${gz(['oauth_token_connection.js', 'api.js', 'init.js', 'browser.js'])} B`);
+    + `node entry ${gz(['package.js', 'node.js'])} B; browser entry ${gz(['package.js', 'browser.js'])} B`);
 });
 
 test('each export condition resolves to an existing file in the installed package, for both entries', async () => {

@@ -37,7 +37,7 @@ describe('extraParams and the config size are capped before anything reaches was
   before(async () => {
     tokens = await startTokenServer();
     await requestToken(config()); // the package is loaded and initialized
-    const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
+    const glue = await import(new URL('./package.js', import.meta.resolve('oauth-token-connection')));
     wasm = glue.initSync();
     assert.ok(wasm.memory instanceof WebAssembly.Memory);
   });

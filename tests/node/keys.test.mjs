@@ -14,7 +14,7 @@ import * as defaultEntry from 'oauth-token-connection';
 import { startOidcProvider, startJwtBearerServer, startGoogleStyle } from './support/assertion-servers.mjs';
 // The package's own module instance (the exports map resolves to the same file): its fallback
 // WebCrypto (node:crypto's, for Node.js 18) is cleared to play a host without any.
-import { setFallbackCrypto } from '../../pkg/full/init.js';
+import { setFallbackCrypto } from '../../pkg/full/package.js';
 
 const pair = (type, options) => generateKeyPairSync(type, options);
 const KEYS = {
@@ -338,7 +338,7 @@ test("a runtime's limits: no Ed25519 in WebCrypto, no crypto.subtle: ERR_UNSUPPO
     assert.match(err.message, /no WebCrypto/);
   } finally {
     Object.defineProperty(globalThis, 'crypto', descriptor);
-    setFallbackCrypto(webcrypto);
+    setFallbackCrypto(() => webcrypto);
   }
 });
 

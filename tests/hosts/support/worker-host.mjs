@@ -12,13 +12,11 @@ const WORKER = fileURLToPath(new URL('../worker/worker.mjs', import.meta.url));
 // Virtual root: module names are paths relative to it.
 const ROOT = '/worker';
 
-/** The files the `workerd` entry imports; node.js and browser.js are deliberately absent. */
-export const WORKERD_GRAPH = ['workerd.js', 'api.js', 'init.js', 'io.js', 'settings.js', 'facts.js', 'oauth_token_connection.js'];
-/** What the full entry's `workerd` graph adds: the coordinator's Durable Object class. */
-export const FULL_ONLY = ['coordinator.js'];
+/** The files the `workerd` entry imports (the same in both entries' folders); node.js and browser.js are deliberately absent. */
+export const WORKERD_GRAPH = ['workerd.js', 'package.js'];
 
 /** The JS files of the `workerd` entry in `dir` (an entry's folder). */
-export const workerdGraph = (dir) => [...WORKERD_GRAPH, ...FULL_ONLY.filter((f) => existsSync(join(dir, f)))];
+export const workerdGraph = () => WORKERD_GRAPH;
 const WASM = 'oauth_token_connection_bg.wasm';
 
 /**

@@ -15,7 +15,7 @@ import { createConnection, OAuthTokenCoordinator } from 'oauth-token-connection/
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
-const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection/full')));
+const glue = await import(new URL('./package.js', import.meta.resolve('oauth-token-connection/full')));
 const memories = Object.values(glue.initSync()).filter((v) => v instanceof WebAssembly.Memory);
 
 const bytes = (ascii) => Buffer.from(ascii, 'latin1');

@@ -21,9 +21,9 @@ const [STUB_CALLS, LOOPBACK_CALLS, CONNECTION_CYCLES, WARMUP] = process.argv.sli
 const LEAK = process.argv[6] === 'leak-externrefs';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
-// The wasm instance the package uses: the glue module the entry imported is the same module
-// (same URL), and its initSync() returns the already-initialized exports without re-instantiating.
-const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
+// The wasm instance the package uses: package.js (with the wasm-bindgen glue) is the module the
+// entry imported (same URL), and its initSync() returns the initialized exports as they are.
+const glue = await import(new URL('./package.js', import.meta.resolve('oauth-token-connection')));
 const wasm = glue.initSync();
 if (!(wasm.memory instanceof WebAssembly.Memory)) throw new Error('no wasm memory export');
 // The externref table (the JS values the .wasm holds), by the name wasm-bindgen gives it; null

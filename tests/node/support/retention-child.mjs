@@ -20,8 +20,8 @@ import * as full from 'oauth-token-connection/full';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
 // The instance the package uses: its glue module's initSync() returns the live exports.
-const glue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection')));
-const fullGlue = await import(new URL('./oauth_token_connection.js', import.meta.resolve('oauth-token-connection/full')));
+const glue = await import(new URL('./package.js', import.meta.resolve('oauth-token-connection')));
+const fullGlue = await import(new URL('./package.js', import.meta.resolve('oauth-token-connection/full')));
 const memories = [glue, fullGlue].flatMap((g) => Object.values(g.initSync()).filter((v) => v instanceof WebAssembly.Memory));
 if (memories.length < 2) throw new Error('the package instances export no WebAssembly.Memory');
 
