@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark suite against the peers (bench/run.mjs): builds pkg/ when missing and installs
-# bench/'s own packages (the peers and esbuild, never dependencies of the package) when missing.
+# bench/'s own packages (the peers and esbuild, never dependencies of the package) when missing;
+# Miniflare, for the Workers rows, is the root's (scripts/setup.sh installs it).
 #   bash scripts/bench.sh            full run: markdown table, bench/results/latest.json, budgets
 #   bash scripts/bench.sh --smoke    tiny counts (what scripts/test.sh runs)
 # Then bench/signing.mjs: what a signed assertion costs per token request (bench/results/signing.json).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -d node_modules/miniflare ] || bash scripts/setup.sh
 [ -f pkg/oauth_token_connection_bg.wasm ] || bash scripts/build.sh
 LOCK_SUM=$(sha256sum bench/package-lock.json | cut -d' ' -f1)
 if [ "$(cat bench/node_modules/.setup-stamp 2>/dev/null)" != "$LOCK_SUM" ]; then
