@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 
-import { contenders, requesters, PEERS, US, BARE_INIT, stubFetch, STUB_ENDPOINT, TOKEN_JSON, CLIENT_ID, CLIENT_SECRET, SCOPE } from './clients.mjs';
+import { contenders, requesters, PEERS, US, stubFetch, STUB_ENDPOINT, TOKEN_JSON, CLIENT_ID, CLIENT_SECRET, SCOPE } from './clients.mjs';
 import { buildWorkers, startOnce, workerMemory } from './workers.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
