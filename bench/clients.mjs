@@ -1,6 +1,7 @@
 // The contenders: one client_credentials request with HTTP Basic client authentication, made by
 // this package and by each peer, through a fetch the caller chooses (an in-process stub or the
-// host's fetch to a loopback server). Shared by run.mjs and the cold-start scripts.
+// host's fetch to a loopback server). Shared by run.mjs, cold.mjs, memory.mjs and the Worker
+// scripts of workers.mjs.
 
 export const CLIENT_ID = 'bench-client';
 export const CLIENT_SECRET = 'bench-secret';
@@ -28,21 +29,36 @@ function server(endpoint) {
   return { issuer: u.origin, token_endpoint: endpoint, insecure: u.protocol === 'http:' };
 }
 
+/** The headers and body of the request every contender makes: client_credentials, HTTP Basic. */
+export const BARE_INIT = {
+  method: 'POST',
+  headers: {
+    'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8',
+    Accept: 'application/json',
+    Authorization: 'Basic ' + btoa(`${CLIENT_ID}:${CLIENT_SECRET}`),
+  },
+  body: `grant_type=client_credentials&scope=${SCOPE}`,
+};
+
 /**
- * Contender factories: `await make(endpoint, fetchFn)` returns `() => Promise<accessToken>` doing
- * one complete token request (request built, sent, response checked and parsed).
- * This package has no fetch option: it calls the global fetch, which run.mjs sets to the stub
- * for the in-process measurements (and leaves as the host's fetch for loopback).
+ * One complete token request per contender, given its imported module: `make(lib, endpoint,
+ * fetchFn)` returns `() => Promise<accessToken>` (request built, sent, response checked and
+ * parsed). This module imports none of them, so that a Worker bundling this file with one
+ * library gets only that one. 'floor' is no library: a bare fetch and `.json()`.
+ * This package has no fetch option here: it calls the global fetch, which run.mjs sets to the
+ * stub for the in-process measurements (and leaves as the host's fetch for loopback).
  */
-export const contenders = {
-  async 'oauth-token-connection'(endpoint) {
-    const { requestToken } = await import('oauth-token-connection');
+export const requesters = {
+  floor(_, endpoint, fetchFn) {
+    return async () => (await (await fetchFn(endpoint, BARE_INIT)).json()).access_token;
+  },
+
+  'oauth-token-connection'({ requestToken }, endpoint) {
     const config = { tokenEndpoint: endpoint, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE };
     return async () => (await requestToken(config)).accessToken;
   },
 
-  async oauth4webapi(endpoint, fetchFn) {
-    const oauth = await import('oauth4webapi');
+  oauth4webapi(oauth, endpoint, fetchFn) {
     const s = server(endpoint);
     const as = { issuer: s.issuer, token_endpoint: s.token_endpoint };
     const client = { client_id: CLIENT_ID };
@@ -56,8 +72,7 @@ export const contenders = {
     };
   },
 
-  async 'openid-client'(endpoint, fetchFn) {
-    const oidc = await import('openid-client');
+  'openid-client'(oidc, endpoint, fetchFn) {
     const s = server(endpoint);
     const config = new oidc.Configuration(
       { issuer: s.issuer, token_endpoint: s.token_endpoint },
@@ -70,8 +85,7 @@ export const contenders = {
     return async () => (await oidc.clientCredentialsGrant(config, { scope: SCOPE })).access_token;
   },
 
-  async '@badgateway/oauth2-client'(endpoint, fetchFn) {
-    const { OAuth2Client } = await import('@badgateway/oauth2-client');
+  '@badgateway/oauth2-client'({ OAuth2Client }, endpoint, fetchFn) {
     const s = server(endpoint);
     const client = new OAuth2Client({
       server: s.issuer,
@@ -84,6 +98,16 @@ export const contenders = {
     return async () => (await client.clientCredentials({ scope: [SCOPE] })).accessToken;
   },
 };
+
+/**
+ * Contender factories for Node: `await make(endpoint, fetchFn)` imports the library (its name is
+ * its module specifier) and returns the requester's call.
+ */
+export const contenders = Object.fromEntries(
+  Object.entries(requesters)
+    .filter(([name]) => name !== 'floor')
+    .map(([name, make]) => [name, async (endpoint, fetchFn) => make(await import(name), endpoint, fetchFn)]),
+);
 
 export const PEERS = ['oauth4webapi', 'openid-client', '@badgateway/oauth2-client'];
 export const US = 'oauth-token-connection';

@@ -1,17 +1,15 @@
-// One cold start: a fresh `node bench/cold.mjs <contender>` imports the library and completes one
-// client_credentials request through the in-process stub fetch, then prints one JSON line:
-// {sinceStart: ms from process start to the token, importAndRequest: ms of the import and the
-// request alone, token}. 'floor' imports nothing and reads the stub's JSON directly.
+// One cold start: a fresh `node bench/cold.mjs <contender> <token endpoint>` imports the library
+// and requests one token from the loopback token server that run.mjs started, then prints one
+// JSON line: {sinceStart: ms from process start to the token, importMs: the library's import
+// alone, importAndRequest: ms of the import and the request, token}. 'floor' imports no library
+// and makes the same request with a bare fetch. This package calls the global fetch; the peers
+// are given it.
 const t0 = performance.now();
-const { contenders, stubFetch, STUB_ENDPOINT } = await import('./clients.mjs');
-const name = process.argv[2];
-let token;
-if (name === 'floor') {
-  token = (await (await stubFetch(STUB_ENDPOINT, { method: 'POST' })).json()).access_token;
-} else {
-  globalThis.fetch = stubFetch; // this package calls the global fetch; peers are given the stub
-  const call = await contenders[name](STUB_ENDPOINT, stubFetch);
-  token = await call();
-}
+const [name, endpoint] = process.argv.slice(2);
+const lib = name === 'floor' ? null : await import(name);
 const t1 = performance.now();
-process.stdout.write(JSON.stringify({ sinceStart: t1, importAndRequest: t1 - t0, token }) + '\n');
+const { requesters } = await import('./clients.mjs');
+const call = requesters[name](lib, endpoint, globalThis.fetch);
+const token = await call();
+const t2 = performance.now();
+process.stdout.write(JSON.stringify({ sinceStart: t2, importMs: t1 - t0, importAndRequest: t2 - t0, token }) + '\n');
