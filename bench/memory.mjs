@@ -19,8 +19,8 @@ let connect;
 let requestOnce;
 if (name === US) {
   const lib = await import(US);
-  // The instance the package uses: the glue's initSync() hands back the initialized exports.
-  wasm = (await import(new URL('./oauth_token_connection.js', import.meta.resolve(US)))).initSync();
+  // The instance the package uses: package.js's initSync() (the glue's) hands back its exports.
+  wasm = (await import(new URL('./package.js', import.meta.resolve(US)))).initSync();
   const config = { tokenEndpoint: STUB_ENDPOINT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE };
   requestOnce = async () => (await lib.requestToken(config)).accessToken;
   connect = async () => {

@@ -38,11 +38,11 @@ export default {
  * This package's Worker for memory: GET /memory answers the wasm memory's size; /token requests
  * one token from the loopback server; /connections?n= creates n connections whose token
  * requests go to an in-process stub, each gets its token, and answers the size with all of them
- * alive. The glue's initSync() hands back the instance workerd.js initialized (same module).
+ * alive. package.js's initSync() hands back the instance workerd.js initialized (same module).
  */
 function memoryWorker() {
   return `import * as lib from '${US}';
-import { initSync } from '${join(PKG, 'oauth_token_connection.js')}';
+import { initSync } from '${join(PKG, 'package.js')}';
 import { requesters, stubFetch, STUB_ENDPOINT, CLIENT_ID, CLIENT_SECRET, SCOPE } from './clients.mjs';
 const wasmBytes = () => initSync().memory.buffer.byteLength;
 export default {
