@@ -111,10 +111,13 @@ async function perCall() {
 
 // ---- (2) loopback throughput ---------------------------------------------------------------
 
+/** A bare fetch with the package's timeout, wire options and byte limit (clients.mjs). */
+const GUARDED = 'bare fetch, timeout and byte limit';
+
 async function loopback(endpoint) {
   log('(2) loopback throughput, node:http on 127.0.0.1,', COUNTS.concurrency, 'concurrent');
   const realFetch = globalThis.fetch;
-  const calls = { 'bare fetch': requesters.floor(null, endpoint, realFetch) };
+  const calls = { 'bare fetch': requesters.floor(null, endpoint, realFetch), [GUARDED]: requesters.guardedFloor(null, endpoint, realFetch) };
   for (const name of [US, ...PEERS]) calls[name] = await contenders[name](endpoint, realFetch);
   const names = Object.keys(calls);
   for (const n of names) check((await calls[n]()) === EXPECTED_TOKEN, `(2) ${n} gets the token over loopback`);
@@ -484,6 +487,7 @@ function summary(res) {
   row('Per call, stub fetch (µs)', each(p.median, (v) => us(v)), us(p.median.floor), `${x(p.usToFastestPeer)} fastest peer`, goal('per call'));
   row(`Loopback, ${l.concurrency} concurrent (req/s)`, each(l.median, fmt), fmt(l.median['bare fetch']), `${x(l.ratioToBareFetch[US])} bare fetch`, goal('loopback'));
   row('… the same, against the peers', {}, null, `${x(l.usToFastestPeer)} fastest peer`, goal('loopback peers'));
+  row(`… no library: a bare fetch with the package's timeout, redirect and cache options and byte limit (req/s)`, {}, fmt(l.median[GUARDED]), `${x(l.ratioToBareFetch[GUARDED])} bare fetch`);
   row('Import in a fresh process (ms)', each(k.importMedian, (v) => fmt(v, 1)), null, `${x(k.importRatioToOauth4webapi[US])} oauth4webapi`);
   row('Cold start: fresh process wall, import + first token over loopback (ms)', each(k.wallMedian, (v) => fmt(v, 1)), fmt(k.wallMedian.floor, 1), `${x(k.wallRatioToOauth4webapi[US])} oauth4webapi`, goal('cold start'));
   row('… import + first token alone, in the process (ms)', each(k.importAndRequestMedian, (v) => fmt(v, 1)), fmt(k.importAndRequestMedian.floor, 1), `${x(k.importAndRequestRatioToOauth4webapi[US])} oauth4webapi`);
