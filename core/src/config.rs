@@ -1071,18 +1071,13 @@ fn check_coordinator(e: &Entries<'_>, config: &Config, cache: bool) -> Result<bo
 }
 
 /// `localhost` itself, 127.0.0.0/8 and [::1], as the WHATWG URL parser serializes them (it
-/// turns `0x7f.1` and `2130706433` into `127.0.0.1`). Names under `.localhost` are not taken:
-/// some resolvers answer them from DNS.
+/// turns `0x7f.1` and `2130706433` into `127.0.0.1`, and refuses a host of digits and dots that
+/// is not an IPv4 address). Names under `.localhost` are not taken: some resolvers answer them
+/// from DNS.
 pub fn is_loopback(hostname: &str) -> bool {
-    if hostname == "localhost" || hostname == "[::1]" {
-        return true;
-    }
-    let mut parts = hostname.split('.');
-    let first = parts.next();
-    let rest: Vec<&str> = parts.collect();
-    first == Some("127")
-        && rest.len() == 3
-        && rest.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    hostname == "localhost"
+        || hostname == "[::1]"
+        || hostname.strip_prefix("127.").is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }
 
 /// RFC 6749 §3.3: `scope = scope-token *( SP scope-token )`, `scope-token = 1*NQCHAR`,
@@ -1297,6 +1292,8 @@ pub(crate) mod tests {
         for bad in [
             "http://example.com/t",
             "http://127.0.0.1.nip.io/t",
+            "http://127.0.0.x/t",
+            "http://128.0.0.1/t",
             "http://10.0.0.1/t",
             "http://[::2]/t",
             // Names under .localhost may be resolved through DNS.
@@ -1306,7 +1303,14 @@ pub(crate) mod tests {
         ] {
             assert_eq!(ep(bad).unwrap_err(), Error::InsecureEndpoint, "{bad}");
         }
-        for bad in ["auth.example.com/token", "", "ftp://auth.example.com/t", "https://u:p@auth.example.com/t"] {
+        // A host of digits and dots is an IPv4 address or no URL at all.
+        for bad in [
+            "auth.example.com/token",
+            "",
+            "ftp://auth.example.com/t",
+            "https://u:p@auth.example.com/t",
+            "http://127.0.0.1.5/t",
+        ] {
             assert_eq!(ep(bad).unwrap_err().code(), "ERR_INVALID_CONFIG", "{bad}");
         }
         assert_eq!(err(&[("tokenEndpoint", Value::Number(1.0))]).code(), "ERR_INVALID_CONFIG");
