@@ -365,7 +365,13 @@ pub struct FetchFailure {
 fn is_client_certificate_alert(reason: &str) -> bool {
     ["ALERT_CERTIFICATE_REQUIRED", "ALERT_HANDSHAKE_FAILURE", "ALERT_BAD_CERTIFICATE"]
         .iter()
-        .any(|alert| reason.as_bytes().windows(alert.len()).any(|w| w == alert.as_bytes()))
+        .any(|alert| contains(reason, alert))
+}
+
+/// Whether `needle` occurs in `text`. (Byte windows rather than `str::contains`: no str searcher
+/// in the .wasm.)
+fn contains(text: &str, needle: &str) -> bool {
+    needle.is_empty() || text.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// TLS failure codes that Node.js (OpenSSL) reports on `cause.code`.
@@ -416,7 +422,7 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
         detail.push_str(": ");
         detail.push_str(&m);
     }
-    if let Some(code) = f.cause_codes.first().map(|c| crate::text::clean(c)).filter(|c| !detail.contains(c.as_str())) {
+    if let Some(code) = f.cause_codes.first().map(|c| crate::text::clean(c)).filter(|c| !contains(&detail, c)) {
         detail.push_str(" (");
         detail.push_str(&code);
         detail.push(')');
@@ -547,6 +553,13 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.message(), "the token request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:1");
+        // An empty code adds nothing.
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_codes: vec![String::new()],
+            ..Default::default()
+        });
+        assert_eq!(e.message(), "the token request failed: fetch failed");
     }
 
     #[test]
