@@ -415,7 +415,7 @@ pub fn parse_connection(
     let header_prefix = match e.string("headerPrefix")? {
         None => None,
         // It is written into a header value: visible ASCII and spaces only (RFC 9110 §5.5).
-        Some(p) if p.bytes().all(|b| b == b' ' || (0x21..=0x7e).contains(&b)) => Some(p.trim().to_owned()),
+        Some(p) if p.bytes().all(|b| b == b' ' || (0x21..=0x7e).contains(&b)) => Some(p.trim_ascii().to_owned()),
         Some(_) => return Err(invalid(&["headerPrefix must be printable ASCII (it is sent in an HTTP header)"])),
     };
     let cache = check_cache(&e, &config.grant)?;
