@@ -174,11 +174,10 @@ fn build_grant(config: &Config, grant: &Grant, scope: Option<&Scope>, assertion:
 #[cfg(test)]
 mod tests {
     use super::*;
-    // The base64 crate as the oracle for the Basic value.
     use crate::config::parse;
     use crate::config::tests::{base, entries, parse_url, s};
     use crate::value::Value;
-    use base64::Engine as _;
+    use base64::Engine as _; // the base64 crate: the oracle for the Basic value
 
     fn request(extra: &[(&'static str, Value)]) -> HttpRequest {
         let mut pairs = base();
