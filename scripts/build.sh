@@ -18,10 +18,12 @@ flavor() {
   mkdir -p "$out"
   wasm-bindgen --target web --omit-default-module-path --out-dir "$out" --out-name oauth_token_connection \
     "$target/wasm32-unknown-unknown/release/oauth_token_connection.wasm"
-  # Never --all-features: it emits stringref, which Node 20 rejects.
+  # Never --all-features: it emits stringref, which Node 20 rejects. After -Oz, --flatten and
+  # --rereloop rebuild the control flow from scratch, and a second -Oz finds more to fold in it.
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
-    --enable-mutable-globals "$out/oauth_token_connection_bg.wasm" -o "$out/oauth_token_connection_bg.wasm"
+    --enable-mutable-globals --flatten --rereloop -Oz \
+    "$out/oauth_token_connection_bg.wasm" -o "$out/oauth_token_connection_bg.wasm"
   rm -f "$out/.gitignore" "$out/package.json" "$out/oauth_token_connection_bg.wasm.d.ts"
   # The JS: the default entry's without what only the full build has (between the markers, as in
   # index.d.ts below: signing), the full entry's without the marker lines.

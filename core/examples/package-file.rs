@@ -10,19 +10,19 @@ fn facts() -> String {
     for (name, value, doc) in package::copy_limits() {
         out.push_str(&format!("/** {doc} */\nexport const {name} = {value};\n"));
     }
-    let e = package::wasm_load_error();
-    let load = json!({ "code": e.code(), "message": e.message(), "hint": e.hint() });
+    let e = package::WASM_LOAD;
+    let load = json!({ "code": e.code, "message": e.message, "hint": e.hint });
     out.push_str("\n/** The error a failed .wasm load raises: `message` with {url} and {detail} filled in. */\n");
     out.push_str(&format!("export const WASM_LOAD = {};\n", serde_json::to_string_pretty(&load).unwrap()));
     out
 }
 
 fn errors() -> String {
-    let list: Vec<_> = package::common_errors()
-        .iter()
-        .map(|e| {
-            let meaning = Error::CODES.iter().find(|(c, _)| *c == e.code()).map_or("", |(_, m)| m);
-            json!({ "code": e.code(), "meaning": meaning, "hint": e.hint() })
+    let list: Vec<_> = package::common_hints()
+        .into_iter()
+        .map(|(code, hint)| {
+            let meaning = Error::CODES.iter().find(|(c, _)| *c == code).map_or("", |(_, m)| m);
+            json!({ "code": code, "meaning": meaning, "hint": hint })
         })
         .collect();
     serde_json::to_string_pretty(&list).unwrap()

@@ -34,11 +34,11 @@ pub fn check(set_cookies: &[String], host: &str, ignore_policy: bool) -> Vec<Str
 /// empty value is ignored. None when the cookie has no (non-empty) Domain attribute.
 pub fn domain_attribute(set_cookie: &str) -> Option<String> {
     let mut domain = None;
-    // §5.2: attributes follow the first ';'.
+    // §5.2: attributes follow the first ';'; the whitespace trimmed is ASCII (WSP).
     for attr in set_cookie.split(';').skip(1) {
         let (name, value) = attr.split_once('=').unwrap_or((attr, ""));
-        if name.trim().eq_ignore_ascii_case("domain") {
-            let v = value.trim();
+        if name.trim_ascii().eq_ignore_ascii_case("domain") {
+            let v = value.trim_ascii();
             let v = v.strip_prefix('.').unwrap_or(v);
             if !v.is_empty() {
                 domain = Some(v.to_ascii_lowercase());

@@ -44,10 +44,8 @@ pub enum Error {
     /// A connection's REST call to an origin the token may not go to; nothing was sent.
     /// `listed`: `resourceOrigins` is set (else: http: to a host that is not loopback).
     ForbiddenOrigin { origin: String, listed: bool },
-    /// The host could not load the WebAssembly module from `url` (an HTML page served instead,
-    /// a wrong path, a Content-Security-Policy); `detail` is the host's message. The package's
-    /// JavaScript raises it, before any wasm runs, from the texts [`crate::package`] gives it.
-    WasmLoad { url: String, detail: String },
+    // ERR_WASM_LOAD is no variant: the package's JavaScript raises it before any wasm runs,
+    // from the texts of `crate::package::WASM_LOAD`.
 }
 
 /// The refused SSL modes.
@@ -58,8 +56,8 @@ pub enum SslModeRefused {
 }
 
 impl Error {
-    /// Every code and what it means, in the order of the variants: the TypeScript union, its
-    /// JSDoc and docs/errors.md are made from this list.
+    /// Every code and what it means, in the order of the variants, then ERR_WASM_LOAD (raised by
+    /// the JavaScript): the TypeScript union, its JSDoc and docs/errors.md are made from this list.
     pub const CODES: &'static [(&'static str, &'static str)] = &[
         ("ERR_INVALID_CONFIG", "A setting is missing or invalid; nothing was sent. The message names it."),
         ("ERR_UNSUPPORTED_SSL_MODE", "sslMode \"trust\" or \"off\": a fetch-based host always verifies certificates."),
@@ -104,7 +102,6 @@ impl Error {
             #[cfg(feature = "jwt")]
             Error::UnsupportedAlgorithm { .. } => "ERR_UNSUPPORTED_ALGORITHM",
             Error::ForbiddenOrigin { .. } => "ERR_FORBIDDEN_ORIGIN",
-            Error::WasmLoad { .. } => "ERR_WASM_LOAD",
         }
     }
 
@@ -214,9 +211,6 @@ impl Error {
                 &crate::text::clean(origin),
                 " (not loopback: it would travel in clear text), so nothing was sent",
             ]),
-            Error::WasmLoad { url, detail } => {
-                concat(&["the WebAssembly module could not be loaded from ", url, ": ", detail])
-            }
         }
     }
 
@@ -291,11 +285,6 @@ impl Error {
             Error::ForbiddenOrigin { listed: false, .. } => {
                 "Use the resource's https: URL, or list the http: origin in resourceOrigins to allow it."
             }
-            Error::WasmLoad { .. } => {
-                "Serve oauth_token_connection_bg.wasm next to the module as application/wasm; with Vite's \
-                 dev server add optimizeDeps: { exclude: ['oauth-token-connection'] }; under a \
-                 Content-Security-Policy allow 'wasm-unsafe-eval' in script-src."
-            }
         }
     }
 }
@@ -365,7 +354,13 @@ pub struct FetchFailure {
 fn is_client_certificate_alert(reason: &str) -> bool {
     ["ALERT_CERTIFICATE_REQUIRED", "ALERT_HANDSHAKE_FAILURE", "ALERT_BAD_CERTIFICATE"]
         .iter()
-        .any(|alert| reason.as_bytes().windows(alert.len()).any(|w| w == alert.as_bytes()))
+        .any(|alert| contains(reason, alert))
+}
+
+/// Whether `needle` occurs in `text`. (Byte windows rather than `str::contains`: no str searcher
+/// in the .wasm.)
+fn contains(text: &str, needle: &str) -> bool {
+    needle.is_empty() || text.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// TLS failure codes that Node.js (OpenSSL) reports on `cause.code`.
@@ -416,7 +411,7 @@ pub fn classify_fetch_failure(f: FetchFailure) -> Error {
         detail.push_str(": ");
         detail.push_str(&m);
     }
-    if let Some(code) = f.cause_codes.first().map(|c| crate::text::clean(c)).filter(|c| !detail.contains(c.as_str())) {
+    if let Some(code) = f.cause_codes.first().map(|c| crate::text::clean(c)).filter(|c| !contains(&detail, c)) {
         detail.push_str(" (");
         detail.push_str(&code);
         detail.push(')');
@@ -453,9 +448,8 @@ mod tests {
             #[cfg(feature = "jwt")]
             Error::UnsupportedAlgorithm { algorithm: "EdDSA", no_web_crypto: false },
             Error::ForbiddenOrigin { origin: "http://a.example".into(), listed: false },
-            Error::WasmLoad { url: "/x.wasm".into(), detail: "d".into() },
         ];
-        let codes: Vec<&str> = samples.iter().map(Error::code).collect();
+        let codes: Vec<&str> = samples.iter().map(Error::code).chain(["ERR_WASM_LOAD"]).collect();
         // Every code is listed in every build (the TypeScript union is one); a build without the
         // `jwt` feature never makes ERR_UNSUPPORTED_ALGORITHM.
         let listed: Vec<&str> = Error::CODES
@@ -547,6 +541,13 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.message(), "the token request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:1");
+        // An empty code adds nothing.
+        let e = classify_fetch_failure(FetchFailure {
+            message: Some("fetch failed".into()),
+            cause_codes: vec![String::new()],
+            ..Default::default()
+        });
+        assert_eq!(e.message(), "the token request failed: fetch failed");
     }
 
     #[test]

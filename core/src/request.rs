@@ -6,7 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use base64::Engine as _;
+use base64ct::{Base64, Encoding as _};
 
 use crate::config::{BasicEncoding, ClientAuthentication, Config, Grant, Scope};
 use crate::secret::{ClientSecret, RefreshToken};
@@ -66,14 +66,7 @@ pub fn basic_authorization(client_id: &str, secret: Option<&ClientSecret>, enc: 
             p
         }
     };
-    // encode_slice into a sized buffer: encode_string's UTF-8 check would pull Debug formatting
-    // into the .wasm. The buffer always fits (4 bytes per 3, padded), and base64 is ASCII.
-    let mut buf = vec![0u8; pair.len().div_ceil(3) * 4];
-    let n = base64::engine::general_purpose::STANDARD.encode_slice(pair.as_bytes(), &mut buf).unwrap_or(0);
-    let mut out = String::with_capacity(6 + n);
-    out.push_str("Basic ");
-    out.extend(buf.iter().take(n).map(|&b| char::from(b)));
-    out
+    crate::concat(&["Basic ", &Base64::encode_string(pair.as_bytes())])
 }
 
 /// Builds the token request for a validated configuration.
@@ -184,6 +177,7 @@ mod tests {
     use crate::config::parse;
     use crate::config::tests::{base, entries, parse_url, s};
     use crate::value::Value;
+    use base64::Engine as _; // the base64 crate: the oracle for the Basic value
 
     fn request(extra: &[(&'static str, Value)]) -> HttpRequest {
         let mut pairs = base();

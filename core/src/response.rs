@@ -37,7 +37,7 @@ pub struct TokenResponse {
 
 /// `Content-Length` above the limit: refuse before reading the body.
 pub fn check_declared_length(content_length: Option<&str>, limit: u64) -> Result<(), Error> {
-    match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+    match content_length.and_then(|v| v.trim_ascii().parse::<u64>().ok()) {
         Some(n) if n > limit => Err(Error::ResponseTooLarge { limit }),
         _ => Ok(()),
     }
@@ -59,7 +59,7 @@ fn is_redirect(status: u16) -> bool {
 
 /// Whether the media type's essence (before any `;`, trimmed) is `text/html`, in any case.
 fn is_html(content_type: Option<&str>) -> bool {
-    content_type.and_then(|c| c.split(';').next()).is_some_and(|c| c.trim().eq_ignore_ascii_case("text/html"))
+    content_type.and_then(|c| c.split(';').next()).is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case("text/html"))
 }
 
 /// The host's fetch (or a polyfill) did not return a real Response: no object, or no HTTP status.
@@ -81,11 +81,11 @@ pub const MEMBERS: [&str; 8] =
 pub const MAX_NESTING: usize = 64;
 
 /// The text of a body the host should parse as JSON: UTF-8 (RFC 8259 §8.1, a leading BOM
-/// ignored), not blank, not declared `text/html`, and nested at most [`MAX_NESTING`] levels.
-/// `None`: nothing to parse.
+/// ignored), not blank (JSON's whitespace is ASCII, §2), not declared `text/html`, and nested at
+/// most [`MAX_NESTING`] levels. `None`: nothing to parse.
 pub fn json_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Option<&'a str> {
     let text = utf8_text(body)?;
-    (!text.trim().is_empty() && !is_html(content_type) && !too_deep(text)).then_some(text)
+    (!text.trim_ascii().is_empty() && !is_html(content_type) && !too_deep(text)).then_some(text)
 }
 
 /// Whether brackets and braces outside JSON strings nest deeper than [`MAX_NESTING`].
@@ -162,7 +162,7 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
         }
         let detail = if status == 401 {
             ": the client was not authenticated; check clientId, clientSecret and clientAuthentication"
-        } else if text.map_or(true, |t| t.trim().is_empty()) {
+        } else if text.map_or(true, |t| t.trim_ascii().is_empty()) {
             " with an empty body"
         } else {
             " without an OAuth error body (RFC 6749 section 5.2)"
@@ -176,7 +176,7 @@ pub fn interpret_parsed(resp: &HttpResponse<'_>, parsed: Json, now_ms: f64) -> R
         Json::Invalid => {
             return Err(invalid(match text {
                 None => "the body is not UTF-8 (JSON must be UTF-8, RFC 8259 section 8.1)",
-                Some(t) if t.trim().is_empty() => "the body is empty",
+                Some(t) if t.trim_ascii().is_empty() => "the body is empty",
                 Some(_) if html => "expected a JSON object, got an HTML page",
                 Some(_) => "the body is not JSON",
             }))

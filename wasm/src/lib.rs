@@ -18,11 +18,12 @@ mod zeroing;
 mod adapter;
 
 /// Every block of wasm memory is zeroed before it is freed (see [`zeroing`]); talc underneath is
-/// smaller than std's dlmalloc.
+/// smaller than std's dlmalloc, and its grow-and-claim source (a new heap per `memory.grow`
+/// rather than extending the last) smaller than its default one.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: zeroing::ZeroOnFree<talc::wasm::WasmDynamicTalc> =
-    zeroing::ZeroOnFree(talc::wasm::new_wasm_dynamic_allocator());
+static ALLOCATOR: zeroing::ZeroOnFree<talc::cell::TalcSyncCell<talc::wasm::WasmGrowAndClaim, talc::wasm::WasmBinning>> =
+    zeroing::ZeroOnFree(talc::cell::TalcSyncCell::new_wasm(talc::wasm::WasmGrowAndClaim));
 
 /// In the no_std .wasm a panic traps (`unreachable`), as `panic = "abort"` would under std.
 #[cfg(all(target_arch = "wasm32", not(test)))]
