@@ -152,6 +152,25 @@ fn entries() -> impl Strategy<Value = Vec<(String, Value)>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
+    /// The JSON the wasm module hands to `JSON.parse` reads back as written (serde_json as the
+    /// independent parser): any string, and any number it agrees to write.
+    #[test]
+    fn json_text_round_trips(key in text(), value in text(), pair in (text(), text()), n in any::<f64>()) {
+        let key = ["k:", &key].concat(); // never "pairs" or "n"
+        let mut o = crate::json::JsonObject::default();
+        o.string(&key, &value);
+        o.pairs("pairs", [(pair.0.as_str(), pair.1.as_str())]);
+        let written = o.number("n", n);
+        let parsed: serde_json::Value = serde_json::from_str(&o.finish()).unwrap();
+        prop_assert_eq!(parsed[&key].as_str(), Some(value.as_str()));
+        prop_assert_eq!(&parsed["pairs"][0][0], &serde_json::Value::from(pair.0.as_str()));
+        prop_assert_eq!(&parsed["pairs"][0][1], &serde_json::Value::from(pair.1.as_str()));
+        prop_assert_eq!(written, n.is_finite() && n.trunc() == n && n.abs() <= 9_007_199_254_740_992.0);
+        if written {
+            prop_assert_eq!(parsed["n"].as_f64(), Some(n));
+        }
+    }
+
     #[test]
     fn form_encode_round_trips(s in text()) {
         let enc = form_encode(&s);
