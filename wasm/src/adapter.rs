@@ -111,8 +111,9 @@ impl Plain {
         self.later.push((None, name, value));
     }
 
-    /// A member that is an object of its own (its later members one level down).
+    /// A member that is an object of its own (its later members one level down; no deeper).
     fn nest(&mut self, name: &'static str, inner: Plain) {
+        debug_assert!(inner.later.iter().all(|(parent, ..)| parent.is_none()), "nested one level only");
         self.json.object(name, inner.json);
         self.later.extend(inner.later.into_iter().map(|(_, member, v)| (Some(name), member, v)));
     }
