@@ -123,7 +123,7 @@ pub enum CacheRead<'a> {
     Failed(&'a str),
 }
 
-/// A token endpoint's answer. `json` is what the host's parser made of
+/// A token endpoint's answer. `json` is what [`crate::json::read`] made of
 /// [`response::json_text`] (`Json::Invalid` when that was `None`).
 #[derive(Debug)]
 pub struct Response<'a> {

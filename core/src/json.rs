@@ -111,13 +111,15 @@ impl JsonObject {
 /// Numbers that are not integers of at most 15 digits are converted by `number` (the host's,
 /// whose conversion `JSON.parse` also uses). Nesting deeper than `max_depth` is `Json::Invalid`.
 pub fn read(text: &str, names: &[&str], max_depth: usize, number: &dyn Fn(&str) -> f64) -> Json {
-    let mut r = Reader { text, at: 0, number, max_depth };
+    let mut r = Reader { text, at: 0, number, max_depth, names, picked: Vec::new() };
     r.space();
-    let json = if r.peek() == Some(b'{') { r.object(names).map(Json::Object) } else { r.value(0).map(|v| Json::NotObject(v.kind())) };
+    let top = r.value(0);
     r.space();
-    match json {
-        Some(json) if r.at == text.len() => json,
-        _ => Json::Invalid,
+    match top {
+        _ if r.at != text.len() => Json::Invalid,
+        Some(Value::Object(_)) => Json::Object(r.picked),
+        Some(v) => Json::NotObject(v.kind()),
+        None => Json::Invalid,
     }
 }
 
@@ -126,6 +128,9 @@ struct Reader<'a> {
     at: usize,
     number: &'a dyn Fn(&str) -> f64,
     max_depth: usize,
+    /// The top-level object's members to pick, and those picked.
+    names: &'a [&'a str],
+    picked: Vec<(String, Value)>,
 }
 
 impl Reader<'_> {
@@ -151,68 +156,43 @@ impl Reader<'_> {
         }
     }
 
-    /// The top-level object: its members named in `names`.
-    fn object(&mut self, names: &[&str]) -> Option<Vec<(String, Value)>> {
-        let mut picked = Vec::new();
-        self.members(|r, name| {
-            if names.contains(&name.as_str()) {
-                picked.push((name, r.value(1)?));
-            } else {
-                r.value(1)?;
-            }
-            Some(())
-        })?;
-        Some(picked)
-    }
-
-    /// `{ "name": value, ... }`, each member's value read by `each`.
-    fn members(&mut self, mut each: impl FnMut(&mut Self, String) -> Option<()>) -> Option<()> {
-        self.at += 1; // '{'
-        self.space();
-        if self.eat(b'}') {
-            return Some(());
-        }
-        loop {
-            self.space();
-            let name = self.string()?;
-            self.space();
-            self.eat(b':').then_some(())?;
-            self.space();
-            each(self, name)?;
-            self.space();
-            match self.next()? {
-                b',' => {}
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
-    }
-
     /// A value at `depth` (the top level is 0); arrays and objects are read through and come
-    /// back empty.
+    /// back empty, the top-level object's members named in `names` picked on the way.
     fn value(&mut self, depth: usize) -> Option<Value> {
         Some(match self.peek()? {
             b'"' => Value::String(self.string()?),
-            b'{' if depth < self.max_depth => {
-                self.members(|r, _| r.value(depth + 1).map(drop))?;
-                Value::Object(Vec::new())
-            }
-            b'[' if depth < self.max_depth => {
+            open @ (b'{' | b'[') if depth < self.max_depth => {
                 self.at += 1;
+                let object = open == b'{';
+                let close = open + 2; // '}' or ']'
                 self.space();
-                if !self.eat(b']') {
+                if !self.eat(close) {
                     loop {
                         self.space();
-                        self.value(depth + 1)?;
+                        let mut name = None;
+                        if object {
+                            name = Some(self.string()?);
+                            self.space();
+                            self.eat(b':').then_some(())?;
+                            self.space();
+                        }
+                        let v = self.value(depth + 1)?;
+                        if let Some(name) = name.filter(|n| depth == 0 && self.names.contains(&n.as_str())) {
+                            self.picked.push((name, v));
+                        }
                         self.space();
                         match self.next()? {
                             b',' => {}
-                            b']' => break,
+                            c if c == close => break,
                             _ => return None,
                         }
                     }
                 }
-                Value::Array(Vec::new())
+                if object {
+                    Value::Object(Vec::new())
+                } else {
+                    Value::Array(Vec::new())
+                }
             }
             b't' => self.word("true", Value::Bool(true))?,
             b'f' => self.word("false", Value::Bool(false))?,
@@ -316,12 +296,11 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let hex = self.text.get(self.at..self.at + 4)?;
-        self.at += 4;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+        let mut n = 0;
+        for _ in 0..4 {
+            n = n * 16 + char::from(self.next()?).to_digit(16)?;
         }
-        u32::from_str_radix(hex, 16).ok()
+        Some(n)
     }
 }
 
@@ -375,8 +354,15 @@ mod tests {
     fn reads_the_named_members() {
         let s = |v: &str| Value::String(v.to_owned());
         assert_eq!(
-            read_all(" {\"a\": \"x\\ny\", \"z\": {\"a\": [1, {\"b\": 2}]}, \"b\": [1,2], \"c\": -1.5e2, \"a\": true}\r\n"),
-            object(&[("a", s("x\ny")), ("b", Value::Array(Vec::new())), ("c", Value::Number(-150.0)), ("a", Value::Bool(true))])
+            read_all(
+                " {\"a\": \"x\\ny\", \"z\": {\"a\": [1, {\"b\": 2}]}, \"b\": [1,2], \"c\": -1.5e2, \"a\": true}\r\n"
+            ),
+            object(&[
+                ("a", s("x\ny")),
+                ("b", Value::Array(Vec::new())),
+                ("c", Value::Number(-150.0)),
+                ("a", Value::Bool(true))
+            ])
         );
         assert_eq!(read_all("{}"), object(&[]));
         assert_eq!(read_all("{\"c\":{},\"b\":null}"), object(&[("c", Value::Object(Vec::new())), ("b", Value::Null)]));
@@ -407,10 +393,48 @@ mod tests {
     #[test]
     fn refuses_what_json_parse_refuses() {
         for bad in [
-            "", " ", "{", "}", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "[1,]", "[,1]", "01", "+1", ".5", "5.",
-            "1e", "1e+", "1e.5", "1.e5", "-", "--1", "0x1", "NaN", "Infinity", "tru", "nul", "True", "\"a", "\"\\x\"", "\"\\u12\"",
-            "\"\\u+123\"", "\"\t\"", "\"\u{0}\"", "{} {}", "{}x", "1 2", "/**/{}", "{\"a\":1}//", "\u{a0}{}", "\u{feff}{}",
-            "{\"a\":[}", "[\"a\":1]", "{\"a\"}",
+            "",
+            " ",
+            "{",
+            "}",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{a:1}",
+            "{'a':1}",
+            "[1,]",
+            "[,1]",
+            "01",
+            "+1",
+            ".5",
+            "5.",
+            "1e",
+            "1e+",
+            "1e.5",
+            "1.e5",
+            "-",
+            "--1",
+            "0x1",
+            "NaN",
+            "Infinity",
+            "tru",
+            "nul",
+            "True",
+            "\"a",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"\\u+123\"",
+            "\"\t\"",
+            "\"\u{0}\"",
+            "{} {}",
+            "{}x",
+            "1 2",
+            "/**/{}",
+            "{\"a\":1}//",
+            "\u{a0}{}",
+            "\u{feff}{}",
+            "{\"a\":[}",
+            "[\"a\":1]",
+            "{\"a\"}",
         ] {
             assert_eq!(read_all(bad), Json::Invalid, "{bad:?}");
         }

@@ -162,8 +162,11 @@ fn json_document() -> impl Strategy<Value = String> {
     let tree = leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
-            proptest::collection::vec((prop_oneof![Just("access_token".to_owned()), Just("expires_in".to_owned()), text()], inner), 0..4)
-                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            proptest::collection::vec(
+                (prop_oneof![Just("access_token".to_owned()), Just("expires_in".to_owned()), text()], inner),
+                0..4
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
     });
     let byte = prop_oneof![prop::sample::select(b"0123456789-+.eE\"\\/u{}[],: \t\x1f".to_vec()), any::<u8>()];

@@ -1,6 +1,6 @@
 //! Interpreting the token endpoint's answer: RFC 6749 §5.1 (success) and §5.2 (error).
-//! The host parses JSON (`JSON.parse`) where [`json_text`] says; this module decides what the
-//! parsed members mean. Messages name fields, never quote a 2xx body: it may hold a token.
+//! The body is read as JSON ([`crate::json::read`]) where [`json_text`] says; this module decides
+//! what the members read mean. Messages name fields, never quote a 2xx body: it may hold a token.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -121,7 +121,7 @@ fn utf8_text(body: &[u8]) -> Option<&str> {
     core::str::from_utf8(body).ok().map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
 }
 
-/// Interprets a response. `parse_json` is the host's JSON parser; `now_ms` the host clock at
+/// Interprets a response. `parse_json` reads JSON text into the members; `now_ms` the host clock at
 /// receipt (epoch milliseconds).
 pub fn interpret(
     resp: &HttpResponse<'_>,
@@ -497,7 +497,7 @@ mod tests {
             (200, JSON, "\u{feff}{\"access_token\":\"a\",\"token_type\":\"Bearer\"}".as_bytes(), OK),
             // Two BOMs: the second one is not JSON.
             (200, JSON, "\u{feff}\u{feff}{}".as_bytes(), "ERR_INVALID_RESPONSE"),
-            // Duplicate keys: the last wins, as in JSON.parse (the host parses).
+            // Duplicate keys: the last wins, as in JSON.parse.
             (200, JSON, br#"{"access_token":"a b","access_token":"good","token_type":"Bearer"}"#, OK),
             (
                 200,

@@ -1,6 +1,5 @@
 //! A view of a JavaScript or JSON value: the plain data the host copied from the caller's
-//! configuration, and the members of a token response, without a JSON parser of its own (the
-//! host parses JSON; natively, tests use serde_json).
+//! configuration, and the members of a token response ([`crate::json::read`] picks them).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -83,7 +82,8 @@ pub mod testing {
         }
     }
 
-    /// What the wasm adapter does with `JSON.parse`, done with serde_json.
+    /// serde_json's reading of a JSON text, as the core's reader reports it: the reference the
+    /// reader is checked against.
     pub fn parse_json(text: &str) -> Json {
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(m)) => Json::Object(m.iter().map(|(k, v)| (k.clone(), shallow(v))).collect()),

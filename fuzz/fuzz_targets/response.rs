@@ -91,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
     let result = response::interpret(
         &resp,
         &mut |text| {
-            let j = if direct { Json::Object(members.clone()) } else { common::parse_json(text) };
+            let j = if direct { Json::Object(members.clone()) } else { common::read_json(text) };
             seen = j.clone();
             j
         },

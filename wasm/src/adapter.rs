@@ -46,6 +46,7 @@ extern "C" {
     fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> bool;
+    #[cfg(test)]
     #[wasm_bindgen(js_namespace = Object, js_name = hasOwn)]
     fn has_own(target: &JsValue, key: &str) -> bool;
 }
@@ -109,6 +110,15 @@ impl Plain {
 
     fn value(&mut self, name: &'static str, value: JsValue) {
         self.later.push((None, name, value));
+    }
+
+    /// A member from JSON text (the server's, which the core's reader accepted, or
+    /// `JSON.stringify`'s); undefined without one.
+    fn json(&mut self, name: &'static str, json: Option<&str>) {
+        match json {
+            Some(text) => self.json.raw(name, text),
+            None => self.value(name, JsValue::UNDEFINED),
+        }
     }
 
     /// A member that is an object of its own (its later members one level down; no deeper).
@@ -186,21 +196,15 @@ fn parse_url(input: &str) -> Option<UrlParts> {
     })
 }
 
-/// `JSON.parse`: the parsed value, and the members the core reads (own members only: an
-/// inherited one, from a polluted `Object.prototype`, is not the server's).
-fn parse_json(text: &str) -> (JsValue, Json) {
-    let Ok(v) = js_sys::JSON::parse(text) else { return (JsValue::UNDEFINED, Json::Invalid) };
-    let json = if v.is_object() && !Array::is_array(&v) {
-        #[cfg(feature = "full")]
-        let names = MEMBERS.iter().chain(oauth_token_core::discovery::MEMBERS.iter());
-        #[cfg(not(feature = "full"))]
-        let names = MEMBERS.iter();
-        let picked = names.filter(|name| has_own(&v, name)).map(|name| ((*name).to_owned(), value(&get(&v, name), 0)));
-        Json::Object(picked.collect())
-    } else {
-        Json::NotObject(value(&v, 0).kind())
-    };
-    (v, json)
+/// The members of a response's JSON text the core reads, by the core's reader (which picks
+/// them without building the rest; numbers other than short integers are the host's
+/// `parseFloat`, as `JSON.parse` converts them).
+fn read_json(text: &str) -> Json {
+    #[cfg(feature = "full")]
+    let names: Vec<&str> = MEMBERS.iter().chain(oauth_token_core::discovery::MEMBERS.iter()).copied().collect();
+    #[cfg(not(feature = "full"))]
+    let names = MEMBERS;
+    oauth_token_core::json::read(text, &names, response::MAX_NESTING, &js_sys::parse_float)
 }
 
 /// An error as the fields of api.js's `OAuthTokenError`.
@@ -230,14 +234,14 @@ fn described_fields(e: &Error, (message, hint): (String, &str)) -> Plain {
 }
 
 /// The token result (its members as `oauth_token_core::package::RESULT` declares them), with
-/// `json` the endpoint's parsed JSON.
-fn result(token: &Token, json: JsValue) -> Plain {
+/// `json` the endpoint's JSON text.
+fn result(token: &Token, json: Option<&str>) -> Plain {
     let mut o = Plain::default();
     for (name, member) in exchange::result_members(token) {
         match member {
             Member::Text(s) => o.string(name, s),
             Member::Number(n) => o.number(name, n),
-            Member::Json => o.value(name, json.clone()),
+            Member::Json => o.json(name, json),
             Member::Warnings(w) => o.json.strings(name, w.iter().map(String::as_str)),
         }
     }
@@ -247,14 +251,16 @@ fn result(token: &Token, json: JsValue) -> Plain {
 /// A token's cache entry: the result without its refresh token, and the endpoint's JSON without
 /// the members that are not stored.
 #[cfg(feature = "full")]
-fn entry(token: &Token, json: &JsValue) -> Plain {
-    let stored: JsValue = Object::assign(&Object::new(), json.unchecked_ref()).into();
-    for name in oauth_token_core::cache::NOT_STORED {
-        let _ = js_sys::Reflect::delete_property(stored.unchecked_ref::<Object>(), &text(name));
-    }
+fn entry(token: &Token, json: Option<&str>) -> Plain {
+    let stored = json.and_then(|j| js_sys::JSON::parse(j).ok()).filter(JsValue::is_object).and_then(|o| {
+        for name in oauth_token_core::cache::NOT_STORED {
+            let _ = js_sys::Reflect::delete_property(o.unchecked_ref::<Object>(), &text(name));
+        }
+        json_text(&o)
+    });
     let mut token = token.clone();
     token.response.refresh_token = None;
-    result(&token, stored)
+    result(&token, stored.as_deref())
 }
 
 /// JSON text; `None` when it cannot be written (too deep for `JSON.stringify`).
@@ -265,14 +271,14 @@ fn json_text(value: &JsValue) -> Option<String> {
 
 /// A token's cache entry as JSON text.
 #[cfg(feature = "full")]
-fn entry_text(token: &Token, json: &JsValue) -> Option<String> {
+fn entry_text(token: &Token, json: Option<&str>) -> Option<String> {
     json_text(&entry(token, json).into_js())
 }
 
 /// The coordinator's record as JSON text: `{ token: <entry>, refreshToken }`, each when present;
 /// `Some(None)` for an empty record (deleted), `None` when it cannot be written.
 #[cfg(feature = "full")]
-fn record_text(record: &Record<Token>, json: &JsValue) -> Option<Option<String>> {
+fn record_text(record: &Record<Token>, json: Option<&str>) -> Option<Option<String>> {
     if record.token.is_none() && record.refresh_token.is_none() {
         return Some(None);
     }
@@ -337,8 +343,8 @@ fn failure_facts(event: &JsValue) -> FetchFailure {
 #[wasm_bindgen(skip_typescript)]
 pub struct Exchange {
     inner: exchange::Exchange,
-    /// The JSON object of the response (or the cache entry) the run in progress read.
-    json: JsValue,
+    /// The JSON text of the response (or the cache entry's `json`) the run in progress read.
+    json: Option<String>,
     /// The error fields the coordinator answered, until the core ends the run with them.
     #[cfg(feature = "full")]
     relayed: JsValue,
@@ -537,7 +543,7 @@ impl Exchange {
     fn wrap(inner: exchange::Exchange) -> Exchange {
         Exchange {
             inner: inner.parse_urls_with(parse_url),
-            json: JsValue::UNDEFINED,
+            json: None,
             #[cfg(feature = "full")]
             relayed: JsValue::UNDEFINED,
         }
@@ -578,7 +584,7 @@ impl Exchange {
         match Exchange::stored_object(event, response::MAX_NESTING + 1) {
             Ok(entry) => {
                 let members = members(&entry, 1);
-                self.json = get(&entry, "json");
+                self.json = json_text(&get(&entry, "json"));
                 self.inner.step(Event::Answered(Answer::Token(&members)), now)
             }
             Err(_) => self.inner.step(Event::Answered(Answer::Failed("an answer without a token")), now),
@@ -594,7 +600,7 @@ impl Exchange {
         match Exchange::stored_object(event, response::MAX_NESTING + 2) {
             Ok(record) => {
                 let members = members(&record, 2);
-                self.json = get(&get(&record, "token"), "json");
+                self.json = json_text(&get(&get(&record, "token"), "json"));
                 self.inner.step(Event::Loaded(CacheRead::Found(&members)), now)
             }
             Err(read) => self.inner.step(Event::Loaded(read), now),
@@ -609,7 +615,7 @@ impl Exchange {
         match Exchange::stored_object(event, response::MAX_NESTING + 1) {
             Ok(entry) => {
                 let members = members(&entry, 1);
-                self.json = get(&entry, "json");
+                self.json = json_text(&get(&entry, "json"));
                 self.inner.step(Event::CacheRead(CacheRead::Found(&members)), now)
             }
             Err(read) => self.inner.step(Event::CacheRead(read), now),
@@ -631,11 +637,10 @@ impl Exchange {
             Vec::new()
         };
         let body = get(event, "body").dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
-        let (json_value, json) = match response::json_text(&body, content_type.as_deref()) {
-            Some(t) => parse_json(t),
-            None => (JsValue::UNDEFINED, Json::Invalid),
-        };
-        self.json = json_value;
+        let text = response::json_text(&body, content_type.as_deref());
+        let json = text.map_or(Json::Invalid, read_json);
+        // Kept for the result's `json` (or the discovered metadata) when it is an object.
+        self.json = text.filter(|_| matches!(json, Json::Object(_))).map(str::to_owned);
         let r = Response {
             status,
             opaque_redirect: get(event, "opaqueRedirect").as_bool().unwrap_or(false),
@@ -669,7 +674,7 @@ impl Exchange {
             #[cfg(feature = "full")]
             Step::Discovered => {
                 let mut o = Plain::step("discovered");
-                o.value("metadata", core::mem::replace(&mut self.json, JsValue::UNDEFINED));
+                o.json("metadata", self.json.take().as_deref());
                 o
             }
             #[cfg(feature = "full")]
@@ -691,7 +696,7 @@ impl Exchange {
             }
             #[cfg(feature = "full")]
             Step::Relayed => {
-                self.json = JsValue::UNDEFINED;
+                self.json = None;
                 let mut o = Plain::step("failed");
                 o.value("error", core::mem::replace(&mut self.relayed, JsValue::UNDEFINED));
                 o
@@ -703,7 +708,7 @@ impl Exchange {
                 o
             }
             #[cfg(feature = "full")]
-            Step::Save { key, record } => match record_text(&record, &self.json) {
+            Step::Save { key, record } => match record_text(&record, self.json.as_deref()) {
                 Some(value) => {
                     let mut o = Plain::step("save");
                     o.string("key", &key);
@@ -719,9 +724,9 @@ impl Exchange {
             },
             #[cfg(feature = "full")]
             Step::Answer(token) => {
-                let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                let json = self.json.take();
                 let mut o = Plain::step("answer");
-                if let Some(v) = token.and_then(|t| json_text(&entry(&t, &json).into_js())) {
+                if let Some(v) = token.and_then(|t| json_text(&entry(&t, json.as_deref()).into_js())) {
                     o.string("value", &v);
                 }
                 o
@@ -734,7 +739,7 @@ impl Exchange {
                 o
             }
             #[cfg(feature = "full")]
-            Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, &self.json) {
+            Step::CachePut { key, token, ttl_seconds, timeout_ms } => match entry_text(&token, self.json.as_deref()) {
                 Some(value) => {
                     let mut o = Plain::step("cachePut");
                     o.string("key", &key);
@@ -791,14 +796,14 @@ impl Exchange {
             }
             Step::Done(token) => {
                 // The response's JSON, or the cache entry's (the core's `token.source`).
-                let json = core::mem::replace(&mut self.json, JsValue::UNDEFINED);
+                let json = self.json.take();
                 let mut o = Plain::step("done");
-                o.nest("result", result(&token, json));
+                o.nest("result", result(&token, json.as_deref()));
                 o.number("reuseUntil", token.reuse_until);
                 o
             }
             Step::Failed(e) => {
-                self.json = JsValue::UNDEFINED;
+                self.json = None;
                 let mut o = Plain::step("failed");
                 o.nest("error", described_fields(&e, self.inner.describe(&e)));
                 o
