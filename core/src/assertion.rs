@@ -32,6 +32,7 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 /// The settings only this module reads: each one alone makes a config need the `jwt` feature.
 /// (`issuer` is not one: it is the assertion's `iss` with the jwt_bearer grant only, and the URL
 /// to discover the token endpoint from with every other grant; see [`issuer_is_claim`].)
+/// [`KEYS`](crate::config::KEYS) takes them from here.
 pub const SETTINGS: &[&str] = &[
     "privateKey",
     "signingAlgorithm",

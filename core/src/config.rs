@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::assertion;
 pub use crate::assertion::Signer;
 use crate::concat;
 use crate::discovery::{self, Issuer};
@@ -231,8 +232,15 @@ pub fn copy_failed(failure: CopyFailure<'_>) -> Error {
     }
 }
 
-/// The keys `requestToken` accepts.
-pub const KEYS: &[&str] = &[
+/// The keys `requestToken` accepts, in the order the "accepted:" message lists them: the
+/// exchange's, the signed assertions' ([`assertion::SETTINGS`], the `jwt` feature's) and the
+/// transport's.
+pub const KEYS: &[&str] = &ALL_KEYS;
+
+const ALL_KEYS: [&str; EXCHANGE_KEYS.len() + assertion::SETTINGS.len() + TRANSPORT_KEYS.len()] =
+    concat_keys([EXCHANGE_KEYS, assertion::SETTINGS, TRANSPORT_KEYS]);
+
+const EXCHANGE_KEYS: &[&str] = &[
     "tokenEndpoint",
     "grantType",
     "clientId",
@@ -249,22 +257,27 @@ pub const KEYS: &[&str] = &[
     "ignoreCookiesPolicy",
     "maxResponseBytes",
     "signal",
-    // Signed assertions (RFC 7523; the `jwt` feature, oauth-token-connection/full).
-    "privateKey",
-    "signingAlgorithm",
-    "keyId",
-    "certificate",
-    "assertionAudience",
-    "assertionLifetimeSeconds",
-    "subject",
-    "audience",
-    "assertionClaims",
-    "serviceAccount",
-    // Transport: the caller's fetch, discovery from an issuer, retries.
-    "fetch",
-    "issuer",
-    "retry",
 ];
+
+/// The caller's fetch, discovery from an issuer, retries.
+const TRANSPORT_KEYS: &[&str] = &["fetch", "issuer", "retry"];
+
+/// `parts.concat()` at compile time, so that each key is written once.
+const fn concat_keys<const N: usize>(parts: [&[&'static str]; 3]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut p, mut i) = (0, 0);
+    while p < parts.len() {
+        let mut j = 0;
+        while j < parts[p].len() {
+            out[i] = parts[p][j];
+            i += 1;
+            j += 1;
+        }
+        p += 1;
+    }
+    assert!(i == N);
+    out
+}
 
 /// The keys `createConnection` accepts on top of [`KEYS`].
 pub const CONNECTION_KEYS: &[&str] =

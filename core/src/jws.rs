@@ -1,12 +1,12 @@
 //! JWS compact serialization (RFC 7515 §7.1) of a JWT (RFC 7519): the algorithms a signer may
 //! use and what WebCrypto calls them, the JSON of the header and the claims, the signing input,
 //! and the assembled JWS. The host computes the signature (`crypto.subtle.sign`) over the
-//! signing input's bytes; base64url comes from the `base64` crate.
+//! signing input's bytes; base64url comes from the `base64ct` crate.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use base64::Engine as _;
+use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::json::JsonObject;
 use crate::pem::{Curve, KeyType};
@@ -140,11 +140,7 @@ impl Algorithm {
 
 /// base64url without padding (RFC 7515 §2).
 pub fn base64url(bytes: &[u8]) -> String {
-    // encode_slice into a sized buffer: encode_string's UTF-8 check would pull Debug formatting
-    // into the .wasm (as in request.rs). base64 is ASCII.
-    let mut buf = vec![0u8; bytes.len().div_ceil(3) * 4];
-    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_slice(bytes, &mut buf).unwrap_or(0);
-    buf.iter().take(n).map(|&b| char::from(b)).collect()
+    Base64UrlUnpadded::encode_string(bytes)
 }
 
 /// The JOSE header (RFC 7515 §4.1): `alg`, `typ` JWT, and `kid`, `x5t` (SHA-1 of the
@@ -194,6 +190,7 @@ mod tests {
     //! crate; RSA by openssl from the JWK's key), byte for byte.
     use super::*;
     use crate::pem::tests::openssl;
+    use base64::Engine as _; // the base64 crate: an independent codec for the vectors
 
     /// A.1's and A.2's header and payload octets (CRLF line breaks and all), and their JWS.
     const A1_HEADER: &[u8] = b"{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}";

@@ -13,7 +13,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use base64::Engine as _;
+use base64ct::{Base64, Encoding as _};
 
 /// rsaEncryption (RFC 8017 Appendix C).
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -134,7 +134,11 @@ fn base64_body(body: &str) -> Result<Vec<u8>, Refusal> {
             _ => b64.push(b),
         }
     }
-    base64::engine::general_purpose::STANDARD.decode(&b64).map_err(|_| MALFORMED)
+    // Padded, and the last symbol's unused bits zero (RFC 4648 §3.5); anything else is refused.
+    let mut der = vec![0u8; b64.len() / 4 * 3];
+    let n = Base64::decode(&b64, &mut der).map_err(|_| MALFORMED)?.len();
+    der.truncate(n);
+    Ok(der)
 }
 
 /// One DER element at the start of `input`: its tag, its contents and what follows it. Definite
@@ -323,6 +327,8 @@ fn private_key_info(algorithm_contents: &[u8], key: &[u8]) -> Vec<u8> {
 pub(crate) mod tests {
     //! The rewraps against `openssl pkcs8 -topk8 -nocrypt` of keys openssl generates at test time.
     use super::*;
+    use base64::Engine as _; // the base64 crate: an independent codec for the fixtures
+    use proptest::prelude::ProptestConfig;
     use std::process::Command;
 
     /// Runs openssl with `args`, feeding `input`; its stdout.
@@ -433,6 +439,18 @@ pub(crate) mod tests {
             let b64 = base64::engine::general_purpose::STANDARD.encode(&der[..n]);
             let pem = ["-----BEGIN PRIVATE KEY-----\n", &b64, "\n-----END PRIVATE KEY-----\n"].concat();
             assert!(private_key(&pem).is_err(), "{n}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// A body decodes exactly as the base64 crate's STANDARD engine decodes it (padding
+        /// required, non-canonical last symbols refused), once line breaks are dropped.
+        #[test]
+        fn body_decodes_as_the_base64_crate(body in "[A-Za-z0-9+/\n]{0,24}[A-Za-z0-9+/=\n]{0,4}") {
+            let expected = base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).ok();
+            proptest::prop_assert_eq!(base64_body(&body).ok(), expected);
         }
     }
 
