@@ -222,7 +222,7 @@ impl Reader<'_> {
         let negative = self.eat(b'-');
         let int_start = self.at;
         let int = self.digits();
-        if int == 0 || (int > 1 && self.text.as_bytes()[int_start] == b'0') {
+        if int == 0 || (int > 1 && self.text.as_bytes().get(int_start) == Some(&b'0')) {
             return None;
         }
         let mut exact = int <= 15;
