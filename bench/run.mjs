@@ -33,8 +33,8 @@ const OUT = outArg >= 0 ? argv[outArg + 1] : SMOKE ? join(ROOT, 'tests', '.tmp',
 // Loopback: many short rounds rather than a few long ones, so that a burst of load from
 // elsewhere on the machine spoils one round's ratio, not the median.
 const COUNTS = SMOKE
-  ? { perCallRounds: 2, perCallBatch: 20, loopRounds: 1, loopMs: 150, concurrency: 16, cachedRounds: 2, cachedBatch: 50, flightRounds: 1, coldRounds: 1, workersRounds: 1, memoryRounds: 1 }
-  : { perCallRounds: 15, perCallBatch: 2000, loopRounds: 9, loopMs: 1000, concurrency: 16, cachedRounds: 15, cachedBatch: 20000, flightRounds: 5, coldRounds: 15, workersRounds: 11, memoryRounds: 3 };
+  ? { perCallRounds: 2, perCallBatch: 20, aloneRounds: 1, aloneWarmUp: 10, aloneCalls: 20, loopRounds: 1, loopMs: 150, concurrency: 16, cachedRounds: 2, cachedBatch: 50, flightRounds: 1, coldRounds: 1, workersRounds: 1, memoryRounds: 1 }
+  : { perCallRounds: 15, perCallBatch: 2000, aloneRounds: 5, aloneWarmUp: 3000, aloneCalls: 10000, loopRounds: 9, loopMs: 1000, concurrency: 16, cachedRounds: 15, cachedBatch: 20000, flightRounds: 5, coldRounds: 15, workersRounds: 11, memoryRounds: 3 };
 const FLIGHT = 1000;
 /** Connections in the memory measurement (Node and workerd). */
 const CONNECTIONS = 1000;
@@ -107,6 +107,31 @@ async function perCall() {
   } finally {
     globalThis.fetch = realFetch;
   }
+}
+
+/**
+ * (1) again, each contender alone in a fresh process (bench/alone.mjs), in interleaved rounds:
+ * what one library costs when no other library's code has run in the process.
+ */
+function perCallAlone() {
+  log('(1b) per call, each contender alone in a fresh process');
+  const names = ['floor', US, ...PEERS];
+  const s = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < COUNTS.aloneRounds; r++) {
+    for (const n of rotate(names, r)) {
+      const args = [join(BENCH, 'alone.mjs'), n, String(COUNTS.aloneWarmUp), String(COUNTS.aloneCalls)];
+      const out = JSON.parse(execFileSync(process.execPath, args, { cwd: BENCH, encoding: 'utf8' }));
+      check(out.token === EXPECTED_TOKEN, `(1b) ${n} alone returns the canned access token`);
+      s[n].push(out.nsPerCall);
+    }
+  }
+  return {
+    unit: 'ns/call',
+    median: Object.fromEntries(names.map((n) => [n, median(s[n])])),
+    ratioToFloor: Object.fromEntries(names.map((n) => [n, ratio(s[n], s.floor)])),
+    usToFastestPeer: ratio(s[US], bestOf(s, PEERS)),
+    samples: s,
+  };
 }
 
 // ---- (2) loopback throughput ---------------------------------------------------------------
@@ -469,7 +494,7 @@ const verdict = (b) => (b.pass === null ? '' : b.binding ? (b.pass ? 'PASS' : 'F
 
 /** Every row in one table: each contender's figure side by side, ours' ratio, and the goal. */
 function summary(res) {
-  const { perCall: p, loopback: l, cached: c, coldStart: k, size: s, workers: w, memory: m } = res;
+  const { perCall: p, perCallAlone: a, loopback: l, cached: c, coldStart: k, size: s, workers: w, memory: m } = res;
   const goals = Object.fromEntries(res.budgets.map((b) => [b.id, b]));
   const goal = (id) => {
     const b = goals[id];
@@ -485,6 +510,7 @@ function summary(res) {
   const each = (values, f) => Object.fromEntries(Object.entries(values).map(([n, v]) => [n, f(v)]));
 
   row('Per call, stub fetch (µs)', each(p.median, (v) => us(v)), us(p.median.floor), `${x(p.usToFastestPeer)} fastest peer`, goal('per call'));
+  row('… each contender alone in a fresh process (µs)', each(a.median, (v) => us(v)), us(a.median.floor), `${x(a.usToFastestPeer)} fastest peer`);
   row(`Loopback, ${l.concurrency} concurrent (req/s)`, each(l.median, fmt), fmt(l.median['bare fetch']), `${x(l.ratioToBareFetch[US])} bare fetch`, goal('loopback'));
   row('… the same, against the peers', {}, null, `${x(l.usToFastestPeer)} fastest peer`, goal('loopback peers'));
   row(`… no library: a bare fetch with the package's timeout, redirect and cache options and byte limit (req/s)`, {}, fmt(l.median[GUARDED]), `${x(l.ratioToBareFetch[GUARDED])} bare fetch`);
@@ -533,6 +559,15 @@ function markdown(res) {
   for (const n of Object.keys(p.median)) {
     L.push(`| ${n === 'floor' ? 'floor (stub fetch + `.json()`)' : n} | ${fmt(p.median[n])} | ${x(p.ratioToFloor[n])} | ${PEERS.includes(n) ? x(p.usToEachPeer[n]) : ''} |`);
   }
+  L.push('');
+  const a = res.perCallAlone;
+  L.push(`**(1b) Per call, each contender alone** in a fresh \`node\` (bench/alone.mjs: ${COUNTS.aloneWarmUp} calls, then ${COUNTS.aloneCalls} timed; ${a.samples.floor.length} interleaved rounds)`);
+  L.push('');
+  L.push('| | ns/call | × floor |');
+  L.push('|---|---:|---:|');
+  for (const n of Object.keys(a.median)) L.push(`| ${n === 'floor' ? 'floor (stub fetch + \`.json()\`)' : n} | ${fmt(a.median[n])} | ${x(a.ratioToFloor[n])} |`);
+  L.push('');
+  L.push(`ours ÷ the fastest peer, per round: ${x(a.usToFastestPeer)}.`);
   L.push('');
   L.push(`**(2) Loopback throughput**, ${l.concurrency} concurrent, node:http token server on 127.0.0.1 in its own process (${COUNTS.loopRounds} rounds × ${COUNTS.loopMs} ms)`);
   L.push('');
@@ -618,6 +653,7 @@ res.versions.miniflare = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'min
 const tokenServer = await startTokenServer();
 try {
   res.perCall = await perCall();
+  res.perCallAlone = perCallAlone();
   res.loopback = await loopback(tokenServer.endpoint);
   res.cached = await cached();
   res.coldStart = await coldStart(tokenServer.endpoint);
@@ -632,6 +668,7 @@ res.seconds = (Date.now() - t0) / 1000;
 // Every measurement gave numbers.
 const numbersIn = (o) => Object.values(o).every((v) => Number.isFinite(v) && v > 0);
 check(numbersIn(res.perCall.median) && numbersIn(res.perCall.ratioToFloor), '(1) numbers for every contender');
+check(numbersIn(res.perCallAlone.median) && Number.isFinite(res.perCallAlone.usToFastestPeer), '(1b) numbers for every contender');
 check(numbersIn(res.loopback.median), '(2) numbers for every contender');
 check(numbersIn(res.cached.median) && numbersIn(res.cached.fetchMedian) && Number.isFinite(res.cached.fetchOverheadUsToBadgateway), '(3) numbers for both');
 check(numbersIn(res.coldStart.wallMedian) && numbersIn(res.coldStart.importAndRequestMedian) && numbersIn(res.coldStart.importMedian), '(4) numbers for every contender');
