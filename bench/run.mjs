@@ -113,18 +113,15 @@ async function perCall() {
  * (1) again, each contender alone in a fresh process (bench/alone.mjs), in interleaved rounds:
  * what one library costs when no other library's code has run in the process.
  */
-function perCallAlone() {
+async function perCallAlone() {
   log('(1b) per call, each contender alone in a fresh process');
   const names = ['floor', US, ...PEERS];
-  const s = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < COUNTS.aloneRounds; r++) {
-    for (const n of rotate(names, r)) {
-      const args = [join(BENCH, 'alone.mjs'), n, String(COUNTS.aloneWarmUp), String(COUNTS.aloneCalls)];
-      const out = JSON.parse(execFileSync(process.execPath, args, { cwd: BENCH, encoding: 'utf8' }));
-      check(out.token === EXPECTED_TOKEN, `(1b) ${n} alone returns the canned access token`);
-      s[n].push(out.nsPerCall);
-    }
-  }
+  const s = await rounds(names, COUNTS.aloneRounds, (n) => {
+    const args = [join(BENCH, 'alone.mjs'), n, String(COUNTS.aloneWarmUp), String(COUNTS.aloneCalls)];
+    const out = JSON.parse(execFileSync(process.execPath, args, { cwd: BENCH, encoding: 'utf8' }));
+    check(out.token === EXPECTED_TOKEN, `(1b) ${n} alone returns the canned access token`);
+    return out.nsPerCall;
+  });
   return {
     unit: 'ns/call',
     median: Object.fromEntries(names.map((n) => [n, median(s[n])])),
@@ -653,7 +650,7 @@ res.versions.miniflare = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'min
 const tokenServer = await startTokenServer();
 try {
   res.perCall = await perCall();
-  res.perCallAlone = perCallAlone();
+  res.perCallAlone = await perCallAlone();
   res.loopback = await loopback(tokenServer.endpoint);
   res.cached = await cached();
   res.coldStart = await coldStart(tokenServer.endpoint);

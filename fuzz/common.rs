@@ -21,31 +21,11 @@ pub fn parse_url(s: &str) -> Option<UrlParts> {
     })
 }
 
-/// What the adapter does with a response's JSON text: the core's reader, numbers converted by
-/// Rust's parser where the host's `parseFloat` does. Checked against serde_json (strict RFC 8259,
-/// like `JSON.parse`) on every text: the same verdict, kind and picked members, except where
-/// serde_json is stricter than `JSON.parse` (unpaired surrogate escapes, numbers beyond f64).
-pub fn read_json(text: &str) -> Json {
-    use oauth_token_core::response::{MAX_NESTING, MEMBERS};
-    let ours = oauth_token_core::json::read(text, &MEMBERS, MAX_NESTING, &|t| t.parse().unwrap_or(f64::NAN));
-    let stricter = serde_json::from_str::<serde_json::Value>(text)
-        .is_err_and(|e| e.to_string().contains("surrogate") || e.to_string().contains("out of range"));
-    if !stricter {
-        let theirs = parse_json(text);
-        match (&ours, &theirs) {
-            (Json::Object(a), Json::Object(b)) => {
-                for name in MEMBERS {
-                    assert_eq!(Json::member(a, name), Json::member(b, name), "{name} in {text:?}");
-                }
-            }
-            _ => assert_eq!(ours, theirs, "{text:?}"),
-        }
-    }
-    ours
+/// What the adapter does with a response's JSON text (the core's reader), checked against
+/// serde_json on every text.
+pub fn read_json(text: &str) -> oauth_token_core::value::Json {
+    oauth_token_core::value::testing::read_checked(text, &oauth_token_core::response::MEMBERS)
 }
-
-use oauth_token_core::value::testing::parse_json;
-use oauth_token_core::value::Json;
 
 /// Strings the configuration recognises, so that generated configurations get past the
 /// first checks often.

@@ -82,6 +82,27 @@ pub mod testing {
         }
     }
 
+    /// The core's reader on `text` (Rust's float parser standing in for the host's
+    /// `parseFloat`), checked against serde_json (strict RFC 8259, like `JSON.parse`): the same
+    /// verdict, kind and picked members, except where serde_json is stricter than `JSON.parse`
+    /// (unpaired surrogate escapes, numbers beyond f64). Panics on a disagreement.
+    pub fn read_checked(text: &str, names: &[&str]) -> Json {
+        let ours = crate::json::read(text, names, crate::response::MAX_NESTING, &|t| t.parse().unwrap_or(f64::NAN));
+        let stricter = serde_json::from_str::<serde_json::Value>(text)
+            .is_err_and(|e| e.to_string().contains("surrogate") || e.to_string().contains("out of range"));
+        if !stricter {
+            match (&ours, &parse_json(text)) {
+                (Json::Object(a), Json::Object(b)) => {
+                    for name in names {
+                        assert_eq!(Json::member(a, name), Json::member(b, name), "{name} in {text:?}");
+                    }
+                }
+                (ours, theirs) => assert_eq!(ours, theirs, "{text:?}"),
+            }
+        }
+        ours
+    }
+
     /// serde_json's reading of a JSON text, as the core's reader reports it: the reference the
     /// reader is checked against.
     pub fn parse_json(text: &str) -> Json {
