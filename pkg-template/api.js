@@ -286,7 +286,7 @@ class Connection {
     const replayable = canReplay(input, init);
 
     let auth = await this.#authorization(ex, url);
-    const first = await follow(rest, input, init, headers, auth, replayable);
+    const first = await follow(rest, input, url, init, headers, auth, replayable);
     // Only a 401 that answered the token itself says anything about it.
     const retry = first.carried && ex.restStatus(first.res.status, replayable, auth.generation);
     this.#reuseUntil = Math.min(this.#reuseUntil, ex.reuseUntil);
@@ -294,7 +294,7 @@ class Connection {
 
     first.res.body?.cancel().catch(ignore);
     auth = await this.#authorization(ex, url);
-    return (await follow(rest, input, init, headers, auth, false)).res;
+    return (await follow(rest, input, url, init, headers, auth, false)).res;
   }
 
   /** The header of the token the connection holds (not of a result handed out). */
@@ -355,10 +355,10 @@ function freeze(o) {
   return Object.freeze(o);
 }
 
-/** A request's URL, absolute (relative ones resolve against the page, as fetch does). */
+/** A request's URL, parsed: relative ones resolve against the page, as fetch does. */
 function absolute(input) {
   try {
-    return new URL(String(input), globalThis.location?.href).href;
+    return new URL(String(input), globalThis.location?.href);
   } catch {
     throw new TypeError('conn.fetch: the URL does not parse');
   }
@@ -367,19 +367,18 @@ function absolute(input) {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * Sends the call with the token through `rest` (the connection's fetch) and follows redirects as fetch would (the method and body rules
- * of the Fetch standard's HTTP-redirect fetch, at most 20), keeping the token only while the
- * origin stays the same. `{ res, carried }`: the final response, and whether its request carried
+ * Sends the call to `url` (the input's, parsed) with the token through `rest` (the connection's
+ * fetch) and follows redirects as fetch would (the method and body rules of the Fetch standard's
+ * HTTP-redirect fetch, at most 20), keeping the token only while the origin stays the same. `{ res, carried }`: the final response, and whether its request carried
  * the token. The caller's own `redirect: 'manual'` or `'error'` is kept.
  */
-async function follow(rest, input, init, callerHeaders, auth, replayable) {
+async function follow(rest, input, url, init, callerHeaders, auth, replayable) {
   const mode = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
   const headers = new Headers(callerHeaders);
   headers.set(auth.name, auth.value);
   // A Request's body can be read once: send a clone while the original may be needed again.
   let target = replayable && input instanceof Request ? input.clone() : input;
   let request = { ...init, headers, redirect: mode === 'follow' ? 'manual' : mode };
-  let url = absolute(input instanceof Request ? input.url : input);
   let carried = true;
   for (let hop = 0; ; hop++) {
     const res = await rest(target, request);
@@ -390,13 +389,13 @@ async function follow(rest, input, init, callerHeaders, auth, replayable) {
       if (auth.name.toLowerCase() !== 'authorization') headers.delete(auth.name);
       const again = replayable && input instanceof Request ? input.clone() : input;
       const followed = await rest(again, { ...init, headers, redirect: 'follow' });
-      return { res: followed, carried: carried && followed.url === url };
+      return { res: followed, carried: carried && followed.url === url.href };
     }
     const location = REDIRECTS.has(res.status) ? res.headers.get('location') : null;
     if (location === null) return { res, carried };
     if (hop === 20) throw new TypeError('conn.fetch: more than 20 redirects');
     const next = new URL(location, url);
-    if (next.origin !== new URL(url).origin && carried) {
+    if (next.origin !== url.origin && carried) {
       headers.delete(auth.name);
       carried = false;
     }
@@ -414,7 +413,7 @@ async function follow(rest, input, init, callerHeaders, auth, replayable) {
     } else {
       target = input instanceof Request ? new Request(next.href, input.clone()) : next.href;
     }
-    url = next.href;
+    url = next;
   }
 }
 

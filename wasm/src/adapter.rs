@@ -27,7 +27,7 @@ use oauth_token_core::value::{Json, Value};
 extern "C" {
     /// The host's WHATWG URL parser.
     #[wasm_bindgen(js_name = URL)]
-    type Url;
+    pub type Url;
     #[wasm_bindgen(constructor, catch, js_class = "URL")]
     fn new(input: &str) -> Result<Url, JsValue>;
     #[wasm_bindgen(method, getter)]
@@ -187,13 +187,17 @@ fn value(v: &JsValue, depth: u8) -> Value {
 }
 
 fn parse_url(input: &str) -> Option<UrlParts> {
-    let u = Url::new(input).ok()?;
-    Some(UrlParts {
+    Url::new(input).ok().map(|u| url_parts(&u))
+}
+
+/// The parts of a URL the host has parsed that the core decides on.
+fn url_parts(u: &Url) -> UrlParts {
+    UrlParts {
         href: u.href(),
         protocol: u.protocol(),
         hostname: u.hostname(),
         has_credentials: u.username().length() > 0 || u.password().length() > 0,
-    })
+    }
 }
 
 /// The members of a response's JSON text the core reads, by the core's reader (which picks
@@ -432,17 +436,11 @@ impl Exchange {
         Ok(self.convert(step, now))
     }
 
-    /// The held token's REST header for a call to `target` (an absolute URL):
+    /// The held token's REST header for a call to `target` (the host's parsed URL):
     /// `{ name, value, generation }`, or undefined without a held token. Throws the error's
     /// fields (ERR_FORBIDDEN_ORIGIN) where the token may not go.
-    pub fn authorization(&self, target: &str) -> Out {
-        let Some(url) = parse_url(target) else {
-            return Err(error_fields(&Error::ForbiddenOrigin {
-                origin: String::from("a URL that does not parse"),
-                listed: false,
-            }));
-        };
-        self.inner.may_send_to(&url).map_err(|e| error_fields(&e))?;
+    pub fn authorization(&self, target: &Url) -> Out {
+        self.inner.may_send_to(&url_parts(target)).map_err(|e| error_fields(&e))?;
         Ok(match self.inner.authorization() {
             Some((name, generation, value)) => {
                 let mut o = Plain::default();
@@ -1012,11 +1010,12 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_connection_hands_out_the_held_tokens_header() {
         let mut ex = Exchange::new(copy(&[("headerName", text("X-Token"))]), true).unwrap();
-        let api = "https://api.example.com/v1";
+        let url = |href| Url::new(href).unwrap();
+        let api = &url("https://api.example.com/v1");
         assert!(ex.authorization(api).unwrap().is_undefined());
         start(&mut ex);
         ex.step(body_event(200, TOKEN), 0.0).unwrap();
-        let e = ex.authorization("http://api.example.com/v1").err().unwrap();
+        let e = ex.authorization(&url("http://api.example.com/v1")).err().unwrap();
         assert_eq!(s(&e, "code"), "ERR_FORBIDDEN_ORIGIN");
         let auth = ex.authorization(api).unwrap();
         assert_eq!((s(&auth, "name"), s(&auth, "value")), ("X-Token".into(), "Bearer tok-1".into()));
