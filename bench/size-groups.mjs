@@ -30,8 +30,9 @@ const groups = [
   ['panic / fmt', (n) => /core::fmt|fmt::|panic|Debug|Display|unwrap_failed|expect_failed|slice_index_fail|str_index|slice_error_fail/.test(n)],
   ['async state machines and executor (futures, closures, promise glue)', (n) => /\{\{closure\}\}|js_sys::futures|Future|Queue|Task|Waker|wasm_bindgen::convert::closures|closure/.test(n)],
   ['wasm-bindgen exports and runtime (externref shims, table, malloc exports, thread-locals)', (n) => /shim|externref|__wbindgen|__wbg_|^export |wasm_bindgen::|JsThreadLocal|LazyCell|js_sys::global|elem\[|table\[|^code\[/.test(n)],
-  ['config parsing and JS value walking (config, value, members, entries)', (n) => /oauth_token_connection::(config|value|wasm::(value|members|entries|parse_url|parse_json))/.test(n)],
-  ['requests, responses, errors, preview, connection (the core)', (n) => /oauth_token_connection::/.test(n)],
+  ['config parsing and JS value walking (config, value, the adapter\'s members and entries)', (n) => /oauth_token_core::(config|value)::|oauth_token_connection::adapter::(value|members|entries|parse_url|url_parts)/.test(n)],
+  ['the JSON reader and writer (json)', (n) => /oauth_token_core::json::/.test(n)],
+  ['the exchange, requests, responses, errors, connection (the core) and the rest of the adapter', (n) => /oauth_token_(core|connection)::/.test(n)],
   ['core::str / slice / iter helpers', (n) => /core::|core\[|alloc::|<str>|memchr|memcmp|memcpy|memset|memmove/.test(n)],
   ['other', () => true],
 ];
