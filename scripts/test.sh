@@ -79,6 +79,7 @@ node --test --test-reporter=spec --test-force-exit --test-timeout=120000 tests/e
 
 step "Benchmark smoke: every row of bench/run.mjs with tiny counts (Workers startup in workerd and memory included); asserts only facts: every row gives numbers, every contender gets the token, 1 token request for 1,000 concurrent conn.fetch, sizes computed (no timing goals)"
 bash scripts/bench.sh --smoke
+node bench/ab.mjs pkg pkg --smoke # the A/B of two builds, here the package against itself
 
 echo
 echo "All tests passed."
