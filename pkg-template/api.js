@@ -369,8 +369,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * Sends the call to `url` (the input's, parsed) with the token through `rest` (the connection's
  * fetch) and follows redirects as fetch would (the method and body rules of the Fetch standard's
- * HTTP-redirect fetch, at most 20), keeping the token only while the origin stays the same. `{ res, carried }`: the final response, and whether its request carried
- * the token. The caller's own `redirect: 'manual'` or `'error'` is kept.
+ * HTTP-redirect fetch, at most 20), keeping the token only while the origin stays the same.
+ * `{ res, carried }`: the final response, and whether its request carried the token. The
+ * caller's own `redirect: 'manual'` or `'error'` is kept.
  */
 async function follow(rest, input, url, init, callerHeaders, auth, replayable) {
   const mode = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
